@@ -1,0 +1,19 @@
+// `eris agent`: runs the node agent until SIGTERM/SIGINT, resuming every fault before it exits.
+import { Command } from 'commander';
+import { AGENT_OPTIONS, loadAgentConfig } from '../daemon/config.js';
+import { startAgent } from '../daemon/agent.js';
+import { createLogger } from '../lib/logger.js';
+import { addOptionTable } from './options.js';
+import { runUntilSignal } from './lifecycle.js';
+
+export function agentCommand(): Command {
+  const command = new Command('agent').description('run eris-agent: finds containers through CRI and freezes, kills and resumes them');
+  const toConfig = addOptionTable(command, AGENT_OPTIONS);
+  command.action(async (opts: Record<string, unknown>) => {
+    const config = loadAgentConfig(toConfig(opts));
+    const logger = createLogger({ name: 'eris-agent', level: config.logLevel });
+    const agent = await startAgent(config, { logger });
+    await runUntilSignal(logger, () => agent.close());
+  });
+  return command;
+}

@@ -1,0 +1,152 @@
+// Assembles an eris-agent from its config: runtime client, inventory, proc readers, fault manager, HTTP API.
+import type { AddressInfo } from 'node:net';
+import { serve, type ServerType } from '@hono/node-server';
+import { Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import { ConfigError } from '../lib/errors.js';
+import { generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
+import { VERSION } from '../lib/version.js';
+import { isLoopback, splitHostPort, type AgentConfig } from './config.js';
+import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import { createCriClient, detectCriSocket, type RuntimeClient } from './cri/client.js';
+import { Inventory } from './cri/inventory.js';
+import { ProcFs } from './proc/procfs.js';
+import { CgroupResolver } from './proc/cgroup.js';
+import { Signaller } from './proc/signal.js';
+import { loadPidfd } from '../native/pidfd.js';
+import { Journal } from './faults/journal.js';
+import { SafetyPolicy } from './faults/safety.js';
+import { TargetResolver } from './faults/resolve.js';
+import { FaultManager } from './faults/manager.js';
+import { createAgentApi } from './api/app.js';
+
+export interface Agent {
+  url: string;
+  /** The bearer token to use when the agent generated its own (no token configured). */
+  generatedTokenPath: string | null;
+  faults: FaultManager;
+  inventory: Inventory | null;
+  metrics: AgentMetrics;
+  config: AgentConfig;
+  /** Resumes every active fault, then stops serving. Safe to call twice. */
+  close(reason?: 'shutdown'): Promise<void>;
+}
+
+export async function startAgent(config: AgentConfig, deps: { logger: Logger; registry?: Registry }): Promise<Agent> {
+  const { logger } = deps;
+  const metrics = createAgentMetrics(deps.registry ?? new Registry());
+  let { host, port } = splitHostPort(config.listen);
+
+  let tokens: TokenEntry[] = loadTokens({ ...(config.tokenFile ? { tokenFile: config.tokenFile } : {}), ...(config.token ? { token: config.token } : {}) });
+  let generatedTokenPath: string | null = null;
+  if (tokens.length === 0) {
+    const generated = generatedToken(config.stateDir, 'agent.token');
+    generatedTokenPath = generated.path;
+    tokens = loadTokens({ token: `local:${generated.secret}` });
+    if (!isLoopback(host)) {
+      logger.warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
+      host = '127.0.0.1';
+    }
+    logger.warn({ tokenFile: generated.path }, 'no token configured: generated one; the API takes only that token, on loopback');
+  }
+
+  const procfs = new ProcFs(config.procRoot);
+  const cgroups = new CgroupResolver({ procRoot: config.procRoot, cgroupRoot: config.cgroupRoot });
+  const pidfd = loadPidfd();
+  if (pidfd === null) logger.warn('pidfd_open is not available: falling back to identity re-check + kill(2)');
+  const signaller = new Signaller({ procfs, pidfd });
+  const safety = new SafetyPolicy({ procfs, denyNamespaces: config.denyNamespaces });
+
+  let cri: RuntimeClient | null = null;
+  let runtime: string | null = null;
+  if (!config.noCri) {
+    const socket = config.criSocket ?? detectCriSocket();
+    if (socket === null) {
+      if (!config.hostProcesses) throw new ConfigError('criSocket: no CRI socket found (containerd, CRI-O); pass --cri-socket or use --host-processes --no-cri', { path: 'criSocket' });
+      logger.warn('no CRI socket found: host processes only');
+    } else {
+      cri = createCriClient({
+        socketPath: socket,
+        timeoutMs: 5000,
+        logger,
+        onCall: (method, seconds, ok) => metrics.criCallDuration.observe({ method, result: ok ? 'ok' : 'error' }, seconds),
+      });
+      const version = await cri.version();
+      runtime = `${version.runtimeName} ${version.runtimeVersion}`;
+      logger.info({ socket, runtime, api: version.runtimeApiVersion }, 'connected to the container runtime');
+    }
+  }
+
+  const inventory = cri === null ? null : new Inventory(cri, { logger });
+  if (inventory !== null) {
+    inventory.onChange(() => metrics.targetsKnown.set({ kind: 'container' }, inventory.list().length));
+    await inventory.refresh();
+    metrics.targetsKnown.set({ kind: 'container' }, inventory.list().length);
+    inventory.start(config.inventoryIntervalSeconds * 1000);
+  }
+
+  const journal = new Journal(config.stateDir);
+  const isUntouchable = (pid: number) => {
+    try {
+      safety.checkProcesses([pid], ['protected-process']);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
+  const faults = new FaultManager({
+    resolver,
+    signaller,
+    procfs,
+    journal,
+    safety,
+    metrics,
+    logger,
+    leaseDefaultSeconds: config.leaseDefaultSeconds,
+    leaseMaxSeconds: config.leaseMaxSeconds,
+  });
+  const recovered = faults.recoverFromJournal();
+  if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');
+
+  const app = createAgentApi({
+    faults,
+    containers: inventory,
+    procfs,
+    cgroups,
+    registry: metrics.registry,
+    tokens,
+    logger,
+    hostProcesses: config.hostProcesses,
+    isUntouchable,
+    info: { node: config.nodeName, version: VERSION, runtime },
+  });
+
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    s.once('error', reject);
+  });
+  const address = server.address() as AddressInfo;
+  const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
+  logger.info({ url, node: config.nodeName, hostProcesses: config.hostProcesses, denyNamespaces: config.denyNamespaces }, 'eris-agent listening');
+
+  let closed = false;
+  return {
+    url,
+    generatedTokenPath,
+    faults,
+    inventory,
+    metrics,
+    config,
+    async close() {
+      if (closed) return;
+      closed = true;
+      const resumed = faults.resumeAll('shutdown');
+      if (resumed.length > 0) logger.info({ faults: resumed.length }, 'resumed every active fault before exit');
+      faults.close();
+      inventory?.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      cri?.close();
+    },
+  };
+}

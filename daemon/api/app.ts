@@ -1,0 +1,122 @@
+// The agent's local HTTP API: targets, faults, health and metrics for the node it runs on.
+import { Hono } from 'hono';
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/logger.js';
+import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
+import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
+import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import type { FaultManager } from '../faults/manager.js';
+import { faultRequestSchema } from '../faults/request.js';
+import { matchesSelector } from '../faults/resolve.js';
+import type { ContainerInfo } from '../types.js';
+import type { ProcFs } from '../proc/procfs.js';
+import type { CgroupResolver } from '../proc/cgroup.js';
+
+export interface AgentApiOptions {
+  faults: FaultManager;
+  containers: { list(): readonly ContainerInfo[]; refresh(): Promise<readonly ContainerInfo[]>; lastRefreshAt: number | null } | null;
+  procfs: ProcFs;
+  cgroups: CgroupResolver;
+  registry: Registry;
+  tokens: readonly TokenEntry[];
+  logger: Logger;
+  hostProcesses: boolean;
+  isUntouchable: (pid: number) => boolean;
+  info: { node: string; version: string; runtime: string | null };
+}
+
+const targetsQuery = z
+  .object({
+    namespace: z.string().min(1).optional(),
+    pod: z.string().min(1).optional(),
+    container: z.string().min(1).optional(),
+    /** `k=v,k2=v2` */
+    labels: z
+      .string()
+      .regex(/^[^=,]+=[^=,]*(,[^=,]+=[^=,]*)*$/, 'must be k=v[,k=v…]')
+      .optional(),
+    cmdline: z.string().min(1).optional(),
+    processes: z.enum(['true', 'false']).optional(),
+    refresh: z.enum(['true', 'false']).optional(),
+  })
+  .strict();
+
+export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariables }> {
+  const app = new Hono<{ Variables: AuthVariables }>();
+  app.onError(errorHandler(o.logger));
+  app.notFound(notFoundHandler);
+  app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics']));
+
+  app.get('/healthz', (c) =>
+    c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length }),
+  );
+
+  app.get('/metrics', async (c) => {
+    return c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType });
+  });
+
+  app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses }));
+
+  app.get('/v1/targets', async (c) => {
+    const q = parseOrThrow(targetsQuery, c.req.query(), 'query');
+    if (q.pod !== undefined) compileRegex(q.pod, 'query.pod');
+    if (q.container !== undefined) compileRegex(q.container, 'query.container');
+    const labels = q.labels === undefined ? undefined : Object.fromEntries(q.labels.split(',').map((kv) => kv.split('=') as [string, string]));
+    const selector = {
+      ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
+      ...(q.pod !== undefined ? { pod: q.pod } : {}),
+      ...(q.container !== undefined ? { containers: [q.container] } : {}),
+      ...(labels !== undefined ? { labels } : {}),
+    };
+    let containers: Array<ContainerInfo & { pids?: number[] }> = [];
+    if (o.containers !== null) {
+      const list = q.refresh === 'true' ? await o.containers.refresh() : o.containers.list();
+      containers = list.filter((ct) => matchesSelector(ct, selector));
+      if (q.processes === 'true') {
+        containers = containers.map((ct) => ({ ...ct, pids: ct.initPid > 0 ? o.cgroups.pidsOf(ct.initPid) : [] }));
+      }
+    }
+    let processes: Array<{ pid: number; ppid: number; state: string; cmdline: string }> | undefined;
+    if (q.cmdline !== undefined) {
+      if (!o.hostProcesses) {
+        return c.json({ error: { code: 'ERIS_ERR_VALIDATION', message: 'query.cmdline: host processes are not targets on this agent', path: 'query.cmdline' } }, 400);
+      }
+      const re = compileRegex(q.cmdline, 'query.cmdline');
+      processes = [];
+      for (const pid of o.procfs.listPids()) {
+        if (o.isUntouchable(pid)) continue;
+        const argv = o.procfs.cmdline(pid);
+        if (!argv || argv.length === 0) continue;
+        const cmdline = argv.join(' ');
+        if (!re.test(cmdline)) continue;
+        const stat = o.procfs.stat(pid);
+        if (stat) processes.push({ pid, ppid: stat.ppid, state: stat.state, cmdline });
+      }
+    }
+    return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
+  });
+
+  app.post('/v1/faults', async (c) => {
+    const request = parseOrThrow(faultRequestSchema, await readJson(c));
+    const fault = await o.faults.create(request, c.get('tokenId'));
+    // 201 even when no process could be signalled: the fault record (result: failed) says what happened to each.
+    return c.json(fault, 201);
+  });
+
+  app.get('/v1/faults', (c) => {
+    const state = c.req.query('state');
+    const faults = o.faults.list().filter((f) => state === undefined || f.state === state);
+    return c.json({ faults });
+  });
+
+  app.get('/v1/faults/:id', (c) => c.json(o.faults.get(c.req.param('id'))));
+
+  app.delete('/v1/faults/:id', (c) => {
+    const fault = o.faults.resume(c.req.param('id'), 'api');
+    o.logger.info({ faultId: fault.id, requestedBy: c.get('tokenId') }, 'resume requested');
+    return c.json(fault);
+  });
+
+  return app;
+}

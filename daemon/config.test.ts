@@ -1,0 +1,37 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadAgentConfig } from './config.js';
+import { ConfigError } from '../lib/errors.js';
+
+describe('agent config', () => {
+  it('has defaults a node can run with', () => {
+    const c = loadAgentConfig({}, {});
+    assert.equal(c.listen, '127.0.0.1:7701');
+    assert.equal(c.stateDir, '/var/lib/eris');
+    assert.deepEqual(c.denyNamespaces, ['kube-system']);
+    assert.equal(c.leaseDefaultSeconds, 60);
+  });
+
+  it('reads env vars, and flags win over them', () => {
+    const env = { ERIS_AGENT_LISTEN: '0.0.0.0:9000', ERIS_DENY_NAMESPACES: 'kube-system, monitoring', ERIS_LEASE_MAX: '120' };
+    const c = loadAgentConfig({ listen: '127.0.0.1:1234' }, env);
+    assert.equal(c.listen, '127.0.0.1:1234');
+    assert.deepEqual(c.denyNamespaces, ['kube-system', 'monitoring']);
+    assert.equal(c.leaseMaxSeconds, 120);
+  });
+
+  it('names the field in every error', () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ listen: 'nope' }, 'listen'],
+      [{ listen: '127.0.0.1:99999' }, 'listen'],
+      [{ leaseDefaultSeconds: '-3' }, 'leaseDefaultSeconds'],
+      [{ leaseDefaultSeconds: 100, leaseMaxSeconds: 10 }, 'leaseDefaultSeconds'],
+      [{ logLevel: 'loud' }, 'logLevel'],
+      [{ noCri: true }, 'noCri'],
+      [{ noCri: true, hostProcesses: true, criSocket: '/x.sock' }, 'criSocket'],
+    ];
+    for (const [input, path] of cases) {
+      assert.throws(() => loadAgentConfig(input, {}), (e: unknown) => e instanceof ConfigError && e.path === path && e.message.startsWith(path), JSON.stringify(input));
+    }
+  });
+});

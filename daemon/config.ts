@@ -1,0 +1,95 @@
+// The agent's configuration: one typed schema, each field with its flag, env var, default and doc; validated once at start.
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { parseConfigOrThrow } from '../lib/validation.js';
+import { ConfigError } from '../lib/errors.js';
+
+export interface OptionDoc {
+  /** Key in AgentConfig. */
+  key: keyof AgentConfigInput;
+  flag: string;
+  env: string;
+  doc: string;
+}
+
+/** Flags and env vars of `eris agent`; the CLI builds its --help from this table. */
+export const AGENT_OPTIONS: readonly OptionDoc[] = [
+  { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_AGENT_LISTEN', doc: 'address of the local HTTP API (default 127.0.0.1:7701)' },
+  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_AGENT_TOKEN_FILE', doc: 'bearer tokens, one per line ("name:token" names it in logs)' },
+  { key: 'token', flag: '--token <token>', env: 'ERIS_AGENT_TOKEN', doc: 'a bearer token (prefer --token-file; comma-separated for several)' },
+  { key: 'stateDir', flag: '--state-dir <dir>', env: 'ERIS_AGENT_STATE_DIR', doc: 'journal and generated token live here (a hostPath in the chart; default /var/lib/eris)' },
+  { key: 'criSocket', flag: '--cri-socket <path>', env: 'ERIS_CRI_SOCKET', doc: 'CRI runtime socket (default: auto-detect containerd, then CRI-O)' },
+  { key: 'noCri', flag: '--no-cri', env: 'ERIS_NO_CRI', doc: 'do not talk to a container runtime (host mode only)' },
+  { key: 'hostProcesses', flag: '--host-processes', env: 'ERIS_HOST_PROCESSES', doc: 'allow plain host processes as targets (by pid or command-line regex)' },
+  { key: 'nodeName', flag: '--node-name <name>', env: 'ERIS_NODE_NAME', doc: 'node name reported to the coordinator (default: hostname)' },
+  { key: 'leaseDefaultSeconds', flag: '--lease-default <seconds>', env: 'ERIS_LEASE_DEFAULT', doc: 'lease of a SIGSTOP fault when the request names none (default 60)' },
+  { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: 'longest lease a request may ask for (default 900)' },
+  { key: 'denyNamespaces', flag: '--deny-namespaces <list>', env: 'ERIS_DENY_NAMESPACES', doc: 'comma-separated namespaces never touched without an override (default kube-system)' },
+  { key: 'inventoryIntervalSeconds', flag: '--inventory-interval <seconds>', env: 'ERIS_INVENTORY_INTERVAL', doc: 'how often the CRI inventory is refreshed (default 5)' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+] as const;
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
+
+const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
+const seconds = z.coerce.number().positive();
+
+export const agentConfigSchema = z
+  .object({
+    listen: hostPort.default('127.0.0.1:7701'),
+    tokenFile: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    stateDir: z.string().min(1).default('/var/lib/eris'),
+    criSocket: z.string().min(1).optional(),
+    noCri: boolish.default(false),
+    hostProcesses: boolish.default(false),
+    nodeName: z.string().min(1).default(hostname()),
+    leaseDefaultSeconds: seconds.default(60),
+    leaseMaxSeconds: seconds.default(900),
+    denyNamespaces: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+      .default(['kube-system']),
+    inventoryIntervalSeconds: seconds.default(5),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    procRoot: z.string().default('/proc'),
+    cgroupRoot: z.string().default('/sys/fs/cgroup'),
+  })
+  .strict();
+
+export type AgentConfigInput = z.input<typeof agentConfigSchema>;
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** Merges env (lowest), then explicit options (highest), then validates. Contradictions are errors, not guesses. */
+export function loadAgentConfig(options: Partial<Record<keyof AgentConfigInput, unknown>>, env: NodeJS.ProcessEnv = process.env): AgentConfig {
+  const merged: Record<string, unknown> = {};
+  for (const { key, env: name } of AGENT_OPTIONS) {
+    if (env[name] !== undefined && env[name] !== '') merged[key] = env[name];
+  }
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  const config = parseConfigOrThrow(agentConfigSchema, merged);
+  if (config.leaseDefaultSeconds > config.leaseMaxSeconds) {
+    throw new ConfigError(`leaseDefaultSeconds: ${config.leaseDefaultSeconds} is above leaseMaxSeconds ${config.leaseMaxSeconds}`, {
+      path: 'leaseDefaultSeconds',
+    });
+  }
+  if (config.noCri && config.criSocket !== undefined) {
+    throw new ConfigError('criSocket: cannot be set together with noCri', { path: 'criSocket' });
+  }
+  if (config.noCri && !config.hostProcesses) {
+    throw new ConfigError('noCri: without a runtime the agent needs hostProcesses, or it has nothing to target', { path: 'noCri' });
+  }
+  return config;
+}
+
+export function splitHostPort(listen: string): { host: string; port: number } {
+  const i = listen.lastIndexOf(':');
+  return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

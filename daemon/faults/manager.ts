@@ -1,0 +1,401 @@
+// Places faults (signals to the processes of a target), holds SIGSTOP faults under a lease, and resumes them.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import type { Logger } from '../../lib/logger.js';
+import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import type { AgentMetrics } from '../metrics.js';
+import type { ProcFs } from '../proc/procfs.js';
+import { checkIdentity, type ProcessIdentity } from '../proc/identity.js';
+import { GONE_CODE, waitForState, type Signaller, type SignalName } from '../proc/signal.js';
+import type { Journal, PendingStop } from './journal.js';
+import type { SafetyPolicy } from './safety.js';
+import type { FaultRequest } from './request.js';
+import type { ContainerRef, ResolvedTarget, TargetResolver } from './resolve.js';
+
+export type FaultState = 'active' | 'resumed' | 'done' | 'failed';
+export type ResumeReason = 'api' | 'lease' | 'shutdown' | 'recovered' | 'coordinator-lost' | 'processes-gone';
+
+export interface ProcessResult {
+  pid: number;
+  startTime: string;
+  /** The signal reached the process. */
+  ok: boolean;
+  /** The process was seen in the expected state afterwards (T after SIGSTOP, gone after SIGKILL, running after SIGCONT). */
+  verified: boolean;
+  method?: 'pidfd' | 'kill';
+  /** SIGKILL found the process already gone (e.g. its container's init died first): the wanted end state. */
+  alreadyGone?: true;
+  error?: { code: string; message: string };
+  resume?: { ok: boolean; error?: { code: string; message: string } };
+}
+
+export interface FaultTargetResult {
+  kind: 'container' | 'process';
+  container?: ContainerRef;
+  process?: { pid: number; cmdline: string };
+  processes: ProcessResult[];
+}
+
+export interface Fault {
+  id: string;
+  signal: SignalName;
+  scope: 'all' | 'init';
+  state: FaultState;
+  result: 'ok' | 'partial' | 'failed';
+  createdAt: number;
+  /** Request → every process verified, in milliseconds. */
+  durationMs: number;
+  leaseSeconds?: number;
+  leaseExpiresAt?: number;
+  resumedAt?: number;
+  resumeReason?: ResumeReason;
+  requestedBy: string;
+  owner?: string;
+  labels?: Record<string, string>;
+  targets: FaultTargetResult[];
+}
+
+const EXPECTED = { SIGSTOP: 'stopped', SIGKILL: 'gone', SIGCONT: 'running' } as const;
+const VERIFY_TIMEOUT_MS = { SIGSTOP: 1000, SIGCONT: 1000, SIGKILL: 3000 } as const;
+const HISTORY_LIMIT = 1000;
+
+export interface FaultManagerOptions {
+  resolver: TargetResolver;
+  signaller: Signaller;
+  procfs: ProcFs;
+  journal: Journal;
+  safety: SafetyPolicy;
+  metrics: AgentMetrics;
+  logger: Logger;
+  leaseDefaultSeconds: number;
+  leaseMaxSeconds: number;
+  now?: () => number;
+}
+
+const key = (p: { pid: number; startTime: string }) => `${p.pid}:${p.startTime}`;
+
+export class FaultManager {
+  private readonly faults = new Map<string, Fault>();
+  /** What each active SIGSTOP fault holds, so overlapping faults do not resume each other's processes. */
+  private readonly held = new Map<string, ProcessIdentity[]>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly events = new EventEmitter();
+  private readonly now: () => number;
+
+  constructor(private readonly o: FaultManagerOptions) {
+    this.now = o.now ?? Date.now;
+  }
+
+  onChange(listener: (fault: Fault) => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  list(): Fault[] {
+    return [...this.faults.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  active(): Fault[] {
+    return this.list().filter((f) => f.state === 'active');
+  }
+
+  get(id: string): Fault {
+    const fault = this.faults.get(id);
+    if (!fault) throw new NotFoundError(`no fault ${id}`, { path: 'id' });
+    return fault;
+  }
+
+  async create(request: FaultRequest, requestedBy: string): Promise<Fault> {
+    const started = performance.now();
+    const { signal, scope, override } = request;
+    const leaseSeconds = signal === 'SIGSTOP' ? (request.leaseSeconds ?? this.o.leaseDefaultSeconds) : undefined;
+    if (request.leaseSeconds !== undefined && signal !== 'SIGSTOP') {
+      throw new ValidationError('leaseSeconds: only a SIGSTOP fault has a lease', { path: 'leaseSeconds' });
+    }
+    if (leaseSeconds !== undefined && leaseSeconds > this.o.leaseMaxSeconds) {
+      throw new ValidationError(`leaseSeconds: must be at most ${this.o.leaseMaxSeconds}`, { path: 'leaseSeconds' });
+    }
+    let targets: ResolvedTarget[];
+    try {
+      targets = await this.o.resolver.resolve(request.target, scope);
+      for (const t of targets) {
+        if (t.container) this.o.safety.checkNamespace(t.container.namespace, override);
+        this.o.safety.checkProcesses(t.processes.map((p) => p.pid), override);
+      }
+    } catch (error) {
+      const reason = (error as { details?: { reason?: string } }).details?.reason;
+      if (reason !== undefined) this.o.metrics.refusals.inc({ reason });
+      this.o.metrics.faults.inc({ signal, result: 'refused' });
+      this.o.logger.warn({ requestedBy, signal, target: request.target, err: error }, 'fault refused');
+      throw error;
+    }
+
+    const id = randomUUID();
+    const createdAt = this.now();
+    const leaseExpiresAt = leaseSeconds !== undefined ? createdAt + leaseSeconds * 1000 : undefined;
+    const all = targets.flatMap((t) => t.processes);
+    // Write the intent down before acting, so a later run of the agent can undo it (journal.ts).
+    if (signal === 'SIGSTOP') {
+      this.o.journal.append({ op: 'stop', faultId: id, at: createdAt, leaseExpiresAt: leaseExpiresAt!, processes: all, ...(request.owner ? { owner: request.owner } : {}) });
+    }
+    const results = targets.map((t) => this.signalTarget(t, signal));
+    // A container may fork while we stop or kill it: sweep its cgroup again for processes we have not hit.
+    if (scope === 'all' && (signal === 'SIGSTOP' || signal === 'SIGKILL')) this.sweep(id, targets, results, signal, request.owner, leaseExpiresAt);
+    await this.verify(results, signal);
+
+    const processes = results.flatMap((t) => t.processes);
+    const okCount = processes.filter((p) => p.ok && p.verified).length;
+    const result = okCount === processes.length ? 'ok' : okCount === 0 ? 'failed' : 'partial';
+    const fault: Fault = {
+      id,
+      signal,
+      scope,
+      state: signal === 'SIGSTOP' && okCount > 0 ? 'active' : result === 'failed' ? 'failed' : 'done',
+      result,
+      createdAt,
+      durationMs: performance.now() - started,
+      ...(leaseSeconds !== undefined ? { leaseSeconds, leaseExpiresAt } : {}),
+      requestedBy,
+      ...(request.owner ? { owner: request.owner } : {}),
+      ...(request.labels ? { labels: request.labels } : {}),
+      targets: results,
+    };
+    this.remember(fault);
+    if (fault.state === 'active') {
+      this.held.set(id, targets.flatMap((t) => t.processes).filter((p) => processes.some((r) => r.ok && key(r) === key(p))));
+      this.armLease(fault);
+    } else if (signal === 'SIGSTOP') {
+      this.o.journal.append({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
+    }
+    this.o.metrics.faults.inc({ signal, result });
+    this.o.metrics.signalDuration.observe({ signal }, fault.durationMs / 1000);
+    for (const p of processes) this.o.metrics.processesSignalled.inc({ signal, result: processResult(p) });
+    if (signal === 'SIGKILL') this.closeFaultsWhoseProcessesAreGone();
+    this.updateActiveGauge();
+    this.o.logger.info(
+      { faultId: id, requestedBy, signal, scope, result, durationMs: round(fault.durationMs), leaseSeconds, owner: request.owner, targets: summarize(results) },
+      'fault placed',
+    );
+    this.events.emit('change', fault);
+    return fault;
+  }
+
+  /** Resumes a SIGSTOP fault. Idempotent: resuming one that is no longer active returns it as it is. */
+  resume(id: string, reason: ResumeReason = 'api'): Fault {
+    const fault = this.get(id);
+    if (fault.state !== 'active') return fault;
+    const processes = this.held.get(id) ?? [];
+    this.held.delete(id);
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    const stillHeld = new Set([...this.held.values()].flat().map(key));
+    const outcomes = new Map<string, ProcessResult['resume']>();
+    for (const p of processes) {
+      if (stillHeld.has(key(p))) {
+        outcomes.set(key(p), { ok: true, error: { code: 'ERIS_HELD_BY_OTHER_FAULT', message: 'another active fault still holds it stopped' } });
+        continue;
+      }
+      const outcome = this.o.signaller.send(p, 'SIGCONT');
+      outcomes.set(key(p), outcome.ok ? { ok: true } : { ok: isGone(outcome.error?.code), ...(outcome.error ? { error: outcome.error } : {}) });
+    }
+    for (const t of fault.targets) for (const p of t.processes) if (outcomes.has(key(p))) p.resume = outcomes.get(key(p));
+    fault.state = 'resumed';
+    fault.resumedAt = this.now();
+    fault.resumeReason = reason;
+    this.o.journal.append({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
+    if (reason === 'lease') this.o.metrics.leaseExpiries.inc();
+    this.updateActiveGauge();
+    this.o.logger.info({ faultId: id, reason, processes: processes.length }, 'fault resumed');
+    this.events.emit('change', fault);
+    return fault;
+  }
+
+  resumeAll(reason: ResumeReason): Fault[] {
+    return this.active().map((f) => this.resume(f.id, reason));
+  }
+
+  resumeOwnedBy(owner: string, reason: ResumeReason): Fault[] {
+    return this.active()
+      .filter((f) => f.owner === owner)
+      .map((f) => this.resume(f.id, reason));
+  }
+
+  /**
+   * Resumes what an earlier run of the agent left stopped. Identity is checked first: a process whose PID was
+   * reused is left alone. Returns how many processes were resumed.
+   */
+  recoverFromJournal(): { faults: number; resumed: number; skipped: number } {
+    const pending = this.o.journal.pending();
+    let resumed = 0;
+    let skipped = 0;
+    for (const stop of pending) {
+      const targets: FaultTargetResult[] = [{ kind: 'process', processes: [] }];
+      for (const p of stop.processes) {
+        const outcome = this.o.signaller.send(p, 'SIGCONT');
+        if (outcome.ok) resumed++;
+        else skipped++;
+        targets[0]!.processes.push({
+          pid: p.pid,
+          startTime: p.startTime,
+          ok: outcome.ok,
+          verified: outcome.ok,
+          method: outcome.method,
+          ...(outcome.error ? { error: outcome.error } : {}),
+        });
+      }
+      this.remember(recoveredFault(stop, targets, this.now()));
+      this.o.logger.warn({ faultId: stop.faultId, processes: stop.processes.length }, 'resumed a fault left by an earlier run');
+    }
+    this.o.metrics.journalRecoveries.inc(resumed);
+    this.o.journal.compact();
+    return { faults: pending.length, resumed, skipped };
+  }
+
+  /** Stops lease timers; call after resumeAll on shutdown. */
+  close(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.o.journal.close();
+  }
+
+  private signalTarget(t: ResolvedTarget, signal: SignalName): FaultTargetResult {
+    return {
+      kind: t.kind,
+      ...(t.container ? { container: t.container } : {}),
+      ...(t.process ? { process: t.process } : {}),
+      processes: t.processes.map((p) => this.signalOne(p, signal)),
+    };
+  }
+
+  private signalOne(p: ProcessIdentity, signal: SignalName): ProcessResult {
+    const outcome = this.o.signaller.send(p, signal);
+    // Killing a container's init makes the kernel kill the rest of its PID namespace: already gone is success.
+    if (signal === 'SIGKILL' && outcome.error?.code === GONE_CODE) {
+      return { pid: p.pid, startTime: p.startTime, ok: true, verified: true, method: outcome.method, alreadyGone: true };
+    }
+    return {
+      pid: p.pid,
+      startTime: p.startTime,
+      ok: outcome.ok,
+      verified: false,
+      method: outcome.method,
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+  }
+
+  private sweep(id: string, targets: ResolvedTarget[], results: FaultTargetResult[], signal: SignalName, owner: string | undefined, leaseExpiresAt: number | undefined): void {
+    for (let pass = 0; pass < 3; pass++) {
+      let found = 0;
+      targets.forEach((t, i) => {
+        const seen = new Set(t.processes.map(key));
+        const fresh = this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p)));
+        if (fresh.length === 0) return;
+        this.o.safety.checkProcesses(fresh.map((p) => p.pid), ['protected-process']);
+        if (signal === 'SIGSTOP') {
+          this.o.journal.append({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
+        }
+        t.processes.push(...fresh);
+        results[i]!.processes.push(...fresh.map((p) => this.signalOne(p, signal)));
+        found += fresh.length;
+      });
+      if (found === 0) return;
+    }
+  }
+
+  private async verify(results: FaultTargetResult[], signal: SignalName): Promise<void> {
+    const want = EXPECTED[signal as keyof typeof EXPECTED];
+    const all = results.flatMap((t) => t.processes);
+    if (want === undefined) {
+      // SIGTERM and friends: the process decides what to do; delivery is all we can verify.
+      for (const p of all) p.verified = p.ok;
+      return;
+    }
+    const timeout = VERIFY_TIMEOUT_MS[signal as keyof typeof VERIFY_TIMEOUT_MS];
+    await Promise.all(
+      all.map(async (p) => {
+        if (!p.ok || p.verified) return;
+        p.verified = await waitForState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout);
+      }),
+    );
+  }
+
+  private armLease(fault: Fault): void {
+    const delay = Math.max(0, fault.leaseExpiresAt! - this.now());
+    const timer = setTimeout(() => {
+      this.timers.delete(fault.id);
+      this.resume(fault.id, 'lease');
+    }, delay);
+    this.timers.set(fault.id, timer);
+  }
+
+  /** After a kill, a SIGSTOP fault whose processes are all gone has nothing left to resume. */
+  private closeFaultsWhoseProcessesAreGone(): void {
+    for (const [id, processes] of this.held) {
+      const alive = processes.some((p) => {
+        try {
+          checkIdentity(this.o.procfs, p);
+          return this.o.procfs.stat(p.pid)?.state !== 'Z';
+        } catch {
+          return false;
+        }
+      });
+      if (!alive) this.resume(id, 'processes-gone');
+    }
+  }
+
+  private remember(fault: Fault): void {
+    this.faults.set(fault.id, fault);
+    if (this.faults.size <= HISTORY_LIMIT) return;
+    for (const [id, f] of this.faults) {
+      if (f.state !== 'active') {
+        this.faults.delete(id);
+        if (this.faults.size <= HISTORY_LIMIT) return;
+      }
+    }
+  }
+
+  private updateActiveGauge(): void {
+    this.o.metrics.faultsActive.set(this.held.size);
+  }
+}
+
+function isGone(code: string | undefined): boolean {
+  return code === 'ESRCH' || code === 'ERIS_ERR_IDENTITY_MISMATCH';
+}
+
+function processResult(p: ProcessResult): string {
+  if (p.ok) return p.verified ? 'ok' : 'unverified';
+  if (p.error?.code === 'ESRCH') return 'gone';
+  if (p.error?.code === 'ERIS_ERR_IDENTITY_MISMATCH') return 'identity_mismatch';
+  return 'error';
+}
+
+function recoveredFault(stop: PendingStop, targets: FaultTargetResult[], now: number): Fault {
+  return {
+    id: stop.faultId,
+    signal: 'SIGSTOP',
+    scope: 'all',
+    state: 'resumed',
+    result: 'ok',
+    createdAt: stop.at,
+    durationMs: 0,
+    leaseExpiresAt: stop.leaseExpiresAt,
+    resumedAt: now,
+    resumeReason: 'recovered',
+    requestedBy: 'journal',
+    ...(stop.owner ? { owner: stop.owner } : {}),
+    targets,
+  };
+}
+
+function summarize(results: FaultTargetResult[]): unknown[] {
+  return results.map((t) => ({
+    ...(t.container ? { container: `${t.container.namespace}/${t.container.pod}/${t.container.name}` } : { pid: t.process?.pid }),
+    pids: t.processes.map((p) => p.pid),
+    ok: t.processes.filter((p) => p.ok && p.verified).length,
+  }));
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000;
+}

@@ -1,0 +1,56 @@
+// The shape of a fault request (POST /v1/faults and coordinator commands), validated once at the edge.
+import { z } from 'zod';
+import { OVERRIDES } from './safety.js';
+import { SIGNAL_NAMES } from '../proc/signal.js';
+
+const regex = z.string().min(1).refine((s) => {
+  try {
+    new RegExp(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a valid regular expression');
+
+export const containerSelectorSchema = z
+  .object({
+    namespace: z.string().min(1).optional(),
+    /** Regex on the pod name. */
+    pod: regex.optional(),
+    /** Regexes on the container name; a container matches when any matches. */
+    containers: z.array(regex).min(1).optional(),
+    /** Pod labels that must all be equal. */
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export const faultTargetSchema = z.union([
+  z.object({ containerIds: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ selector: containerSelectorSchema }).strict(),
+  z.object({ pids: z.array(z.number().int().positive()).min(1) }).strict(),
+  z.object({ cmdline: regex }).strict(),
+], { error: 'must be exactly one of {containerIds}, {selector}, {pids}, {cmdline}' });
+
+export const faultRequestSchema = z
+  .object({
+    signal: z
+      .string()
+      .transform((s) => s.toUpperCase().replace(/^(SIG)?/, 'SIG'))
+      .pipe(z.enum(SIGNAL_NAMES, { error: `must be one of ${SIGNAL_NAMES.join(', ')}` })),
+    target: faultTargetSchema,
+    /** `all` (default): every process in the container's cgroup (or the process tree in host mode); `init`: only its init. */
+    scope: z.enum(['all', 'init']).default('all'),
+    /** SIGSTOP only: seconds until the agent resumes by itself. */
+    leaseSeconds: z.number().positive().optional(),
+    override: z.array(z.enum(OVERRIDES)).default([]),
+    /** Who placed it (a coordinator id); its faults are resumed when that coordinator is lost. */
+    owner: z.string().min(1).optional(),
+    /** Free-form labels kept with the fault (run id, step name). */
+    labels: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+export type FaultRequestInput = z.input<typeof faultRequestSchema>;
+export type FaultRequest = z.output<typeof faultRequestSchema>;
+export type FaultTarget = z.output<typeof faultTargetSchema>;
+export type ContainerSelector = z.output<typeof containerSelectorSchema>;

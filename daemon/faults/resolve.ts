@@ -1,0 +1,189 @@
+// Turns a fault target (container ids, a selector, pids, a command-line regex) into the processes to signal.
+import { NoTargetsError, NotFoundError, ValidationError, IdentityMismatchError } from '../../lib/errors.js';
+import type { ContainerInfo } from '../types.js';
+import type { ProcFs } from '../proc/procfs.js';
+import type { CgroupResolver } from '../proc/cgroup.js';
+import { identify, type ProcessIdentity } from '../proc/identity.js';
+import type { ContainerSelector, FaultTarget } from './request.js';
+
+export interface ContainerRef {
+  id: string;
+  name: string;
+  namespace: string;
+  pod: string;
+  podUid: string;
+}
+
+export interface ResolvedTarget {
+  kind: 'container' | 'process';
+  container?: ContainerRef;
+  /** Host mode: the process the request named and its command line. */
+  process?: { pid: number; cmdline: string };
+  processes: ProcessIdentity[];
+}
+
+export interface ContainerSource {
+  list(): readonly ContainerInfo[];
+  refresh(): Promise<readonly ContainerInfo[]>;
+}
+
+export interface ResolverOptions {
+  containers: ContainerSource | null;
+  procfs: ProcFs;
+  cgroups: CgroupResolver;
+  hostProcesses: boolean;
+  /** Pids never offered by a command-line match (the agent and its ancestors). */
+  isUntouchable: (pid: number) => boolean;
+}
+
+function tryIdentify(procfs: ProcFs, pid: number, containerId?: string): ProcessIdentity | null {
+  try {
+    return identify(procfs, pid, containerId);
+  } catch {
+    return null;
+  }
+}
+
+export function matchesSelector(c: ContainerInfo, s: ContainerSelector, compiled = compileSelector(s)): boolean {
+  if (s.namespace !== undefined && c.pod.namespace !== s.namespace) return false;
+  if (compiled.pod && !compiled.pod.test(c.pod.name)) return false;
+  if (compiled.containers && !compiled.containers.some((re) => re.test(c.name))) return false;
+  if (s.labels) for (const [k, v] of Object.entries(s.labels)) if (c.pod.labels[k] !== v) return false;
+  return true;
+}
+
+export function compileSelector(s: ContainerSelector): { pod?: RegExp; containers?: RegExp[] } {
+  return {
+    ...(s.pod !== undefined ? { pod: new RegExp(s.pod) } : {}),
+    ...(s.containers !== undefined ? { containers: s.containers.map((r) => new RegExp(r)) } : {}),
+  };
+}
+
+export function containerRef(c: ContainerInfo): ContainerRef {
+  return { id: c.id, name: c.name, namespace: c.pod.namespace, pod: c.pod.name, podUid: c.pod.uid };
+}
+
+export class TargetResolver {
+  constructor(private readonly options: ResolverOptions) {}
+
+  async resolve(target: FaultTarget, scope: 'all' | 'init'): Promise<ResolvedTarget[]> {
+    let resolved: ResolvedTarget[];
+    if ('containerIds' in target) resolved = (await this.containersById(target.containerIds)).map((c) => this.forContainer(c, scope));
+    else if ('selector' in target) resolved = this.containersBySelector(target.selector).map((c) => this.forContainer(c, scope));
+    else if ('pids' in target) resolved = target.pids.map((pid, i) => this.forProcess(pid, scope, `target.pids[${i}]`));
+    else resolved = this.processesByCmdline(target.cmdline).map((pid) => this.forProcess(pid, scope, 'target.cmdline'));
+    if (resolved.length === 0) throw new NoTargetsError('the target matched nothing on this node', { path: 'target' });
+    return resolved;
+  }
+
+  /** Re-reads the container's processes (a container may fork while it is being stopped). */
+  rescan(target: ResolvedTarget, scope: 'all' | 'init'): ProcessIdentity[] {
+    if (scope === 'init' || target.processes.length === 0) return target.processes;
+    const root = target.processes[0]!;
+    const pids = target.kind === 'container' ? this.options.cgroups.pidsOf(root.pid) : this.processTree(root.pid);
+    return this.identities(pids, target.container?.id);
+  }
+
+  private containerSource(path: string): ContainerSource {
+    if (this.options.containers === null) throw new ValidationError(`${path}: this agent has no container runtime (host mode only)`, { path });
+    return this.options.containers;
+  }
+
+  private async containersById(ids: readonly string[]): Promise<ContainerInfo[]> {
+    const source = this.containerSource('target.containerIds');
+    const find = (list: readonly ContainerInfo[], id: string) => list.find((c) => c.id === id || (id.length >= 12 && c.id.startsWith(id)));
+    let list = source.list();
+    // A container created since the last refresh is not in the cache yet: refresh once before saying it is unknown.
+    if (ids.some((id) => find(list, id) === undefined)) list = await source.refresh();
+    return ids.map((id, i) => {
+      const found = find(list, id);
+      if (!found) throw new NotFoundError(`target.containerIds[${i}]: no container ${id} on this node`, { path: `target.containerIds[${i}]` });
+      return found;
+    });
+  }
+
+  private containersBySelector(selector: ContainerSelector): ContainerInfo[] {
+    const compiled = compileSelector(selector);
+    return this.containerSource('target.selector')
+      .list()
+      .filter((c) => c.state === 'running' && matchesSelector(c, selector, compiled));
+  }
+
+  private forContainer(c: ContainerInfo, scope: 'all' | 'init'): ResolvedTarget {
+    if (c.state !== 'running' || c.initPid <= 0) {
+      throw new ValidationError(`container ${c.pod.namespace}/${c.pod.name}/${c.name} (${c.id.slice(0, 12)}) is not running`, { path: 'target' });
+    }
+    const init = tryIdentify(this.options.procfs, c.initPid, c.id);
+    // The cache may be stale: the init PID must still live in a cgroup named after this container.
+    if (init === null || (init.cgroup !== null && !init.cgroup.includes(c.id))) {
+      throw new IdentityMismatchError(`container ${c.id.slice(0, 12)}: pid ${c.initPid} no longer belongs to it`, {
+        path: 'target',
+        details: { containerId: c.id, pid: c.initPid, cgroup: init?.cgroup ?? null },
+      });
+    }
+    const pids = scope === 'init' ? [c.initPid] : this.options.cgroups.pidsOf(c.initPid);
+    // The init first: it is the container's identity and is what `scope: init` would hit.
+    const ordered = [c.initPid, ...pids.filter((p) => p !== c.initPid)];
+    return { kind: 'container', container: containerRef(c), processes: this.identities(ordered, c.id) };
+  }
+
+  private forProcess(pid: number, scope: 'all' | 'init', path: string): ResolvedTarget {
+    if (!this.options.hostProcesses) {
+      throw new ValidationError(`${path}: host processes are not targets on this agent (start it with --host-processes)`, { path });
+    }
+    const pids = scope === 'init' ? [pid] : this.processTree(pid);
+    const processes = this.identities(pids);
+    if (processes.length === 0) throw new NotFoundError(`${path}: no process ${pid}`, { path });
+    return { kind: 'process', process: { pid, cmdline: (this.options.procfs.cmdline(pid) ?? []).join(' ') }, processes };
+  }
+
+  private processesByCmdline(source: string): number[] {
+    if (!this.options.hostProcesses) {
+      throw new ValidationError('target.cmdline: host processes are not targets on this agent (start it with --host-processes)', {
+        path: 'target.cmdline',
+      });
+    }
+    const re = new RegExp(source);
+    const { procfs, isUntouchable } = this.options;
+    const matched = procfs.listPids().filter((pid) => {
+      if (isUntouchable(pid)) return false;
+      const argv = procfs.cmdline(pid);
+      return argv !== null && argv.length > 0 && re.test(argv.join(' '));
+    });
+    // A matched child of a matched parent is already in the parent's tree.
+    const set = new Set(matched);
+    return matched.filter((pid) => !set.has(procfs.stat(pid)?.ppid ?? 0));
+  }
+
+  /** The process and all its descendants, parent first. */
+  processTree(root: number): number[] {
+    const { procfs } = this.options;
+    const children = new Map<number, number[]>();
+    for (const pid of procfs.listPids()) {
+      const ppid = procfs.stat(pid)?.ppid;
+      if (ppid === undefined) continue;
+      const list = children.get(ppid);
+      if (list) list.push(pid);
+      else children.set(ppid, [pid]);
+    }
+    if (procfs.stat(root) === null) return [];
+    const out: number[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      out.push(pid);
+      queue.push(...(children.get(pid) ?? []));
+    }
+    return out;
+  }
+
+  private identities(pids: readonly number[], containerId?: string): ProcessIdentity[] {
+    const out: ProcessIdentity[] = [];
+    for (const pid of pids) {
+      // A process that exits between listing and identifying is simply no longer part of the target.
+      const id = tryIdentify(this.options.procfs, pid, containerId);
+      if (id !== null) out.push(id);
+    }
+    return out;
+  }
+}

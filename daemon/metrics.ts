@@ -1,0 +1,69 @@
+// The agent's Prometheus metrics, on a registry passed in by the caller (no globals).
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectProcessMetrics } from '../lib/metrics.js';
+
+export interface AgentMetrics {
+  registry: Registry;
+  faults: Counter<'signal' | 'result'>;
+  processesSignalled: Counter<'signal' | 'result'>;
+  faultsActive: Gauge;
+  signalDuration: Histogram<'signal'>;
+  criCallDuration: Histogram<'method' | 'result'>;
+  targetsKnown: Gauge<'kind'>;
+  leaseExpiries: Counter;
+  journalRecoveries: Counter;
+  refusals: Counter<'reason'>;
+}
+
+export function createAgentMetrics(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}): AgentMetrics {
+  if (options.defaultMetrics !== false) collectProcessMetrics(registry, 'eris_agent_');
+  const registers = [registry];
+  return {
+    registry,
+    faults: new Counter({
+      name: 'eris_faults_total',
+      help: 'Faults requested, by signal and result (ok, partial, failed, refused).',
+      labelNames: ['signal', 'result'] as const,
+      registers,
+    }),
+    processesSignalled: new Counter({
+      name: 'eris_processes_signalled_total',
+      help: 'Processes signalled, by signal and result (ok, gone, identity_mismatch, error).',
+      labelNames: ['signal', 'result'] as const,
+      registers,
+    }),
+    faultsActive: new Gauge({ name: 'eris_faults_active', help: 'SIGSTOP faults holding processes stopped right now.', registers }),
+    signalDuration: new Histogram({
+      name: 'eris_signal_duration_seconds',
+      help: 'From a fault request to every target process verified in its new state.',
+      labelNames: ['signal'] as const,
+      buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    criCallDuration: new Histogram({
+      name: 'eris_cri_call_duration_seconds',
+      help: 'Latency of CRI calls to the container runtime, by method and result.',
+      labelNames: ['method', 'result'] as const,
+      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
+      registers,
+    }),
+    targetsKnown: new Gauge({
+      name: 'eris_targets_known',
+      help: 'Targets the agent knows, by kind (container).',
+      labelNames: ['kind'] as const,
+      registers,
+    }),
+    leaseExpiries: new Counter({ name: 'eris_lease_expiries_total', help: 'SIGSTOP faults resumed because their lease ran out.', registers }),
+    journalRecoveries: new Counter({
+      name: 'eris_journal_recoveries_total',
+      help: 'Processes resumed at start from a journal left by an earlier run of the agent.',
+      registers,
+    }),
+    refusals: new Counter({
+      name: 'eris_refusals_total',
+      help: 'Fault requests refused by a safety rule, by reason.',
+      labelNames: ['reason'] as const,
+      registers,
+    }),
+  };
+}

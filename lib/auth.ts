@@ -1,0 +1,87 @@
+// Bearer-token authentication shared by the agent and the coordinator: token sets, ids for logs, Hono middleware.
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MiddlewareHandler } from 'hono';
+import { ConfigError, UnauthorizedError } from './errors.js';
+
+export interface TokenEntry {
+  /** Shown in logs and audit records instead of the secret. */
+  id: string;
+  secretHash: Buffer;
+}
+
+function hash(secret: string): Buffer {
+  return createHash('sha256').update(secret).digest();
+}
+
+function entry(line: string): TokenEntry {
+  // "name:secret" names a token; a bare secret is named by its hash prefix.
+  const m = /^([A-Za-z0-9_.-]{1,64}):(.+)$/.exec(line);
+  const secret = m ? m[2]! : line;
+  const id = m ? m[1]! : `sha256:${hash(secret).toString('hex').slice(0, 8)}`;
+  return { id, secretHash: hash(secret) };
+}
+
+export function parseTokens(text: string): TokenEntry[] {
+  return text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l !== '' && !l.startsWith('#'))
+    .map(entry);
+}
+
+export function loadTokens(options: { tokenFile?: string; token?: string }): TokenEntry[] {
+  const tokens: TokenEntry[] = [];
+  if (options.tokenFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(options.tokenFile, 'utf8');
+    } catch (cause) {
+      throw new ConfigError(`tokenFile: cannot read ${options.tokenFile}: ${(cause as Error).message}`, { path: 'tokenFile', cause });
+    }
+    const fromFile = parseTokens(text);
+    if (fromFile.length === 0) throw new ConfigError(`tokenFile: ${options.tokenFile} holds no token`, { path: 'tokenFile' });
+    tokens.push(...fromFile);
+  }
+  if (options.token !== undefined) tokens.push(...parseTokens(options.token.split(',').join('\n')));
+  return tokens;
+}
+
+/** Reads the token the first line of a token file holds (for clients: CLI, agent link). */
+export function firstSecret(tokenFile: string): string {
+  const line = readFileSync(tokenFile, 'utf8').split('\n').map((l) => l.trim()).find((l) => l !== '' && !l.startsWith('#'));
+  if (line === undefined) throw new ConfigError(`tokenFile: ${tokenFile} holds no token`, { path: 'tokenFile' });
+  const m = /^([A-Za-z0-9_.-]{1,64}):(.+)$/.exec(line);
+  return m ? m[2]! : line;
+}
+
+/** A random token stored (0600) in `dir/name`, reused across restarts: so a server is never open. */
+export function generatedToken(dir: string, name: string): { secret: string; path: string } {
+  const path = join(dir, name);
+  if (existsSync(path)) return { secret: readFileSync(path, 'utf8').trim(), path };
+  mkdirSync(dir, { recursive: true });
+  const secret = randomBytes(24).toString('base64url');
+  writeFileSync(path, `${secret}\n`, { mode: 0o600 });
+  return { secret, path };
+}
+
+export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): TokenEntry | null {
+  const m = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
+  if (!m) return null;
+  const candidate = hash(m[1]!.trim());
+  return tokens.find((t) => timingSafeEqual(t.secretHash, candidate)) ?? null;
+}
+
+export type AuthVariables = { tokenId: string };
+
+/** Hono middleware: requires a valid bearer token, except on the paths in `open`. */
+export function bearerAuth(tokens: readonly TokenEntry[], open: readonly string[] = []): MiddlewareHandler<{ Variables: AuthVariables }> {
+  return async function bearerAuthMiddleware(c, next) {
+    if (open.includes(c.req.path)) return next();
+    const token = authenticate(tokens, c.req.header('authorization'));
+    if (token === null) throw new UnauthorizedError('a valid bearer token is required (Authorization: Bearer …)');
+    c.set('tokenId', token.id);
+    return next();
+  };
+}

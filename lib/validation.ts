@@ -1,0 +1,45 @@
+// Turns zod failures into ValidationError / ConfigError whose message names the field.
+import type { z } from 'zod';
+import { ConfigError, ValidationError } from './errors.js';
+
+export function formatPath(path: readonly PropertyKey[]): string {
+  return path
+    .map((part, i) => (typeof part === 'number' ? `[${part}]` : i === 0 ? String(part) : `.${String(part)}`))
+    .join('');
+}
+
+function firstIssue(error: z.ZodError, prefix?: string): { path: string; message: string } {
+  const issue = error.issues[0];
+  const inner = issue ? formatPath(issue.path) : '';
+  const path = [prefix, inner].filter((p) => p !== undefined && p !== '').join('.').replace(/\.\[/g, '[');
+  return { path: path === '' ? '(root)' : path, message: issue?.message ?? 'invalid' };
+}
+
+/** Parses `input` or throws a ValidationError like `targets.etcd.percent: Too big: expected number to be <=100`. */
+export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, prefix?: string): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const { path, message } = firstIssue(result.error, prefix);
+  throw new ValidationError(`${path}: ${message}`, {
+    path,
+    cause: result.error,
+    details: { issues: result.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) },
+  });
+}
+
+/** Like parseOrThrow but for start-up configuration: a ConfigError that names the flag/env field. */
+export function parseConfigOrThrow<S extends z.ZodType>(schema: S, input: unknown): z.infer<S> {
+  const result = schema.safeParse(input);
+  if (result.success) return result.data;
+  const { path, message } = firstIssue(result.error);
+  throw new ConfigError(`${path}: ${message}`, { path, cause: result.error });
+}
+
+/** Compiles a user-supplied regex, naming the field when it is not valid. */
+export function compileRegex(source: string, path: string): RegExp {
+  try {
+    return new RegExp(source);
+  } catch (cause) {
+    throw new ValidationError(`${path}: invalid regular expression: ${(cause as Error).message}`, { path, cause });
+  }
+}
