@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { loadAgentConfig } from '../daemon/config.js';
 import { startAgent, type Agent } from '../daemon/agent.js';
 import { silentLogger } from '../lib/logger.js';
-import { procState, spawnTree, waitFor, killTree } from './harness/processes.js';
+import { isRunning, procState, spawnTree, waitFor, killTree } from './harness/processes.js';
 
 const TOKEN = 'test-token-123';
 
@@ -71,7 +71,7 @@ describe('eris-agent in host mode, real processes', () => {
     assert.equal(resumed.status, 200);
     assert.equal(resumed.body.state, 'resumed');
     assert.equal(resumed.body.resumeReason, 'api');
-    await waitFor(() => pids.every((pid) => procState(pid) === 'S'), 2000, 'all running again');
+    await waitFor(() => pids.every((pid) => isRunning(pid)), 2000, 'all running again');
     // Idempotent: resuming again returns the same record.
     assert.equal((await api('DELETE', `/v1/faults/${placed.body.id}`)).body.state, 'resumed');
   });
@@ -81,7 +81,7 @@ describe('eris-agent in host mode, real processes', () => {
     const placed = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'init', leaseSeconds: 30 });
     assert.equal(placed.status, 201);
     assert.equal(procState(tree.pid), 'T');
-    for (const pid of tree.pids().slice(1)) assert.equal(procState(pid), 'S');
+    for (const pid of tree.pids().slice(1)) assert.ok(isRunning(pid));
     await api('DELETE', `/v1/faults/${placed.body.id}`);
   });
 
@@ -90,7 +90,7 @@ describe('eris-agent in host mode, real processes', () => {
     const placed = await api('POST', '/v1/faults', { signal: 'stop', target: { pids: [tree.pid] }, leaseSeconds: 0.3 });
     assert.equal(placed.status, 201);
     assert.equal(procState(tree.pid), 'T');
-    await waitFor(() => procState(tree.pid) === 'S', 3000, 'lease expiry');
+    await waitFor(() => isRunning(tree.pid), 3000, 'lease expiry');
     const fault = await api('GET', `/v1/faults/${placed.body.id}`);
     assert.equal(fault.body.resumeReason, 'lease');
   });
@@ -112,7 +112,7 @@ describe('eris-agent in host mode, real processes', () => {
     await api('DELETE', `/v1/faults/${a.body.id}`);
     assert.equal(procState(tree.pid), 'T', 'still held by the second fault');
     await api('DELETE', `/v1/faults/${b.body.id}`);
-    await waitFor(() => procState(tree.pid) === 'S', 2000, 'resumed');
+    await waitFor(() => isRunning(tree.pid), 2000, 'resumed');
   });
 
   it('matches host processes by command-line regex', async () => {
@@ -137,7 +137,7 @@ describe('eris-agent in host mode, real processes', () => {
     const tree = await workload(1);
     const res = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid, 1] }, scope: 'init' });
     assert.equal(res.status, 403);
-    assert.equal(procState(tree.pid), 'S');
+    assert.ok(isRunning(tree.pid));
   });
 
   it('answers bad input with a 4xx naming the field, never a 500', async () => {

@@ -11,6 +11,12 @@ export function procState(pid: number): string | null {
   }
 }
 
+/** Alive and not stopped: R (running) or S/D (sleeping), as a process is right after SIGCONT. */
+export function isRunning(pid: number): boolean {
+  const state = procState(pid);
+  return state !== null && state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X';
+}
+
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
