@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
 import { checkIdentity, type ProcessIdentity } from '../proc/identity.js';
-import { GONE_CODE, waitForState, type Signaller, type SignalName } from '../proc/signal.js';
+import { GONE_CODE, IDENTITY_MISMATCH_CODE, waitForState, type Signaller, type SignalName } from '../proc/signal.js';
 import type { Journal, PendingStop } from './journal.js';
 import type { SafetyPolicy } from './safety.js';
 import type { FaultRequest } from './request.js';
@@ -23,7 +23,7 @@ export interface ProcessResult {
   /** The process was seen in the expected state afterwards (T after SIGSTOP, gone after SIGKILL, running after SIGCONT). */
   verified: boolean;
   method?: 'pidfd' | 'kill';
-  /** SIGKILL found the process already gone (e.g. its container's init died first): the wanted end state. */
+  /** SIGKILL found the process already gone or exiting (e.g. its container's init died first); verified says if it is gone. */
   alreadyGone?: true;
   error?: { code: string; message: string };
   resume?: { ok: boolean; error?: { code: string; message: string } };
@@ -269,9 +269,11 @@ export class FaultManager {
 
   private signalOne(p: ProcessIdentity, signal: SignalName): ProcessResult {
     const outcome = this.o.signaller.send(p, signal);
-    // Killing a container's init makes the kernel kill the rest of its PID namespace: already gone is success.
-    if (signal === 'SIGKILL' && outcome.error?.code === GONE_CODE) {
-      return { pid: p.pid, startTime: p.startTime, ok: true, verified: true, method: outcome.method, alreadyGone: true };
+    // Killing a container's init makes the kernel kill the rest of its PID namespace, so a process may already be
+    // gone, or exiting (an exiting task leaves its cgroup, which fails the identity check). Gone is what SIGKILL
+    // wants: let verification decide, on the identity we resolved.
+    if (signal === 'SIGKILL' && !outcome.ok && (outcome.error?.code === GONE_CODE || outcome.error?.code === IDENTITY_MISMATCH_CODE)) {
+      return { pid: p.pid, startTime: p.startTime, ok: true, verified: false, method: outcome.method, alreadyGone: true };
     }
     return {
       pid: p.pid,
@@ -313,7 +315,7 @@ export class FaultManager {
     const timeout = VERIFY_TIMEOUT_MS[signal as keyof typeof VERIFY_TIMEOUT_MS];
     await Promise.all(
       all.map(async (p) => {
-        if (!p.ok || p.verified) return;
+        if (!p.ok) return;
         p.verified = await waitForState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout);
       }),
     );
