@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { isErisError } from '../lib/errors.js';
 import { VERSION } from '../lib/version.js';
 import { agentCommand } from './agent-command.js';
+import { coordinatorCommand } from './coordinator-command.js';
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
 
@@ -13,6 +14,7 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   program.addCommand(agentCommand());
+  program.addCommand(coordinatorCommand());
   return program;
 }
 

@@ -4,7 +4,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import { ConfigError } from '../lib/errors.js';
-import { generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
+import { firstSecret, generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
 import { VERSION } from '../lib/version.js';
 import { isLoopback, splitHostPort, type AgentConfig } from './config.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
@@ -19,6 +19,8 @@ import { SafetyPolicy } from './faults/safety.js';
 import { TargetResolver } from './faults/resolve.js';
 import { FaultManager } from './faults/manager.js';
 import { createAgentApi } from './api/app.js';
+import { CoordinatorLink } from './link/client.js';
+import { listHostProcesses } from './proc/host-processes.js';
 
 export interface Agent {
   url: string;
@@ -28,6 +30,7 @@ export interface Agent {
   inventory: Inventory | null;
   metrics: AgentMetrics;
   config: AgentConfig;
+  link: CoordinatorLink | null;
   /** Resumes every active fault, then stops serving. Safe to call twice. */
   close(reason?: 'shutdown'): Promise<void>;
 }
@@ -126,6 +129,27 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
     s.once('error', reject);
   });
+  let link: CoordinatorLink | null = null;
+  if (config.coordinator !== undefined) {
+    link = new CoordinatorLink({
+      url: config.coordinator,
+      token: linkToken(config),
+      cluster: config.cluster!,
+      node: config.nodeName,
+      zone: config.zone ?? null,
+      version: VERSION,
+      runtime,
+      hostProcesses: config.hostProcesses,
+      faults,
+      inventory,
+      listProcesses: (pattern) => listHostProcesses(procfs, pattern, isUntouchable),
+      logger,
+      graceMs: config.coordinatorGraceSeconds * 1000,
+      insecureSkipVerify: config.coordinatorInsecure,
+    });
+    link.start();
+  }
+
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;
   logger.info({ url, node: config.nodeName, hostProcesses: config.hostProcesses, denyNamespaces: config.denyNamespaces }, 'eris-agent listening');
@@ -138,9 +162,11 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     inventory,
     metrics,
     config,
+    link,
     async close() {
       if (closed) return;
       closed = true;
+      link?.stop();
       const resumed = faults.resumeAll('shutdown');
       if (resumed.length > 0) logger.info({ faults: resumed.length }, 'resumed every active fault before exit');
       faults.close();
@@ -149,4 +175,14 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       cri?.close();
     },
   };
+}
+
+function linkToken(config: AgentConfig): string {
+  if (config.coordinatorToken !== undefined) return config.coordinatorToken;
+  if (config.coordinatorTokenFile !== undefined) return firstSecret(config.coordinatorTokenFile);
+  if (config.tokenFile !== undefined) return firstSecret(config.tokenFile);
+  // --token may hold several, comma-separated, each maybe "name:secret".
+  const first = config.token!.split(',')[0]!.trim();
+  const m = /^([A-Za-z0-9_.-]{1,64}):(.+)$/.exec(first);
+  return m ? m[2]! : first;
 }

@@ -26,6 +26,13 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: 'longest lease a request may ask for (default 900)' },
   { key: 'denyNamespaces', flag: '--deny-namespaces <list>', env: 'ERIS_DENY_NAMESPACES', doc: 'comma-separated namespaces never touched without an override (default kube-system)' },
   { key: 'inventoryIntervalSeconds', flag: '--inventory-interval <seconds>', env: 'ERIS_INVENTORY_INTERVAL', doc: 'how often the CRI inventory is refreshed (default 5)' },
+  { key: 'coordinator', flag: '--coordinator <url>', env: 'ERIS_COORDINATOR_URL', doc: 'ws(s)://HOST:PORT of the eris-coordinator to dial out to' },
+  { key: 'cluster', flag: '--cluster <name>', env: 'ERIS_CLUSTER', doc: 'cluster name reported to the coordinator (required with --coordinator)' },
+  { key: 'zone', flag: '--zone <zone>', env: 'ERIS_ZONE', doc: 'topology zone of this node (e.g. topology.kubernetes.io/zone)' },
+  { key: 'coordinatorTokenFile', flag: '--coordinator-token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'token for the link (default: the first token of --token-file)' },
+  { key: 'coordinatorToken', flag: '--coordinator-token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'token for the link (prefer the file)' },
+  { key: 'coordinatorGraceSeconds', flag: '--coordinator-grace <seconds>', env: 'ERIS_COORDINATOR_GRACE', doc: "resume a coordinator's faults when it is gone this long (default 30)" },
+  { key: 'coordinatorInsecure', flag: '--coordinator-insecure', env: 'ERIS_COORDINATOR_INSECURE', doc: "accept a self-signed wss:// certificate (testing only)" },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const;
 
@@ -55,6 +62,13 @@ export const agentConfigSchema = z
       .default(['kube-system']),
     inventoryIntervalSeconds: seconds.default(5),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    coordinator: z.string().regex(/^wss?:\/\/[^\s/]+\/?$/, 'must be ws://HOST:PORT or wss://HOST:PORT').optional(),
+    cluster: z.string().regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/, 'must be a name (letters, digits, -, _, .)').optional(),
+    zone: z.string().min(1).optional(),
+    coordinatorTokenFile: z.string().min(1).optional(),
+    coordinatorToken: z.string().min(1).optional(),
+    coordinatorGraceSeconds: seconds.default(30),
+    coordinatorInsecure: boolish.default(false),
     procRoot: z.string().default('/proc'),
     cgroupRoot: z.string().default('/sys/fs/cgroup'),
   })
@@ -81,6 +95,12 @@ export function loadAgentConfig(options: Partial<Record<keyof AgentConfigInput, 
   }
   if (config.noCri && !config.hostProcesses) {
     throw new ConfigError('noCri: without a runtime the agent needs hostProcesses, or it has nothing to target', { path: 'noCri' });
+  }
+  if (config.coordinator !== undefined && config.cluster === undefined) {
+    throw new ConfigError('cluster: required with coordinator (every target is addressed as cluster/node/…)', { path: 'cluster' });
+  }
+  if (config.coordinator !== undefined && config.coordinatorTokenFile === undefined && config.coordinatorToken === undefined && config.tokenFile === undefined && config.token === undefined) {
+    throw new ConfigError('coordinatorTokenFile: the link to the coordinator needs a token (or --token-file, whose first token it uses)', { path: 'coordinatorTokenFile' });
   }
   return config;
 }

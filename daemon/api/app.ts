@@ -12,6 +12,8 @@ import { matchesSelector } from '../faults/resolve.js';
 import type { ContainerInfo } from '../types.js';
 import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
+import { listHostProcesses, type HostProcessInfo } from '../proc/host-processes.js';
+import { ValidationError } from '../../lib/errors.js';
 
 export interface AgentApiOptions {
   faults: FaultManager;
@@ -77,22 +79,10 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
         containers = containers.map((ct) => ({ ...ct, pids: ct.initPid > 0 ? o.cgroups.pidsOf(ct.initPid) : [] }));
       }
     }
-    let processes: Array<{ pid: number; ppid: number; state: string; cmdline: string }> | undefined;
+    let processes: HostProcessInfo[] | undefined;
     if (q.cmdline !== undefined) {
-      if (!o.hostProcesses) {
-        return c.json({ error: { code: 'ERIS_ERR_VALIDATION', message: 'query.cmdline: host processes are not targets on this agent', path: 'query.cmdline' } }, 400);
-      }
-      const re = compileRegex(q.cmdline, 'query.cmdline');
-      processes = [];
-      for (const pid of o.procfs.listPids()) {
-        if (o.isUntouchable(pid)) continue;
-        const argv = o.procfs.cmdline(pid);
-        if (!argv || argv.length === 0) continue;
-        const cmdline = argv.join(' ');
-        if (!re.test(cmdline)) continue;
-        const stat = o.procfs.stat(pid);
-        if (stat) processes.push({ pid, ppid: stat.ppid, state: stat.state, cmdline });
-      }
+      if (!o.hostProcesses) throw new ValidationError('query.cmdline: host processes are not targets on this agent', { path: 'query.cmdline' });
+      processes = listHostProcesses(o.procfs, compileRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
     }
     return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
   });

@@ -4,6 +4,7 @@ import type { ContainerInfo } from '../types.js';
 import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
 import { identify, type ProcessIdentity } from '../proc/identity.js';
+import { listHostProcesses } from '../proc/host-processes.js';
 import type { ContainerSelector, FaultTarget } from './request.js';
 
 export interface ContainerRef {
@@ -143,13 +144,8 @@ export class TargetResolver {
         path: 'target.cmdline',
       });
     }
-    const re = new RegExp(source);
     const { procfs, isUntouchable } = this.options;
-    const matched = procfs.listPids().filter((pid) => {
-      if (isUntouchable(pid)) return false;
-      const argv = procfs.cmdline(pid);
-      return argv !== null && argv.length > 0 && re.test(argv.join(' '));
-    });
+    const matched = listHostProcesses(procfs, new RegExp(source), isUntouchable).map((p) => p.pid);
     // A matched child of a matched parent is already in the parent's tree.
     const set = new Set(matched);
     return matched.filter((pid) => !set.has(procfs.stat(pid)?.ppid ?? 0));

@@ -1,0 +1,19 @@
+// `eris coordinator`: runs the coordinator until SIGTERM/SIGINT; active runs are aborted and resumed first.
+import { Command } from 'commander';
+import { COORDINATOR_OPTIONS, loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator } from '../coordinator/server.js';
+import { createLogger } from '../lib/logger.js';
+import { addOptionTable } from './options.js';
+import { runUntilSignal } from './lifecycle.js';
+
+export function coordinatorCommand(): Command {
+  const command = new Command('coordinator').description('run eris-coordinator: agents dial in; drills, runs and the API live here');
+  const toConfig = addOptionTable(command, COORDINATOR_OPTIONS);
+  command.action(async (opts: Record<string, unknown>) => {
+    const config = loadCoordinatorConfig(toConfig(opts));
+    const logger = createLogger({ name: 'eris-coordinator', level: config.logLevel });
+    const coordinator = await startCoordinator(config, { logger });
+    await runUntilSignal(logger, () => coordinator.close());
+  });
+  return command;
+}

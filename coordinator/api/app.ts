@@ -1,0 +1,236 @@
+// The coordinator's HTTP API: fleet, selections, immediate faults, drills, runs (live over SSE), reports.
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { swaggerUI } from '@hono/swagger-ui';
+import { streamSSE } from 'hono/streaming';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import type { Registry } from 'prom-client';
+import type { Logger } from '../../lib/logger.js';
+import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
+import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
+import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
+import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import { VERSION } from '../../lib/version.js';
+import type { Fleet } from '../fleet/fleet.js';
+import type { Store } from '../store/types.js';
+import { RUN_STATUSES } from '../store/types.js';
+import type { DrillEngine } from '../engine/engine.js';
+import { selectGroup, targetKey } from '../engine/targets.js';
+import { toJUnit, type RunReport } from '../engine/report.js';
+import { loadDrill } from '../drill/validate.js';
+import { drillJsonSchema } from '../drill/json-schema.js';
+import type { Drill } from '../drill/schema.js';
+import { parseTargetGroup } from '../selection/schema.js';
+import { parseLabelSelector, matchesLabels } from '../selection/label-selector.js';
+import type { ImmediateFaults } from './faults.js';
+import { registerOpenApi } from './openapi.js';
+
+export interface CoordinatorApiOptions {
+  coordinatorId: string;
+  fleet: Fleet;
+  store: Store;
+  engine: DrillEngine;
+  faults: ImmediateFaults;
+  registry: Registry;
+  tokens: readonly TokenEntry[];
+  logger: Logger;
+}
+
+const runRequestSchema = z
+  .strictObject({
+    drill: z.string().min(1).optional(),
+    spec: z.unknown().optional(),
+    seed: z.union([z.string().min(1), z.number().int()]).optional(),
+    dryRun: z.boolean().default(false),
+  })
+  .refine((r) => (r.drill === undefined) !== (r.spec === undefined), { message: 'give exactly one of drill (a stored drill name) or spec (an inline drill)' });
+
+const runsQuery = z.strictObject({
+  drill: z.string().min(1).optional(),
+  status: z.enum(RUN_STATUSES).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(50),
+});
+
+export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: AuthVariables }> {
+  const app = new OpenAPIHono<{ Variables: AuthVariables }>();
+  app.onError(errorHandler(o.logger));
+  app.notFound(notFoundHandler);
+  app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json']));
+
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
+  app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
+  app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId }));
+
+  app.get('/v1/agents', (c) => c.json({ agents: o.fleet.agents() }));
+
+  app.get('/v1/targets', (c) => {
+    const q = c.req.query();
+    const pod = q.pod ? compileRegex(q.pod, 'query.pod') : null;
+    const container = q.container ? compileRegex(q.container, 'query.container') : null;
+    const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
+    const targets = o.fleet
+      .targets()
+      .filter((t) => (q.cluster ? t.cluster === q.cluster : true))
+      .filter((t) => (q.namespace ? t.namespace === q.namespace : true))
+      .filter((t) => (pod ? pod.test(t.pod) : true))
+      .filter((t) => (container ? container.test(t.container) : true))
+      .filter((t) => (labels ? matchesLabels(labels, t.labels) : true));
+    return c.json({ targets });
+  });
+
+  app.post('/v1/selections', async (c) => {
+    const body = (await readJson(c)) as Record<string, unknown>;
+    const group = parseTargetGroup(body, 'target');
+    const selection = await selectGroup(o.fleet, group, 'target');
+    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched, picked: selection.picked });
+  });
+
+  app.post('/v1/faults', async (c) => c.json(await o.faults.create(await readJson(c)), 201));
+  app.get('/v1/faults', (c) => c.json({ faults: o.faults.list() }));
+  app.get('/v1/faults/:id', (c) => c.json(o.faults.get(c.req.param('id'))));
+  app.delete('/v1/faults/:id', async (c) => c.json(await o.faults.resume(c.req.param('id'))));
+
+  app.get('/v1/schemas/drill.json', (c) => c.json(drillJsonSchema()));
+
+  app.post('/v1/drills', async (c) => {
+    const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
+    const drill = await loadDrill(raw);
+    const now = Date.now();
+    o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: now });
+    return c.json({ name: drill.metadata.name, drill: raw }, 201);
+  });
+  app.get('/v1/drills', (c) => c.json({ drills: o.store.listDrills().map((d) => ({ name: d.name, createdAt: d.createdAt, updatedAt: d.updatedAt, spec: d.spec })) }));
+  app.get('/v1/drills/:name', (c) => {
+    const d = o.store.getDrill(c.req.param('name'));
+    if (!d) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
+    return c.json(d);
+  });
+  app.delete('/v1/drills/:name', (c) => {
+    if (!o.store.deleteDrill(c.req.param('name'))) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
+    return c.json({ deleted: c.req.param('name') });
+  });
+
+  app.post('/v1/runs', async (c) => {
+    const request = parseOrThrow(runRequestSchema, await readJson(c));
+    let raw: unknown;
+    let drillName: string | null = null;
+    if (request.drill !== undefined) {
+      const stored = o.store.getDrill(request.drill);
+      if (!stored) throw new NotFoundError(`drill: no stored drill ${request.drill}`, { path: 'drill' });
+      raw = stored.spec;
+      drillName = stored.name;
+    } else raw = request.spec;
+    const drill = await loadDrill(raw);
+    if (request.dryRun) return c.json(await dryRun(o.fleet, drill), 200);
+    const handle = o.engine.start(drill, { drillName: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) });
+    handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
+    return c.json(o.store.getRun(handle.id), 201);
+  });
+
+  app.get('/v1/runs', (c) => {
+    const q = parseOrThrow(runsQuery, c.req.query(), 'query');
+    const runs = o.store.listRuns({ ...(q.drill ? { drillName: q.drill } : {}), ...(q.status ? { status: q.status } : {}), limit: q.limit });
+    return c.json({ runs: runs.map(({ spec: _spec, result: _result, ...summary }) => summary) });
+  });
+
+  app.get('/v1/runs/:id', (c) => c.json(getRun(o.store, c.req.param('id'))));
+
+  app.post('/v1/runs/:id/abort', (c) => {
+    const run = getRun(o.store, c.req.param('id'));
+    if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
+    o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
+    return c.json({ id: run.id, status: 'aborting' }, 202);
+  });
+
+  app.get('/v1/runs/:id/report', (c) => {
+    const run = getRun(o.store, c.req.param('id'));
+    const format = c.req.query('format') ?? 'json';
+    if (format !== 'json' && format !== 'junit') throw new ValidationError('query.format: must be json or junit', { path: 'query.format' });
+    if (run.result === null) throw new ConflictError(`run ${run.id} has no report yet (${run.status})`, { path: 'id' });
+    const report = run.result as RunReport;
+    if (format === 'junit') return c.body(toJUnit(report), 200, { 'content-type': 'application/xml; charset=utf-8' });
+    return c.json(report);
+  });
+
+  app.get('/v1/runs/:id/events', (c) => {
+    const run = getRun(o.store, c.req.param('id'));
+    const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? 0);
+    return streamSSE(c, async (stream) => {
+      let last = Number.isFinite(after) ? after : 0;
+      const queue: Array<{ seq: number; type: string; data: unknown; at: number }> = [];
+      let wake: (() => void) | null = null;
+      const unsubscribe = o.engine.subscribe(run.id, (e) => {
+        queue.push(e);
+        wake?.();
+      });
+      stream.onAbort(() => {
+        unsubscribe();
+        wake?.();
+      });
+      try {
+        for (const e of o.store.listEvents(run.id, { afterSeq: last })) queue.push(e);
+        for (;;) {
+          while (queue.length > 0) {
+            const e = queue.shift()!;
+            if (e.seq <= last) continue;
+            last = e.seq;
+            await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ at: e.at, ...(e.data as object) }) });
+            if (e.type === 'run' && (e.data as { status?: string }).status !== 'running') return;
+          }
+          if (stream.aborted || !o.engine.isActive(run.id)) {
+            if (!o.engine.isActive(run.id) && queue.length === 0) {
+              // Ended before we subscribed: the stored events held everything.
+              return;
+            }
+            if (stream.aborted) return;
+          }
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+            setTimeout(resolve, 15000);
+          });
+          wake = null;
+          if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
+        }
+      } finally {
+        unsubscribe();
+      }
+    });
+  });
+
+  registerOpenApi(app);
+  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'eris-coordinator', version: VERSION, description: 'Chaos drills for stateful clusters.' } });
+  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  return app;
+}
+
+function getRun(store: Store, id: string) {
+  const run = store.getRun(id);
+  if (!run) throw new NotFoundError(`no run ${id}`, { path: 'id' });
+  return run;
+}
+
+async function readDrillBody(contentType: string | undefined, text: string): Promise<{ raw: unknown; yaml?: string }> {
+  if (text.trim() === '') throw new ValidationError('body: a drill is required', { path: 'body' });
+  if (contentType && /yaml/.test(contentType)) {
+    try {
+      return { raw: parseYaml(text), yaml: text };
+    } catch (cause) {
+      throw new ValidationError(`body: malformed YAML: ${(cause as Error).message}`, { path: 'body', cause });
+    }
+  }
+  try {
+    return { raw: JSON.parse(text) };
+  } catch (cause) {
+    throw new ValidationError(`body: malformed JSON: ${(cause as Error).message}`, { path: 'body', cause });
+  }
+}
+
+/** What a run would hit, group by group; touches nothing. */
+export async function dryRun(fleet: Fleet, drill: Drill): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
+  const groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> = {};
+  for (const [name, group] of Object.entries(drill.spec.targets)) {
+    const s = await selectGroup(fleet, group, `spec.targets.${name}`);
+    groups[name] = { wanted: s.wanted, matched: s.matched.length, seed: s.seed, picked: s.picked.map((t) => ({ key: targetKey(t), ...t })) };
+  }
+  return { dryRun: true, drill: drill.metadata.name, groups };
+}

@@ -1,0 +1,95 @@
+// Immediate faults placed through the coordinator ("freeze these now"): a selection, then one fault per agent.
+import { randomUUID } from 'node:crypto';
+import { z } from 'zod';
+import { NotFoundError } from '../../lib/errors.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import type { Fault } from '../../daemon/faults/manager.js';
+import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
+import { OVERRIDES } from '../../daemon/faults/safety.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { positiveDuration } from '../probes/duration.js';
+import { targetGroupSchema } from '../selection/schema.js';
+import { placeFaults, selectGroup, targetKey } from '../engine/targets.js';
+
+export const immediateFaultSchema = z.strictObject({
+  target: targetGroupSchema,
+  signal: z
+    .string()
+    .transform((s) => s.toUpperCase().replace(/^(SIG)?/, 'SIG'))
+    .pipe(z.enum(SIGNAL_NAMES, { error: `must be one of ${SIGNAL_NAMES.join(', ')}` })),
+  scope: z.enum(['all', 'init']).default('all'),
+  lease: positiveDuration.optional(),
+  override: z.array(z.enum(OVERRIDES)).optional(),
+});
+
+export interface ImmediateFault {
+  id: string;
+  createdAt: number;
+  signal: string;
+  seed: string;
+  targets: string[];
+  parts: Array<{ agent: string; fault: Fault }>;
+  errors: Array<{ agent: string; code: string; message: string }>;
+}
+
+export class ImmediateFaults {
+  private readonly faults = new Map<string, ImmediateFault>();
+
+  constructor(private readonly fleet: Fleet) {
+    fleet.onChange((e) => {
+      if (e.type !== 'fault' || !e.fault?.labels?.immediate) return;
+      const record = this.faults.get(e.fault.labels.immediate);
+      const part = record?.parts.find((p) => p.fault.id === e.fault!.id);
+      if (part) part.fault = e.fault;
+    });
+  }
+
+  owns(fault: Fault): boolean {
+    return fault.labels?.immediate !== undefined && this.faults.has(fault.labels.immediate);
+  }
+
+  async create(body: unknown): Promise<ImmediateFault> {
+    const request = parseOrThrow(immediateFaultSchema, body);
+    const selection = await selectGroup(this.fleet, request.target, 'target');
+    const id = randomUUID();
+    const { placed, errors } = await placeFaults(this.fleet, selection.picked, {
+      signal: request.signal,
+      scope: request.scope,
+      ...(request.lease !== undefined ? { leaseSeconds: request.lease / 1000 } : {}),
+      ...(request.override ? { override: request.override } : {}),
+      labels: { immediate: id },
+    });
+    const record: ImmediateFault = {
+      id,
+      createdAt: Date.now(),
+      signal: request.signal,
+      seed: selection.seed,
+      targets: selection.picked.map(targetKey),
+      parts: placed.map((p) => ({ agent: p.agent, fault: p.fault })),
+      errors: errors.map((e) => ({ agent: e.agent, code: (e.error as { code?: string }).code ?? 'ERIS_ERR', message: (e.error as Error).message })),
+    };
+    this.faults.set(id, record);
+    return record;
+  }
+
+  list(): ImmediateFault[] {
+    return [...this.faults.values()].sort((a, b) => b.createdAt - a.createdAt);
+  }
+
+  get(id: string): ImmediateFault {
+    const f = this.faults.get(id);
+    if (!f) throw new NotFoundError(`no fault ${id}`, { path: 'id' });
+    return f;
+  }
+
+  async resume(id: string): Promise<ImmediateFault> {
+    const record = this.get(id);
+    await Promise.all(
+      record.parts.map(async (part) => {
+        if (part.fault.state !== 'active') return;
+        part.fault = await this.fleet.resumeFault(part.agent, part.fault.id);
+      }),
+    );
+    return record;
+  }
+}

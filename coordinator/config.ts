@@ -1,0 +1,49 @@
+// The coordinator's configuration: one typed schema, flag + env + default + doc per field, validated once.
+import { z } from 'zod';
+import { parseConfigOrThrow } from '../lib/validation.js';
+import { ConfigError } from '../lib/errors.js';
+import type { OptionDoc } from '../daemon/config.js';
+
+export const COORDINATOR_OPTIONS = [
+  { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_COORDINATOR_LISTEN', doc: 'address of the API and the agent link (default 0.0.0.0:7700)' },
+  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'bearer tokens for users and agents, one per line ("name:token")' },
+  { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'a bearer token (prefer --token-file; comma-separated for several)' },
+  { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default ./eris-data)' },
+  { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
+  { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
+  { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
+  { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
+
+const hostPort = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
+
+export const coordinatorConfigSchema = z
+  .object({
+    listen: hostPort.default('0.0.0.0:7700'),
+    tokenFile: z.string().min(1).optional(),
+    token: z.string().min(1).optional(),
+    dataDir: z.string().min(1).default('eris-data'),
+    tlsCert: z.string().min(1).optional(),
+    tlsKey: z.string().min(1).optional(),
+    commandTimeoutSeconds: z.coerce.number().positive().default(15),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
+    storePath: z.string().optional(),
+  })
+  .strict();
+
+export type CoordinatorConfig = z.output<typeof coordinatorConfigSchema>;
+
+export function loadCoordinatorConfig(options: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
+  const merged: Record<string, unknown> = {};
+  for (const { key, env: name } of COORDINATOR_OPTIONS) if (env[name] !== undefined && env[name] !== '') merged[key] = env[name];
+  for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  const config = parseConfigOrThrow(coordinatorConfigSchema, merged);
+  if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
+    throw new ConfigError(`${config.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: --tls-cert and --tls-key go together`, { path: config.tlsCert === undefined ? 'tlsCert' : 'tlsKey' });
+  }
+  return config;
+}

@@ -1,0 +1,70 @@
+// Loads a drill: the schema first, then what a schema cannot say (references between targets, probes and
+// steps; jq filters compiled by jq). Every error names the path.
+import { ValidationError } from '../../lib/errors.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { checkJqFilter } from '../probes/jq.js';
+import { probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
+import { drillSchema, type Drill, type Step } from './schema.js';
+
+export interface DrillProblem {
+  path: string;
+  message: string;
+}
+
+/** Semantic problems of a drill that passed the schema (no jq). */
+export function drillReferenceProblems(drill: Drill): DrillProblem[] {
+  const problems: DrillProblem[] = [];
+  const groups = new Set(Object.keys(drill.spec.targets));
+  const probes = drill.spec.probes;
+  const checkGroup = (group: string | undefined, path: string) => {
+    if (group !== undefined && !groups.has(group)) problems.push({ path, message: `no target group "${group}" (groups: ${[...groups].join(', ')})` });
+  };
+  const checkProbe = (name: string, group: string | undefined, path: string, targetPath: string) => {
+    const probe = probes[name] as ProbeSpec | undefined;
+    if (!probe) {
+      problems.push({ path, message: `no probe "${name}" (probes: ${Object.keys(probes).join(', ') || 'none'})` });
+      return;
+    }
+    if (probeUsesTarget(probe) && group === undefined) {
+      problems.push({ path: targetPath, message: `probe "${name}" uses {{target.*}}: name the target group it is evaluated for` });
+    }
+  };
+  drill.spec.steadyState.forEach((name, i) => checkProbe(name, undefined, `spec.steadyState[${i}]`, `spec.steadyState[${i}]`));
+  const walk = (steps: readonly Step[], path: string) => {
+    steps.forEach((step, i) => {
+      const p = `${path}[${i}]`;
+      if ('signal' in step) {
+        checkGroup(step.target, `${p}.target`);
+        if (step.lease !== undefined && step.signal !== 'SIGSTOP') problems.push({ path: `${p}.lease`, message: 'only a SIGSTOP step has a lease' });
+      } else if ('wait' in step) {
+        checkGroup(step.target, `${p}.target`);
+        checkProbe(step.wait, step.target, `${p}.wait`, `${p}.target`);
+      } else if ('probe' in step) {
+        checkGroup(step.target, `${p}.target`);
+        checkProbe(step.probe, step.target, `${p}.probe`, `${p}.target`);
+      } else if ('parallel' in step) {
+        step.parallel.forEach((b, j) => walk(b.steps, `${p}.parallel[${j}].steps`));
+      } else if ('guard' in step) {
+        checkGroup(step.target, `${p}.target`);
+        checkProbe(step.guard, step.target, `${p}.guard`, `${p}.target`);
+        walk(step.steps, `${p}.steps`);
+      }
+    });
+  };
+  walk(drill.spec.steps, 'spec.steps');
+  return problems;
+}
+
+/** Validates a drill completely or throws the first problem as a ValidationError naming its path. */
+export async function loadDrill(input: unknown): Promise<Drill> {
+  const drill = parseOrThrow(drillSchema, input);
+  const problems = drillReferenceProblems(drill);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    throw new ValidationError(`${first.path}: ${first.message}`, { path: first.path, details: { problems } });
+  }
+  for (const [name, probe] of Object.entries(drill.spec.probes)) {
+    if (probe.jq !== undefined) await checkJqFilter(probe.jq, `spec.probes.${name}.jq`);
+  }
+  return drill;
+}

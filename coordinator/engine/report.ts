@@ -1,0 +1,82 @@
+// A run's report: steps, the per-target timeline (injected → detected → recovered), as JSON and as JUnit XML.
+import type { RunStatus } from '../store/types.js';
+
+export interface StepRecord {
+  path: string;
+  name: string;
+  kind: string;
+  status: 'running' | 'passed' | 'failed' | 'skipped';
+  startedAt: number;
+  endedAt?: number;
+  durationMs?: number;
+  error?: { code: string; message: string };
+}
+
+export interface TimelineEntry {
+  group: string;
+  target: { cluster: string; node: string; zone: string | null; namespace: string; pod: string; container: string; kind: string; pid?: number };
+  injected: Array<{ signal: string; at: number; faultId: string; agent: string }>;
+  /** When a wait `until: fail` saw the failure: the first result of the streak that satisfied it. */
+  detectedAt?: number;
+  /** When a wait `until: pass` saw recovery after the last injection. */
+  recoveredAt?: number;
+  /** detectedAt − first injection. */
+  timeToDetectMs?: number;
+  /** recoveredAt − last injection before it (e.g. the SIGKILL). */
+  timeToRecoverMs?: number;
+  /** recoveredAt − first injection: how long the target was out, all told. */
+  outageMs?: number;
+}
+
+export interface RunReport {
+  id: string;
+  drill: string;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number;
+  durationMs: number;
+  seed: string;
+  error?: { code: string; message: string };
+  steps: StepRecord[];
+  timeline: TimelineEntry[];
+  probes: Record<string, { evaluations: number; failures: number; p50LatencyMs: number | null; maxLatencyMs: number | null }>;
+  resumed: { faults: number; errors: number };
+}
+
+const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
+
+/** JUnit XML: one testsuite per run, one testcase per step, plus one per target with its detect/recover times. */
+export function toJUnit(report: RunReport): string {
+  const cases: string[] = [];
+  for (const s of report.steps) {
+    const time = ((s.durationMs ?? 0) / 1000).toFixed(3);
+    const body =
+      s.status === 'failed'
+        ? `<failure type="${xml(s.error?.code ?? 'failed')}" message="${xml(s.error?.message ?? 'failed')}"/>`
+        : s.status === 'skipped'
+          ? '<skipped/>'
+          : '';
+    cases.push(`    <testcase classname="${xml(report.drill)}" name="${xml(`${s.path} ${s.name}`)}" time="${time}">${body}</testcase>`);
+  }
+  for (const t of report.timeline) {
+    const name = `target ${t.group} ${t.target.namespace}/${t.target.pod}/${t.target.container}`;
+    const props = [
+      t.timeToDetectMs !== undefined ? `time to detect ${t.timeToDetectMs} ms` : 'not detected',
+      t.timeToRecoverMs !== undefined ? `time to recover ${t.timeToRecoverMs} ms` : 'not recovered',
+    ].join(', ');
+    cases.push(`    <testcase classname="${xml(report.drill)}.targets" name="${xml(name)}" time="${((t.outageMs ?? 0) / 1000).toFixed(3)}"><system-out>${xml(props)}</system-out></testcase>`);
+  }
+  const failures = report.steps.filter((s) => s.status === 'failed').length;
+  const errors = report.status === 'error' || report.status === 'interrupted' ? 1 : 0;
+  const skipped = report.steps.filter((s) => s.status === 'skipped').length;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="eris" tests="${cases.length}" failures="${failures}" errors="${errors}" time="${(report.durationMs / 1000).toFixed(3)}">`,
+    `  <testsuite name="${xml(report.drill)}" id="${xml(report.id)}" tests="${cases.length}" failures="${failures}" errors="${errors}" skipped="${skipped}" time="${(report.durationMs / 1000).toFixed(3)}" timestamp="${new Date(report.startedAt).toISOString()}">`,
+    `    <properties><property name="status" value="${xml(report.status)}"/><property name="seed" value="${xml(report.seed)}"/>${report.error ? `<property name="error" value="${xml(report.error.message)}"/>` : ''}</properties>`,
+    ...cases,
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,83 @@
+// Picking the targets of a group from the live fleet, and addressing faults at them agent by agent.
+import type { Fault } from '../../daemon/faults/manager.js';
+import type { SignalName } from '../../daemon/proc/signal.js';
+import type { Override } from '../../daemon/faults/safety.js';
+import type { Fleet } from '../fleet/fleet.js';
+import { select, type Selection } from '../selection/select.js';
+import type { TargetGroup } from '../selection/schema.js';
+import type { TargetRecord } from '../selection/types.js';
+
+export async function selectGroup(fleet: Fleet, group: TargetGroup, path: string, seed?: string | number): Promise<Selection> {
+  const inventory = group.processes ? await fleet.processes(group.processes.cmdline) : fleet.targets();
+  return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}) });
+}
+
+export function targetKey(t: Pick<TargetRecord, 'cluster' | 'node' | 'namespace' | 'pod' | 'container'>): string {
+  return `${t.cluster}/${t.node}/${t.namespace}/${t.pod}/${t.container}`;
+}
+
+/**
+ * A picked container may have been restarted since it was picked (killed, then recreated by kubelet under a
+ * new id): later steps hit the current container of the same pod and name.
+ */
+export function currentTarget(fleet: Fleet, picked: TargetRecord): TargetRecord {
+  if (picked.kind === 'process') return picked;
+  const now = fleet.targets().find((t) => targetKey(t) === targetKey(picked) && t.state === 'running');
+  return now ?? picked;
+}
+
+export interface PlacedFault {
+  agent: string;
+  fault: Fault;
+  targets: TargetRecord[];
+}
+
+export interface FaultSpec {
+  signal: SignalName;
+  scope: 'all' | 'init';
+  leaseSeconds?: number;
+  override?: Override[];
+  labels?: Record<string, string>;
+}
+
+/** One fault request per agent, all agents at once; a failure of one agent rejects with the others still placed. */
+export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[], spec: FaultSpec): Promise<{ placed: PlacedFault[]; errors: Array<{ agent: string; error: unknown }> }> {
+  const byAgent = new Map<string, TargetRecord[]>();
+  for (const t of targets) {
+    const agent = fleet.agentFor(t);
+    const list = byAgent.get(agent);
+    if (list) list.push(t);
+    else byAgent.set(agent, [t]);
+  }
+  const settled = await Promise.allSettled(
+    [...byAgent].map(async ([agent, list]) => {
+      const processes = list.filter((t) => t.kind === 'process');
+      const containers = list.filter((t) => t.kind === 'container');
+      const requests = [
+        ...(containers.length > 0 ? [{ containerIds: containers.map((t) => t.containerId) }] : []),
+        ...(processes.length > 0 ? [{ pids: processes.map((t) => t.pid!) }] : []),
+      ];
+      const faults = await Promise.all(
+        requests.map((target) =>
+          fleet.placeFault(agent, {
+            signal: spec.signal,
+            target,
+            scope: spec.scope,
+            ...(spec.leaseSeconds !== undefined && spec.signal === 'SIGSTOP' ? { leaseSeconds: spec.leaseSeconds } : {}),
+            ...(spec.override ? { override: spec.override } : {}),
+            ...(spec.labels ? { labels: spec.labels } : {}),
+          }),
+        ),
+      );
+      return faults.map((fault, i) => ({ agent, fault, targets: i === 0 && containers.length > 0 ? containers : processes }));
+    }),
+  );
+  const placed: PlacedFault[] = [];
+  const errors: Array<{ agent: string; error: unknown }> = [];
+  [...byAgent.keys()].forEach((agent, i) => {
+    const r = settled[i]!;
+    if (r.status === 'fulfilled') placed.push(...r.value);
+    else errors.push({ agent, error: r.reason });
+  });
+  return { placed, errors };
+}

@@ -1,0 +1,337 @@
+// The fleet: agents that dialled in, what runs on their nodes, and commands routed to the agent owning a target.
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Logger } from '../../lib/logger.js';
+import { authenticate, type TokenEntry } from '../../lib/auth.js';
+import { ErisError, NotFoundError, TimeoutError, UnavailableError } from '../../lib/errors.js';
+import { CLOSE, LINK_PATH, LINK_PROTOCOL, type AgentHello, type AgentMessage, type Command, type CoordinatorMessage, type HostProcessInfo } from '../../lib/link/protocol.js';
+import type { Fault } from '../../daemon/faults/manager.js';
+import type { FaultRequestInput } from '../../daemon/faults/request.js';
+import type { ContainerInfo } from '../../daemon/types.js';
+import type { TargetRecord } from '../selection/types.js';
+import { cmdlineLabels } from './process-labels.js';
+
+export interface AgentView {
+  id: string;
+  cluster: string;
+  node: string;
+  zone: string | null;
+  version: string;
+  runtime: string | null;
+  hostProcesses: boolean;
+  connectedAt: number;
+  lastSeenAt: number;
+  containers: number;
+  activeFaults: number;
+}
+
+interface AgentSession {
+  id: string;
+  hello: AgentHello;
+  socket: WebSocket;
+  connectedAt: number;
+  lastSeenAt: number;
+  containers: ContainerInfo[];
+  activeFaults: Map<string, Fault>;
+  pending: Map<string, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>;
+}
+
+export interface FleetOptions {
+  coordinatorId: string;
+  tokens: readonly TokenEntry[];
+  logger: Logger;
+  commandTimeoutMs?: number;
+  /** Decides whether an active fault an agent reports (after a reconnect or a coordinator restart) should go on. */
+  keepFault?: (fault: Fault) => boolean;
+  heartbeatMs?: number;
+}
+
+export const agentId = (cluster: string, node: string) => `${cluster}/${node}`;
+
+/** An error an agent answered a command with, re-thrown here with the agent's code and status kept. */
+export class AgentCommandError extends ErisError {
+  override readonly code: string;
+  override readonly status: number;
+  constructor(agent: string, wire: { code: string; message: string; path?: string }) {
+    super(`agent ${agent}: ${wire.message}`, { ...(wire.path ? { path: wire.path } : {}), details: { agent, agentCode: wire.code } });
+    this.code = wire.code;
+    this.status = STATUS_BY_CODE[wire.code] ?? 502;
+  }
+}
+
+const STATUS_BY_CODE: Record<string, number> = {
+  ERIS_ERR_VALIDATION: 400,
+  ERIS_ERR_FORBIDDEN_TARGET: 403,
+  ERIS_ERR_NOT_FOUND: 404,
+  ERIS_ERR_NO_TARGETS: 422,
+  ERIS_ERR_IDENTITY_MISMATCH: 409,
+};
+
+export class Fleet {
+  private readonly sessions = new Map<string, AgentSession>();
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  private readonly events = new EventEmitter();
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly alive = new WeakSet<WebSocket>();
+
+  constructor(private readonly o: FleetOptions) {
+    this.events.setMaxListeners(0);
+    // ws ping/pong finds half-open connections (a node that vanished without a FIN).
+    this.heartbeat = setInterval(() => {
+      for (const s of this.sessions.values()) {
+        if (!this.alive.has(s.socket)) {
+          s.socket.terminate();
+          continue;
+        }
+        this.alive.delete(s.socket);
+        s.socket.ping();
+      }
+    }, o.heartbeatMs ?? 10_000);
+    this.heartbeat.unref();
+  }
+
+  /** Hook for the HTTP server's 'upgrade' event. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (path !== LINK_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
+      return;
+    }
+    const token = authenticate(this.o.tokens, req.headers.authorization);
+    if (token === null) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\r\n{"error":{"code":"ERIS_ERR_UNAUTHORIZED","message":"a valid bearer token is required"}}');
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, token.id));
+  }
+
+  onChange(listener: (event: { type: 'connected' | 'disconnected' | 'inventory' | 'fault'; agent: string; fault?: Fault }) => void): () => void {
+    this.events.on('change', listener);
+    return () => this.events.off('change', listener);
+  }
+
+  agents(): AgentView[] {
+    return [...this.sessions.values()].map((s) => ({
+      id: s.id,
+      cluster: s.hello.cluster,
+      node: s.hello.node,
+      zone: s.hello.zone,
+      version: s.hello.version,
+      runtime: s.hello.runtime,
+      hostProcesses: s.hello.hostProcesses,
+      connectedAt: s.connectedAt,
+      lastSeenAt: s.lastSeenAt,
+      containers: s.containers.length,
+      activeFaults: [...s.activeFaults.values()].filter((f) => f.state === 'active').length,
+    }));
+  }
+
+  agentCount(cluster?: string): number {
+    return [...this.sessions.values()].filter((s) => cluster === undefined || s.hello.cluster === cluster).length;
+  }
+
+  clusters(): string[] {
+    return [...new Set([...this.sessions.values()].map((s) => s.hello.cluster))].sort();
+  }
+
+  /** Every container of every connected agent, as selection sees it. */
+  targets(): TargetRecord[] {
+    const out: TargetRecord[] = [];
+    for (const s of this.sessions.values()) for (const c of s.containers) out.push(containerTarget(s.hello, c));
+    return out;
+  }
+
+  /** Host-mode processes whose command line matches, from every agent that allows them. */
+  async processes(cmdline: string): Promise<TargetRecord[]> {
+    const hostAgents = [...this.sessions.values()].filter((s) => s.hello.hostProcesses);
+    const lists = await Promise.all(
+      hostAgents.map(async (s) => ({ s, list: (await this.command(s.id, { op: 'processes.list', cmdline })) as HostProcessInfo[] })),
+    );
+    return lists.flatMap(({ s, list }) => list.map((p) => processTarget(s.hello, p)));
+  }
+
+  agentFor(target: Pick<TargetRecord, 'cluster' | 'node'>): string {
+    const id = agentId(target.cluster, target.node);
+    if (!this.sessions.has(id)) throw new UnavailableError(`agent ${id} is not connected`, { details: { agent: id } });
+    return id;
+  }
+
+  placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
+    return this.command(agent, { op: 'fault.create', request }) as Promise<Fault>;
+  }
+
+  resumeFault(agent: string, faultId: string): Promise<Fault> {
+    return this.command(agent, { op: 'fault.resume', faultId }) as Promise<Fault>;
+  }
+
+  /** Sends a command and waits for the agent's reply (or the timeout). */
+  command(agent: string, command: Command, timeoutMs = this.o.commandTimeoutMs ?? 15_000): Promise<unknown> {
+    const session = this.sessions.get(agent);
+    if (!session) return Promise.reject(new UnavailableError(`agent ${agent} is not connected`, { details: { agent } }));
+    const id = randomUUID();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        session.pending.delete(id);
+        reject(new TimeoutError(`agent ${agent} did not answer ${command.op} within ${timeoutMs} ms`, { details: { agent } }));
+      }, timeoutMs);
+      session.pending.set(id, { resolve, reject, timer });
+      const message: CoordinatorMessage = { type: 'command', id, ...command };
+      session.socket.send(JSON.stringify(message));
+    });
+  }
+
+  activeFaults(agent?: string): Array<{ agent: string; fault: Fault }> {
+    const out: Array<{ agent: string; fault: Fault }> = [];
+    for (const s of this.sessions.values()) {
+      if (agent !== undefined && s.id !== agent) continue;
+      for (const f of s.activeFaults.values()) if (f.state === 'active') out.push({ agent: s.id, fault: f });
+    }
+    return out;
+  }
+
+  close(): void {
+    clearInterval(this.heartbeat);
+    for (const s of this.sessions.values()) s.socket.close(CLOSE.shutdown, 'coordinator shutting down');
+    this.wss.close();
+  }
+
+  private accept(socket: WebSocket, tokenId: string): void {
+    this.alive.add(socket);
+    socket.on('pong', () => this.alive.add(socket));
+    let session: AgentSession | null = null;
+    const helloTimer = setTimeout(() => socket.close(CLOSE.badHello, 'no hello'), 10_000);
+    socket.on('message', (data) => {
+      let message: AgentMessage;
+      try {
+        message = JSON.parse(String(data)) as AgentMessage;
+      } catch {
+        socket.close(CLOSE.badHello, 'malformed JSON');
+        return;
+      }
+      if (session === null) {
+        if (message.type !== 'hello' || message.protocol !== LINK_PROTOCOL || !message.cluster || !message.node) {
+          socket.close(CLOSE.badHello, 'expected a hello of protocol 1');
+          return;
+        }
+        clearTimeout(helloTimer);
+        session = this.register(socket, message, tokenId);
+        return;
+      }
+      session.lastSeenAt = Date.now();
+      this.onAgentMessage(session, message);
+    });
+    socket.on('close', () => {
+      clearTimeout(helloTimer);
+      if (session === null || this.sessions.get(session.id) !== session) return;
+      this.sessions.delete(session.id);
+      for (const p of session.pending.values()) {
+        clearTimeout(p.timer);
+        p.reject(new UnavailableError(`agent ${session.id} disconnected`, { details: { agent: session.id } }));
+      }
+      this.o.logger.warn({ agent: session.id }, 'agent disconnected');
+      this.events.emit('change', { type: 'disconnected', agent: session.id });
+    });
+    socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'agent socket error'));
+  }
+
+  private register(socket: WebSocket, hello: AgentHello, tokenId: string): AgentSession {
+    const id = agentId(hello.cluster, hello.node);
+    const previous = this.sessions.get(id);
+    if (previous) previous.socket.close(CLOSE.replaced, 'replaced by a newer connection of the same node');
+    const now = Date.now();
+    const session: AgentSession = {
+      id,
+      hello,
+      socket,
+      connectedAt: now,
+      lastSeenAt: now,
+      containers: hello.containers,
+      activeFaults: new Map(hello.activeFaults.map((f) => [f.id, f])),
+      pending: new Map(),
+    };
+    this.sessions.set(id, session);
+    const welcome: CoordinatorMessage = { type: 'welcome', coordinatorId: this.o.coordinatorId, protocol: LINK_PROTOCOL };
+    socket.send(JSON.stringify(welcome));
+    this.o.logger.info({ agent: id, zone: hello.zone, version: hello.version, containers: hello.containers.length, tokenId, activeFaults: hello.activeFaults.length }, 'agent connected');
+    this.events.emit('change', { type: 'connected', agent: id });
+    this.reconcile(session);
+    return session;
+  }
+
+  /** Faults this coordinator placed and no longer wants (its run ended, or it restarted) are resumed. */
+  private reconcile(session: AgentSession): void {
+    for (const fault of session.activeFaults.values()) {
+      if (fault.state !== 'active' || fault.owner !== this.o.coordinatorId) continue;
+      if (this.o.keepFault?.(fault) ?? true) continue;
+      this.o.logger.warn({ agent: session.id, faultId: fault.id, labels: fault.labels }, 'resuming a fault no run owns any more');
+      this.resumeFault(session.id, fault.id).catch((err: unknown) => this.o.logger.error({ err, agent: session.id, faultId: fault.id }, 'reconcile resume failed'));
+    }
+  }
+
+  private onAgentMessage(session: AgentSession, message: AgentMessage): void {
+    switch (message.type) {
+      case 'reply': {
+        const pending = session.pending.get(message.id);
+        if (!pending) return;
+        session.pending.delete(message.id);
+        clearTimeout(pending.timer);
+        if (message.ok) pending.resolve(message.result);
+        else pending.reject(new AgentCommandError(session.id, message.error));
+        return;
+      }
+      case 'inventory':
+        session.containers = message.containers;
+        this.events.emit('change', { type: 'inventory', agent: session.id });
+        return;
+      case 'fault':
+        session.activeFaults.set(message.fault.id, message.fault);
+        if (message.fault.state !== 'active') session.activeFaults.delete(message.fault.id);
+        this.events.emit('change', { type: 'fault', agent: session.id, fault: message.fault });
+        return;
+      default:
+        this.o.logger.warn({ agent: session.id, type: (message as { type: string }).type }, 'unexpected message from agent');
+    }
+  }
+}
+
+export function containerTarget(hello: Pick<AgentHello, 'cluster' | 'node' | 'zone'>, c: ContainerInfo): TargetRecord {
+  return {
+    cluster: hello.cluster,
+    node: hello.node,
+    zone: hello.zone,
+    namespace: c.pod.namespace,
+    pod: c.pod.name,
+    podUid: c.pod.uid,
+    container: c.name,
+    containerId: c.id,
+    labels: c.pod.labels,
+    state: c.state,
+    kind: 'container',
+  };
+}
+
+function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
+  // A host process has no pod: it is addressed as cluster/node/-/pid.
+  return {
+    cluster: hello.cluster,
+    node: hello.node,
+    zone: hello.zone,
+    namespace: '',
+    pod: `pid-${p.pid}`,
+    podUid: '',
+    container: p.cmdline.split(' ')[0] ?? '',
+    containerId: `pid:${p.pid}`,
+    labels: cmdlineLabels(p.cmdline.split(' ')),
+    state: p.state === 'T' || p.state === 't' ? 'stopped' : 'running',
+    kind: 'process',
+    pid: p.pid,
+    cmdline: p.cmdline,
+  };
+}
+
+export function ensureAgent(fleet: Fleet, id: string): void {
+  if (!fleet.agents().some((a) => a.id === id)) throw new NotFoundError(`no agent ${id}`, { path: 'agent' });
+}

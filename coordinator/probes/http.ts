@@ -1,0 +1,89 @@
+// One probe request over node:http / node:https: a fresh connection each time, no redirects, bounded body.
+import http from 'node:http';
+import https from 'node:https';
+import type { RenderedProbe } from './spec.js';
+
+// Why not global fetch: (1) skipping TLS verification needs undici's Agent, which Node 20 does not export
+// (the `undici` package would be a second copy of undici beside the bundled one); (2) fetch pools
+// keep-alive connections, and a chaos probe must see what a NEW client sees: a pooled socket to a
+// SIGKILLed member fails with "other side closed" instead of "connection refused", and a pooled socket
+// hides a listener that no longer accepts. `agent: false` opens and closes one connection per probe.
+
+export interface ProbeResponse {
+  status: number;
+  body: Buffer;
+}
+
+/** The body grew past the limit; the request was cut. */
+export class BodyTooLargeError extends Error {
+  override readonly name = 'BodyTooLargeError';
+}
+
+/** Sends the request; resolves once the whole body is read. Rejects on network errors and on `signal`. */
+export function sendProbeRequest(probe: RenderedProbe, signal: AbortSignal, maxBodyBytes: number): Promise<ProbeResponse> {
+  return new Promise<ProbeResponse>((resolve, reject) => {
+    const url = new URL(probe.url);
+    const secure = url.protocol === 'https:';
+    const options: https.RequestOptions = {
+      method: probe.method,
+      headers: { ...probe.headers, ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}) },
+      agent: false,
+      signal,
+      ...(secure ? { rejectUnauthorized: !probe.insecureSkipVerify } : {}),
+    };
+    const request = (secure ? https : http).request(url, options, (response) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let done = false;
+      response.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBodyBytes) {
+          request.destroy(new BodyTooLargeError(`body larger than ${maxBodyBytes} bytes`));
+          return;
+        }
+        chunks.push(chunk);
+      });
+      response.on('end', () => {
+        done = true;
+        resolve({ status: response.statusCode ?? 0, body: Buffer.concat(chunks) });
+      });
+      response.on('error', reject);
+      // A destroyed request (abort, timeout, too large) closes the response without 'end'.
+      response.on('close', () => {
+        if (!done) reject(request.errored ?? new Error('connection closed before the body was complete'));
+      });
+    });
+    request.on('error', reject);
+    request.end(probe.body);
+  });
+}
+
+const NETWORK_REASONS: Readonly<Record<string, string>> = {
+  ECONNREFUSED: 'connection refused',
+  ECONNRESET: 'connection reset',
+  EPIPE: 'connection reset',
+  ENOTFOUND: 'host not found',
+  EAI_AGAIN: 'host lookup failed (EAI_AGAIN)',
+  EHOSTUNREACH: 'host unreachable',
+  ENETUNREACH: 'network unreachable',
+  ETIMEDOUT: 'connect timed out (ETIMEDOUT)',
+  HPE_INVALID_CONSTANT: 'invalid HTTP answer',
+};
+
+/** A short reason for a failed request: `connection refused`, `tls: self-signed certificate`, … */
+export function describeNetworkError(error: unknown): string {
+  // Happy eyeballs (autoSelectFamily) reports an AggregateError with one error per address tried.
+  const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
+  const code = (inner as { code?: unknown } | null)?.code ?? (error as { code?: unknown } | null)?.code;
+  const message = inner instanceof Error ? inner.message : String(inner);
+  if (inner instanceof BodyTooLargeError) return message;
+  if (/socket hang up/i.test(message)) return 'connection closed without an answer';
+  if (typeof code === 'string') {
+    const known = NETWORK_REASONS[code];
+    if (known !== undefined) return known;
+    if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `tls: ${message} (${code})`;
+    if (code.startsWith('HPE_')) return `invalid HTTP answer: ${message}`;
+    return `${message} (${code})`;
+  }
+  return message;
+}

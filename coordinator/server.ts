@@ -1,0 +1,132 @@
+// Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { serve } from '@hono/node-server';
+import { Registry } from 'prom-client';
+import type { Logger } from '../lib/logger.js';
+import { generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
+import { VERSION } from '../lib/version.js';
+import { isLoopback, splitHostPort } from '../daemon/config.js';
+import type { CoordinatorConfig } from './config.js';
+import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
+import { createStore } from './store/index.js';
+import type { Store } from './store/types.js';
+import { Fleet } from './fleet/fleet.js';
+import { JqPool } from './probes/jq.js';
+import { ProbeRunner } from './probes/runner.js';
+import { DrillEngine } from './engine/engine.js';
+import { ImmediateFaults } from './api/faults.js';
+import { createCoordinatorApi } from './api/app.js';
+
+export interface Coordinator {
+  url: string;
+  /** ws:// or wss:// URL agents dial. */
+  linkUrl: string;
+  coordinatorId: string;
+  generatedTokenPath: string | null;
+  fleet: Fleet;
+  engine: DrillEngine;
+  store: Store;
+  metrics: CoordinatorMetrics;
+  /** Aborts active runs (resuming what they stopped), closes agent links, the store and the server. */
+  close(): Promise<void>;
+}
+
+/** The coordinator's id survives restarts, so agents can tell "it came back" from "another one". */
+function coordinatorIdIn(dataDir: string): string {
+  const path = join(dataDir, 'coordinator-id');
+  if (existsSync(path)) return readFileSync(path, 'utf8').trim();
+  const id = randomUUID();
+  writeFileSync(path, `${id}\n`);
+  return id;
+}
+
+export async function startCoordinator(config: CoordinatorConfig, deps: { logger: Logger; registry?: Registry }): Promise<Coordinator> {
+  const { logger } = deps;
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  let { host, port } = splitHostPort(config.listen);
+  let tokens: TokenEntry[] = loadTokens({ ...(config.tokenFile ? { tokenFile: config.tokenFile } : {}), ...(config.token ? { token: config.token } : {}) });
+  let generatedTokenPath: string | null = null;
+  if (tokens.length === 0) {
+    const generated = generatedToken(config.dataDir, 'coordinator.token');
+    generatedTokenPath = generated.path;
+    tokens = loadTokens({ token: `local:${generated.secret}` });
+    if (!isLoopback(host)) {
+      logger.warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
+      host = '127.0.0.1';
+    }
+    logger.warn({ tokenFile: generated.path }, 'no token configured: generated one; the API and agent link take only that token');
+  }
+
+  const coordinatorId = coordinatorIdIn(config.dataDir);
+  const store = createStore(config.storePath === ':memory:' ? { kind: 'memory' } : { kind: 'sqlite', path: config.storePath ?? join(config.dataDir, 'eris.db') });
+  const interrupted = store.markInterrupted(Date.now());
+  if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
+
+  let engine: DrillEngine | null = null;
+  let faults: ImmediateFaults | null = null;
+  const fleet = new Fleet({
+    coordinatorId,
+    tokens,
+    logger,
+    commandTimeoutMs: config.commandTimeoutSeconds * 1000,
+    // A fault this coordinator placed goes on only while its run (or immediate fault) is alive here.
+    keepFault: (fault) => (fault.labels?.runId !== undefined ? (engine?.isActive(fault.labels.runId) ?? false) : (faults?.owns(fault) ?? false)),
+  });
+  const metrics = createCoordinatorMetrics(deps.registry ?? new Registry(), () => {
+    const counts = new Map<string, number>();
+    for (const a of fleet.agents()) counts.set(a.cluster, (counts.get(a.cluster) ?? 0) + 1);
+    return counts;
+  });
+  const jq = new JqPool({ size: 1 });
+  const probes = new ProbeRunner({ jq });
+  engine = new DrillEngine({ fleet, store, probes, logger, metrics });
+  faults = new ImmediateFaults(fleet);
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, tokens, logger });
+
+  const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = serve(
+      {
+        fetch: app.fetch,
+        hostname: host,
+        port,
+        ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
+      },
+      () => resolve(s as Server),
+    ) as Server;
+    s.once('error', reject);
+  });
+  server.on('upgrade', (req, socket, head) => fleet.handleUpgrade(req, socket, head));
+  const address = server.address() as AddressInfo;
+  const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${tls ? 'https' : 'http'}://${hostPart}:${address.port}`;
+  const linkUrl = `${tls ? 'wss' : 'ws'}://${hostPart}:${address.port}`;
+  logger.info({ url, coordinatorId, version: VERSION, dataDir: config.dataDir }, 'eris-coordinator listening');
+
+  let closed = false;
+  return {
+    url,
+    linkUrl,
+    coordinatorId,
+    generatedTokenPath,
+    fleet,
+    engine,
+    store,
+    metrics,
+    async close() {
+      if (closed) return;
+      closed = true;
+      await engine!.shutdown();
+      fleet.close();
+      await jq.close();
+      server.closeAllConnections?.();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      store.close();
+    },
+  };
+}

@@ -1,0 +1,182 @@
+// The agent's link to its coordinator: dials out over WebSocket, registers, takes commands, reports results,
+// reconnects with backoff and jitter, and resumes the coordinator's faults when it is gone too long.
+import WebSocket from 'ws';
+import type { Logger } from '../../lib/logger.js';
+import { ErisError } from '../../lib/errors.js';
+import { parseOrThrow, compileRegex } from '../../lib/validation.js';
+import { LINK_PATH, LINK_PROTOCOL, type AgentMessage, type CoordinatorMessage, type Command } from '../../lib/link/protocol.js';
+import type { FaultManager } from '../faults/manager.js';
+import { faultRequestSchema } from '../faults/request.js';
+import type { ContainerInfo } from '../types.js';
+import type { HostProcessInfo } from '../proc/host-processes.js';
+
+export interface LinkOptions {
+  /** ws:// or wss:// base URL of the coordinator. */
+  url: string;
+  token: string;
+  cluster: string;
+  node: string;
+  zone: string | null;
+  version: string;
+  runtime: string | null;
+  hostProcesses: boolean;
+  faults: FaultManager;
+  inventory: { list(): readonly ContainerInfo[]; onChange(listener: () => void): () => void } | null;
+  listProcesses: (pattern: RegExp) => HostProcessInfo[];
+  logger: Logger;
+  /** How long the coordinator may be gone before its faults are resumed (dead man's switch). */
+  graceMs: number;
+  backoff?: { initialMs: number; maxMs: number };
+  /** Test seam. */
+  createSocket?: (url: string, token: string) => WebSocket;
+  /** TLS: accept a self-signed coordinator certificate (testing only). */
+  insecureSkipVerify?: boolean;
+}
+
+export class CoordinatorLink {
+  private socket: WebSocket | null = null;
+  private attempt = 0;
+  private stopped = false;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private graceTimer: NodeJS.Timeout | null = null;
+  private coordinatorId: string | null = null;
+  private readonly unsubscribe: Array<() => void> = [];
+  connected = false;
+
+  constructor(private readonly o: LinkOptions) {}
+
+  start(): void {
+    this.unsubscribe.push(this.o.faults.onChange((fault) => this.send({ type: 'fault', fault })));
+    if (this.o.inventory) {
+      const inventory = this.o.inventory;
+      this.unsubscribe.push(inventory.onChange(() => this.send({ type: 'inventory', containers: [...inventory.list()] })));
+    }
+    this.connect();
+  }
+
+  /** Stops dialling; the faults are the caller's to resume (the agent resumes all on shutdown). */
+  stop(): void {
+    this.stopped = true;
+    for (const u of this.unsubscribe.splice(0)) u();
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.socket?.close(1001, 'agent shutting down');
+    this.socket = null;
+  }
+
+  private connect(): void {
+    if (this.stopped) return;
+    const url = `${this.o.url.replace(/\/$/, '')}${LINK_PATH}`;
+    const socket = this.o.createSocket
+      ? this.o.createSocket(url, this.o.token)
+      : new WebSocket(url, {
+          headers: { authorization: `Bearer ${this.o.token}` },
+          handshakeTimeout: 5000,
+          ...(this.o.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
+        });
+    this.socket = socket;
+    socket.on('open', () => {
+      this.send({
+        type: 'hello',
+        protocol: LINK_PROTOCOL,
+        cluster: this.o.cluster,
+        node: this.o.node,
+        zone: this.o.zone,
+        version: this.o.version,
+        runtime: this.o.runtime,
+        hostProcesses: this.o.hostProcesses,
+        containers: [...(this.o.inventory?.list() ?? [])],
+        activeFaults: this.o.faults.active(),
+      });
+    });
+    socket.on('message', (data) => this.onMessage(String(data)));
+    socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'coordinator link error'));
+    socket.on('close', (code, reason) => {
+      if (this.socket !== socket) return;
+      this.socket = null;
+      const wasConnected = this.connected;
+      this.connected = false;
+      if (this.stopped) return;
+      if (wasConnected) this.o.logger.warn({ code, reason: reason.toString() }, 'lost the coordinator');
+      this.armDeadMansSwitch();
+      this.scheduleReconnect();
+    });
+  }
+
+  private scheduleReconnect(): void {
+    const { initialMs, maxMs } = this.o.backoff ?? { initialMs: 250, maxMs: 10_000 };
+    const ceiling = Math.min(maxMs, initialMs * 2 ** this.attempt);
+    // Full jitter: a coordinator restart must not be met by every agent of the fleet in the same millisecond.
+    const delay = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
+    this.attempt++;
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private armDeadMansSwitch(): void {
+    if (this.graceTimer || this.coordinatorId === null) return;
+    const owner = this.coordinatorId;
+    this.graceTimer = setTimeout(() => {
+      this.graceTimer = null;
+      const resumed = this.o.faults.resumeOwnedBy(owner, 'coordinator-lost');
+      this.o.logger.warn({ coordinatorId: owner, faults: resumed.length, graceMs: this.o.graceMs }, "coordinator gone past the grace period: resumed its faults");
+    }, this.o.graceMs);
+  }
+
+  private onMessage(text: string): void {
+    let message: CoordinatorMessage;
+    try {
+      message = JSON.parse(text) as CoordinatorMessage;
+    } catch {
+      this.o.logger.warn('coordinator sent malformed JSON');
+      return;
+    }
+    if (message.type === 'welcome') {
+      this.connected = true;
+      this.attempt = 0;
+      if (this.graceTimer) clearTimeout(this.graceTimer);
+      this.graceTimer = null;
+      if (this.coordinatorId !== null && this.coordinatorId !== message.coordinatorId) {
+        // A different coordinator: the one that placed our faults is gone for good.
+        const resumed = this.o.faults.resumeOwnedBy(this.coordinatorId, 'coordinator-lost');
+        if (resumed.length > 0) this.o.logger.warn({ previous: this.coordinatorId, faults: resumed.length }, 'resumed the faults of a previous coordinator');
+      }
+      this.coordinatorId = message.coordinatorId;
+      this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url }, 'connected to the coordinator');
+      return;
+    }
+    if (message.type === 'command') {
+      const { id, type: _type, ...command } = message;
+      void this.execute(command as Command).then(
+        (result) => this.send({ type: 'reply', id, ok: true, result }),
+        (error: unknown) => this.send({ type: 'reply', id, ok: false, error: toWireError(error) }),
+      );
+    }
+  }
+
+  private async execute(command: Command): Promise<unknown> {
+    switch (command.op) {
+      case 'ping':
+        return { at: Date.now() };
+      case 'fault.create': {
+        const request = parseOrThrow(faultRequestSchema, command.request);
+        return this.o.faults.create({ ...request, owner: this.coordinatorId ?? request.owner }, `coordinator:${this.coordinatorId}`);
+      }
+      case 'fault.resume':
+        return this.o.faults.resume(command.faultId, 'api');
+      case 'processes.list':
+        if (!this.o.hostProcesses) return [];
+        return this.o.listProcesses(compileRegex(command.cmdline, 'cmdline'));
+      default:
+        throw new ErisError(`unknown command ${(command as { op: string }).op}`);
+    }
+  }
+
+  private send(message: AgentMessage): void {
+    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  }
+}
+
+function toWireError(error: unknown): { code: string; message: string; path?: string } {
+  if (error instanceof ErisError) return { code: error.code, message: error.message, ...(error.path ? { path: error.path } : {}) };
+  return { code: 'ERIS_ERR_INTERNAL', message: (error as Error)?.message ?? String(error) };
+}

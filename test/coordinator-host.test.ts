@@ -1,0 +1,223 @@
+// The coordinator with a real agent in host mode: the agent dials in, selection picks from what it reports, a
+// drill freezes a member of a sample cluster, sees its probe fail, kills it, and sees it recover after a restart.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadAgentConfig } from '../daemon/config.js';
+import { startAgent, type Agent } from '../daemon/agent.js';
+import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator, type Coordinator } from '../coordinator/server.js';
+import { silentLogger } from '../lib/logger.js';
+import { freePort } from './harness/ports.js';
+import { isRunning, procState, waitFor } from './harness/processes.js';
+
+const TOKEN = 'coord-host-token';
+const MEMBER = fileURLToPath(new URL('../cli/demo/sample-member.ts', import.meta.url));
+
+describe('coordinator + agent in host mode', () => {
+  let coordinator: Coordinator;
+  let agent: Agent;
+  let dir: string;
+  const members = new Map<string, { port: number; child: ChildProcess }>();
+  let supervising = true;
+  const tag = `eris-sample-${process.pid}`;
+
+  const api = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${coordinator.url}${path}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await res.text();
+    return { status: res.status, body: text.startsWith('{') || text.startsWith('[') ? JSON.parse(text) : text };
+  };
+
+  // Plays systemd: restarts a member that died.
+  const startMember = (name: string, port: number, peers: number[]) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MEMBER, '--name', name, '--port', String(port), '--peers', peers.join(','), '--tag', tag], {
+      stdio: 'ignore',
+    });
+    members.set(name, { port, child });
+    child.once('exit', () => {
+      if (supervising && members.get(name)?.child === child) setTimeout(() => supervising && startMember(name, port, peers), 300);
+    });
+  };
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'eris-coord-host-'));
+    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+    agent = await startAgent(
+      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
+      { logger: silentLogger() },
+    );
+    const ports = [await freePort(), await freePort(), await freePort()];
+    ports.forEach((port, i) => startMember(`m${i}`, port, ports.filter((p) => p !== port)));
+    await waitFor(async () => (await api('GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
+    await waitFor(async () => {
+      const checks = await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/health`).then((r) => r.ok, () => false)));
+      return checks.every(Boolean);
+    }, 20000, 'sample members up');
+  });
+
+  after(async () => {
+    supervising = false;
+    for (const { child } of members.values()) child.kill('SIGKILL');
+    await agent?.close();
+    await coordinator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists the agent and answers /healthz, /openapi.json and the drill schema', async () => {
+    const agents = (await api('GET', '/v1/agents')).body.agents;
+    assert.equal(agents[0].id, 'lab/node-1');
+    assert.equal(agents[0].zone, 'z1');
+    assert.equal((await fetch(`${coordinator.url}/healthz`)).status, 200);
+    const doc = (await (await fetch(`${coordinator.url}/openapi.json`)).json()) as { paths: Record<string, unknown> };
+    assert.ok(doc.paths['/v1/runs/{id}/events']);
+    const schema = (await (await fetch(`${coordinator.url}/v1/schemas/drill.json`)).json()) as { $defs: { step: { anyOf: unknown[] } } };
+    assert.equal(schema.$defs.step.anyOf.length, 6);
+    assert.equal((await fetch(`${coordinator.url}/v1/agents`)).status, 401);
+  });
+
+  it('previews a selection without touching anything', async () => {
+    const res = await api('POST', '/v1/selections', { processes: { cmdline: `--tag ${tag}` }, count: 1, seed: 7 });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.matched.length, 3);
+    assert.equal(res.body.picked.length, 1);
+    assert.equal(res.body.picked[0].kind, 'process');
+    assert.match(res.body.picked[0].labels.port, /^\d+$/);
+    const again = await api('POST', '/v1/selections', { processes: { cmdline: `--tag ${tag}` }, count: 1, seed: 7 });
+    assert.deepEqual(again.body.picked[0].pid, res.body.picked[0].pid, 'same seed, same pick');
+    for (const m of res.body.matched) assert.ok(isRunning(m.pid));
+    const empty = await api('POST', '/v1/selections', { processes: { cmdline: 'no-such-process-anywhere-xyz' } });
+    assert.equal(empty.status, 422);
+    assert.equal(empty.body.error.code, 'ERIS_ERR_NO_TARGETS');
+    const bad = await api('POST', '/v1/selections', { processes: { cmdline: '(' } });
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.path, /^target\.processes\.cmdline/);
+  });
+
+  it('places and resumes an immediate fault', async () => {
+    const res = await api('POST', '/v1/faults', { target: { processes: { cmdline: `--name m0 .*--tag ${tag}` } }, signal: 'SIGSTOP', lease: '30s' });
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const pid = res.body.parts[0].fault.targets[0].processes[0].pid;
+    assert.equal(procState(pid), 'T');
+    const resumed = await api('DELETE', `/v1/faults/${res.body.id}`);
+    assert.equal(resumed.body.parts[0].fault.state, 'resumed');
+    await waitFor(() => isRunning(pid), 2000, 'resumed');
+  });
+
+  it('runs the node-failure drill: freeze, detect, kill, recover', async () => {
+    const drill = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'sample-node-failure' },
+      spec: {
+        targets: {
+          member: { processes: { cmdline: `--tag ${tag}` }, count: 1 },
+          all: { processes: { cmdline: `--tag ${tag}` } },
+        },
+        probes: {
+          health: { url: 'http://127.0.0.1:{{target.labels.port}}/health', jq: '.health == "true"', timeout: '500ms', interval: '100ms' },
+        },
+        steps: [
+          { name: 'steady state', probe: 'health', target: 'all' },
+          { name: 'freeze one member', signal: 'SIGSTOP', target: 'member', lease: '60s' },
+          { name: 'its probe fails', wait: 'health', target: 'member', until: 'fail', timeout: '10s' },
+          { name: 'kill it', signal: 'SIGKILL', target: 'member' },
+          { name: 'it recovers', wait: 'health', target: 'member', until: 'pass', timeout: '60s', consecutive: 2 },
+        ],
+      },
+    };
+    const started = await api('POST', '/v1/runs', { spec: drill, seed: 'host-test' });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id;
+    // Live events over SSE until the run ends.
+    const sse = await fetch(`${coordinator.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const text = await sse.text();
+    assert.match(text, /event: step/);
+    assert.match(text, /event: probe/);
+    assert.match(text, /event: run\n/);
+    const run = (await api('GET', `/v1/runs/${id}`)).body;
+    assert.equal(run.status, 'passed', JSON.stringify(run.result?.error ?? run.result?.steps));
+    const report = (await api('GET', `/v1/runs/${id}/report`)).body;
+    assert.equal(report.timeline.length, 1);
+    const t = report.timeline[0];
+    assert.deepEqual(t.injected.map((i: { signal: string }) => i.signal), ['SIGSTOP', 'SIGKILL']);
+    assert.ok(t.timeToDetectMs >= 0 && t.timeToDetectMs < 10000, `detect ${t.timeToDetectMs}`);
+    assert.ok(t.timeToRecoverMs > 0 && t.timeToRecoverMs < 60000, `recover ${t.timeToRecoverMs}`);
+    const junit = await fetch(`${coordinator.url}/v1/runs/${id}/report?format=junit`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const xml = await junit.text();
+    assert.match(xml, /<testsuite name="sample-node-failure"/);
+    assert.match(xml, /failures="0"/);
+    const metrics = await (await fetch(`${coordinator.url}/metrics`)).text();
+    assert.match(metrics, /eris_runs_total\{drill="sample-node-failure",status="passed"\} 1/);
+    assert.match(metrics, /eris_agents_connected\{cluster="lab"\} 1/);
+    assert.match(metrics, /eris_time_to_detect_seconds_count\{drill="sample-node-failure"\} 1/);
+  });
+
+  it('a failing step fails the run and resumes what it stopped', async () => {
+    const drill = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'fails' },
+      spec: {
+        targets: { member: { processes: { cmdline: `--name m1 .*--tag ${tag}` } } },
+        probes: { health: { url: 'http://127.0.0.1:{{target.labels.port}}/health', jq: '.health == "true"', timeout: '300ms', interval: '100ms' } },
+        steps: [
+          { signal: 'SIGSTOP', target: 'member', lease: '60s' },
+          // Expects the frozen member to stay healthy: it cannot.
+          { wait: 'health', target: 'member', until: 'pass', timeout: '1s' },
+        ],
+      },
+    };
+    const started = await api('POST', '/v1/runs', { spec: drill });
+    await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 10000, 'run end');
+    const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
+    assert.equal(run.status, 'failed');
+    assert.equal(run.result.resumed.faults, 1);
+    const pid = run.result.timeline[0].target.pid;
+    await waitFor(() => isRunning(pid), 2000, 'resumed after the failed run');
+  });
+
+  it('aborting a run resumes everything at once', async () => {
+    const drill = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'aborted' },
+      spec: {
+        targets: { member: { processes: { cmdline: `--name m2 .*--tag ${tag}` } } },
+        steps: [{ signal: 'SIGSTOP', target: 'member', lease: '60s' }, { sleep: '60s' }],
+      },
+    };
+    const started = await api('POST', '/v1/runs', { spec: drill });
+    await waitFor(async () => (await api('GET', '/v1/faults')).status === 200 && coordinator.fleet.activeFaults().length > 0, 5000, 'fault placed');
+    const pid = coordinator.fleet.activeFaults()[0]!.fault.targets[0]!.processes[0]!.pid;
+    assert.equal(procState(pid), 'T');
+    const abort = await api('POST', `/v1/runs/${started.body.id}/abort`);
+    assert.equal(abort.status, 202);
+    await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status === 'aborted', 5000, 'aborted');
+    assert.ok(isRunning(pid));
+  });
+
+  it('rejects bad drills with the path of the problem', async () => {
+    const base = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'bad' } };
+    const cases: Array<[unknown, string]> = [
+      [{ ...base, spec: { targets: { m: { percent: 150 } }, steps: [{ sleep: '1s' }] } }, 'spec.targets.m.percent'],
+      [{ ...base, spec: { targets: { m: {} }, steps: [{ wait: 'nope', until: 'fail', timeout: '1s' }] } }, 'spec.steps[0].wait'],
+      [{ ...base, spec: { targets: { m: {} }, probes: { p: { url: 'http://x/', jq: '.a ==' } }, steps: [{ probe: 'p' }] } }, 'spec.probes.p.jq'],
+      [{ ...base, spec: { targets: { m: {} }, steps: [{ wait: 'p', until: 'fail' }] } }, 'spec.steps[0].timeout'],
+      [{ ...base, spec: { targets: { m: {} }, steps: [{ signal: 'SIGSTOP', target: 'x' }] } }, 'spec.steps[0].target'],
+      [{ ...base, spec: { targets: { m: { pod: '(' } }, steps: [{ sleep: '1s' }] } }, 'spec.targets.m.pod'],
+    ];
+    for (const [spec, path] of cases) {
+      const res = await api('POST', '/v1/runs', { spec });
+      assert.equal(res.status, 400, JSON.stringify(res.body));
+      assert.equal(res.body.error.path, path, res.body.error.message);
+    }
+  });
+});
