@@ -300,7 +300,9 @@ export class DrillEngine {
     const missed = outcomes.filter((o) => !o.result.reached);
     for (const { target, result } of outcomes) {
       if (!result.reached) continue;
-      const streakStart = result.results[result.results.length - step.consecutive]!.at;
+      // The probe "saw" it when the first result of the winning streak came back (a timeout is seen at its end).
+      const first = result.results[result.results.length - step.consecutive]!;
+      const streakStart = first.at + first.latencyMs;
       const affected = target ? [targetKey(target)] : step.target ? (state.picks.get(step.target) ?? []).map(targetKey) : [...state.timeline.keys()];
       for (const key of affected) this.mark(state, key, step.until, streakStart);
     }

@@ -16,7 +16,7 @@ export interface TimelineEntry {
   group: string;
   target: { cluster: string; node: string; zone: string | null; namespace: string; pod: string; container: string; kind: string; pid?: number };
   injected: Array<{ signal: string; at: number; faultId: string; agent: string }>;
-  /** When a wait `until: fail` saw the failure: the first result of the streak that satisfied it. */
+  /** When a wait `until: fail` saw the failure: the first result of the streak that satisfied it came back. */
   detectedAt?: number;
   /** When a wait `until: pass` saw recovery after the last injection. */
   recoveredAt?: number;

@@ -1,34 +1,38 @@
-// Runs the real `eris agent` binary as a child process (the way an operator does) and talks to its API.
+// Runs the real `eris` binary (agent or coordinator) as a child process, the way an operator does, optionally
+// inside a network namespace, and talks to its API.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
 export const ERIS_BIN = fileURLToPath(new URL('../../bin/eris.js', import.meta.url));
 
-export interface AgentProcess {
+export interface ErisProcess {
   child: ChildProcess;
   url: string;
   logs: string[];
   api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
-  /** SIGTERM and wait for exit. */
+  /** Sends the signal (SIGTERM by default) and waits for exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-export async function startAgentProcess(args: string[], token: string, env: NodeJS.ProcessEnv = {}): Promise<AgentProcess> {
-  const child = spawn(process.execPath, [ERIS_BIN, 'agent', '--listen', '127.0.0.1:0', ...args], {
-    env: { ...process.env, ERIS_AGENT_TOKEN: token, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+export async function startErisProcess(
+  args: string[],
+  options: { token: string; env?: NodeJS.ProcessEnv; ready: string; netns?: string; timeoutMs?: number },
+): Promise<ErisProcess> {
+  const argv = [process.execPath, ERIS_BIN, ...args];
+  const [command, ...rest] = options.netns ? ['nsenter', `--net=/run/netns/${options.netns}`, ...argv] : argv;
+  const child = spawn(command!, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
   child.stderr!.on('data', (d: Buffer) => logs.push(d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`agent did not start: ${logs.join('')}`)), 15000);
-    child.once('exit', (code) => reject(new Error(`agent exited with ${code}: ${logs.join('')}`)));
+    const timer = setTimeout(() => reject(new Error(`${args[0]} did not start: ${logs.join('')}`)), options.timeoutMs ?? 20000);
+    child.once('exit', (code) => reject(new Error(`${args[0]} exited with ${code}: ${logs.join('')}`)));
     createInterface({ input: child.stdout! }).on('line', (line) => {
       logs.push(line);
       try {
         const record = JSON.parse(line) as { msg?: string; url?: string };
-        if (record.msg === 'eris-agent listening' && record.url) {
+        if (record.msg === options.ready && record.url) {
           clearTimeout(timer);
           resolve(record.url);
         }
@@ -37,7 +41,6 @@ export async function startAgentProcess(args: string[], token: string, env: Node
       }
     });
   });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   return {
     child,
     url,
@@ -45,7 +48,7 @@ export async function startAgentProcess(args: string[], token: string, env: Node
     async api(method, path, body) {
       const res = await fetch(`${url}${path}`, {
         method,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
       const text = await res.text();
@@ -56,4 +59,24 @@ export async function startAgentProcess(args: string[], token: string, env: Node
       return exited;
     },
   };
+}
+
+export type AgentProcess = ErisProcess;
+
+export function startAgentProcess(args: string[], token: string, env: NodeJS.ProcessEnv = {}, netns?: string): Promise<AgentProcess> {
+  return startErisProcess(['agent', '--listen', '127.0.0.1:0', ...args], {
+    token,
+    env: { ERIS_AGENT_TOKEN: token, ...env },
+    ready: 'eris-agent listening',
+    ...(netns ? { netns } : {}),
+  });
+}
+
+export function startCoordinatorProcess(args: string[], token: string, env: NodeJS.ProcessEnv = {}, netns?: string): Promise<ErisProcess> {
+  return startErisProcess(['coordinator', ...args], {
+    token,
+    env: { ERIS_COORDINATOR_TOKEN: token, ...env },
+    ready: 'eris-coordinator listening',
+    ...(netns ? { netns } : {}),
+  });
 }

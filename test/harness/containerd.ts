@@ -552,6 +552,8 @@ export interface StartContainerdOptions {
   /** CRI call deadline for the FakeKubelet. */
   callTimeoutMs?: number;
   cgroupRoot?: string;
+  /** A network namespace (`ip netns add`) to run containerd, and so its host-network pods, in. */
+  netns?: string;
 }
 
 export interface ContainerdTestbed {
@@ -642,7 +644,12 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   const logFd = openSync(logPath, 'a');
   const started = performance.now();
   // Own process group (detached): a Ctrl-C to the test runner does not hit containerd mid-cleanup.
-  const child = spawn(containerdBin, ['--config', configPath, '--address', socket, '--root', root, '--state', state], {
+  const args = ['--config', configPath, '--address', socket, '--root', root, '--state', state];
+  // In a network namespace (a "node" with its own address): nsenter execs containerd in place, so the
+  // PID we get is containerd's; host-network pods live in that namespace.
+  // nsenter, not `ip netns exec`: the latter remounts /sys, hiding the cgroup mounts runc needs.
+  const [command, argv] = options.netns ? ['nsenter', [`--net=/run/netns/${options.netns}`, containerdBin, ...args]] : [containerdBin, args];
+  const child = spawn(command, argv, {
     detached: true,
     stdio: ['ignore', logFd, logFd],
     env: envWithSbin(),

@@ -3,6 +3,7 @@ import { freePort } from './ports.js';
 
 export interface EtcdMember {
   name: string;
+  host: string;
   clientPort: number;
   peerPort: number;
   clientUrl: string;
@@ -11,13 +12,14 @@ export interface EtcdMember {
 
 export async function etcdMembers(count = 3, prefix = 'm'): Promise<EtcdMember[]> {
   const members: EtcdMember[] = [];
-  for (let i = 0; i < count; i++) {
-    const clientPort = await freePort();
-    const peerPort = await freePort();
-    const clientUrl = `http://127.0.0.1:${clientPort}`;
-    members.push({ name: `${prefix}${i}`, clientPort, peerPort, clientUrl, healthUrl: `${clientUrl}/health` });
-  }
+  for (let i = 0; i < count; i++) members.push(etcdMember(`${prefix}${i}`, '127.0.0.1', await freePort(), await freePort()));
   return members;
+}
+
+/** A member at a fixed address (e.g. a node in a network namespace, where loopback port probing does not apply). */
+export function etcdMember(name: string, host: string, clientPort: number, peerPort: number): EtcdMember {
+  const clientUrl = `http://${host}:${clientPort}`;
+  return { name, host, clientPort, peerPort, clientUrl, healthUrl: `${clientUrl}/health` };
 }
 
 /** The etcd command line of one member; `dataDir` must survive a restart for the member to rejoin. */
@@ -27,9 +29,9 @@ export function etcdArgs(member: EtcdMember, all: readonly EtcdMember[], dataDir
     '--data-dir', dataDir,
     '--listen-client-urls', member.clientUrl,
     '--advertise-client-urls', member.clientUrl,
-    '--listen-peer-urls', `http://127.0.0.1:${member.peerPort}`,
-    '--initial-advertise-peer-urls', `http://127.0.0.1:${member.peerPort}`,
-    '--initial-cluster', all.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(','),
+    '--listen-peer-urls', `http://${member.host}:${member.peerPort}`,
+    '--initial-advertise-peer-urls', `http://${member.host}:${member.peerPort}`,
+    '--initial-cluster', all.map((m) => `${m.name}=http://${m.host}:${m.peerPort}`).join(','),
     '--initial-cluster-state', 'new',
     '--initial-cluster-token', token,
     // Faster elections than the defaults (100 ms / 1 s), so drills recover in seconds on a loaded 2-core machine.
