@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives for real: containerd + runc (pods), busybox (images), etcd, Prometheus, iproute2.
 set -euo pipefail
-packages=(containerd runc busybox-static etcd-server prometheus iproute2 curl jq util-linux tar)
+packages=(containerd runc busybox-static etcd-server prometheus iproute2 curl jq util-linux tar openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
