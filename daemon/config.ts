@@ -34,6 +34,8 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'coordinatorGraceSeconds', flag: '--coordinator-grace <seconds>', env: 'ERIS_COORDINATOR_GRACE', doc: "resume a coordinator's faults when it is gone this long (default 30)" },
   { key: 'coordinatorInsecure', flag: '--coordinator-insecure', env: 'ERIS_COORDINATOR_INSECURE', doc: "accept a self-signed wss:// certificate (testing only)" },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+  { key: 'procRoot', flag: '--proc-root <dir>', env: 'ERIS_PROC_ROOT', doc: "the host's /proc (default /proc; the DaemonSet runs with hostPID)" },
+  { key: 'cgroupRoot', flag: '--cgroup-root <dir>', env: 'ERIS_CGROUP_ROOT', doc: "the host's cgroup mount (default /sys/fs/cgroup; e.g. /host/sys/fs/cgroup in a pod)" },
 ] as const;
 
 const hostPort = z
