@@ -1,7 +1,6 @@
 // `eris coordinator`: runs the coordinator until SIGTERM/SIGINT; active runs are aborted and resumed first.
 import { Command } from 'commander';
 import { COORDINATOR_OPTIONS, loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator } from '../coordinator/server.js';
 import { createLogger } from '../lib/logger.js';
 import { addOptionTable } from './options.js';
 import { runUntilSignal } from './lifecycle.js';
@@ -12,6 +11,8 @@ export function coordinatorCommand(): Command {
   command.action(async (opts: Record<string, unknown>) => {
     const config = loadCoordinatorConfig(toConfig(opts));
     const logger = createLogger({ name: 'eris-coordinator', level: config.logLevel });
+    // Loaded here, not at the top: `eris agent` must not carry SQLite, jq and Swagger UI in its memory.
+    const { startCoordinator } = await import('../coordinator/server.js');
     const coordinator = await startCoordinator(config, { logger });
     await runUntilSignal(logger, () => coordinator.close());
   });

@@ -184,10 +184,13 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
             }
             if (stream.aborted) return;
           }
+          // Wake on the next event, or after 15 s to send a keep-alive ping; the timer must not outlive the wait.
+          let timer: NodeJS.Timeout | undefined;
           await new Promise<void>((resolve) => {
             wake = resolve;
-            setTimeout(resolve, 15000);
+            timer = setTimeout(resolve, 15000);
           });
+          clearTimeout(timer);
           wake = null;
           if (queue.length === 0 && !stream.aborted) await stream.writeSSE({ event: 'ping', data: '{}' });
         }
