@@ -58,6 +58,12 @@ describe('coordinator killed mid-run', () => {
     const started = await coordinator!.api('POST', '/v1/runs', { spec: drill('dms') });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     await waitFor(() => procState(tree.pid) === 'T', 5000, 'frozen by the run');
+    // The agent stops first and answers after: wait until the coordinator has recorded the fault.
+    const recorded = async () => {
+      const res = await fetch(`${coordinator!.url}/v1/runs/${started.body.id}/events?follow=false`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      return (await res.text()).includes('event: fault');
+    };
+    await waitFor(recorded, 5000, 'the fault event to be stored');
     await coordinator!.stop('SIGKILL');
     const killedAt = Date.now();
     // Within the grace period the fault holds (a coordinator blip must not end a drill).

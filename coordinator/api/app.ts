@@ -155,6 +155,8 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.get('/v1/runs/:id/events', (c) => {
     const run = getRun(o.store, c.req.param('id'));
     const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? 0);
+    // follow=false: what is stored so far, then the stream ends (for scripts that poll).
+    const follow = c.req.query('follow') !== 'false';
     return streamSSE(c, async (stream) => {
       let last = Number.isFinite(after) ? after : 0;
       const queue: Array<{ seq: number; type: string; data: unknown; at: number }> = [];
@@ -169,6 +171,10 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       });
       try {
         for (const e of o.store.listEvents(run.id, { afterSeq: last })) queue.push(e);
+        if (!follow) {
+          for (const e of queue) await stream.writeSSE({ id: String(e.seq), event: e.type, data: JSON.stringify({ at: e.at, ...(e.data as object) }) });
+          return;
+        }
         for (;;) {
           while (queue.length > 0) {
             const e = queue.shift()!;

@@ -50,7 +50,7 @@ const ROUTES: Route[] = [
   { method: 'post', path: '/v1/runs', summary: 'Start a run: {drill: name} or {spec: drill}; {dryRun: true} previews the picks', tags: ['runs'], request: body('run request'), responses: { 201: json('run'), 200: json('dry run'), ...errors } },
   { method: 'get', path: '/v1/runs', summary: 'Runs, newest first (filters: drill, status, limit)', tags: ['runs'], responses: { 200: json('{runs}'), ...errors } },
   { method: 'get', path: '/v1/runs/{id}', summary: 'One run', tags: ['runs'], request: { params: idParam }, responses: { 200: json('run'), ...errors } },
-  { method: 'get', path: '/v1/runs/{id}/events', summary: 'Server-sent events of a run (replay, then live until it ends; ?after=SEQ)', tags: ['runs'], request: { params: idParam }, responses: { 200: { description: 'text/event-stream' }, ...errors } },
+  { method: 'get', path: '/v1/runs/{id}/events', summary: 'Server-sent events of a run (replay, then live until it ends; ?after=SEQ; ?follow=false to stop after the replay)', tags: ['runs'], request: { params: idParam }, responses: { 200: { description: 'text/event-stream' }, ...errors } },
   { method: 'post', path: '/v1/runs/{id}/abort', summary: 'Abort a run: everything it stopped is resumed', tags: ['runs'], request: { params: idParam }, responses: { 202: json('aborting'), 409: json('not running'), ...errors } },
   { method: 'get', path: '/v1/runs/{id}/report', summary: 'Report as JSON or JUnit XML (?format=json|junit)', tags: ['runs'], request: { params: idParam }, responses: { 200: json('report'), 409: json('still running'), ...errors } },
 ];
