@@ -275,6 +275,13 @@ rounds discarded. p99 is nearest-rank (for n < 100 it is the maximum).
 
 ${tbl}
 
+Reading it: "call → all T" is what the poller saw; it can be earlier than the reply, since the agent answers only after
+it has verified every process itself (its \`durationMs\`) and serialised the result. The poller re-reads only the
+processes not yet stopped, but a full pass over ${containers.length} \`/proc/PID/stat\` files takes 0.4–0.9 ms here, so the ${containers.length}-container
+figures carry one or two passes (~1–1.5 ms) of observation lag (compare \`process.kill\`'s return time with its "all T").
+The in-process FaultManager row is the same work without HTTP: the difference to the API row is the HTTP client,
+Hono, bearer auth, request validation and JSON on one event loop.
+
 Target (issue): median ≤ 2 ms for one container — **${met ? 'met' : 'missed'}**: ${ms(api1)} median for one container
 (${ratio(median(one.get('ctr')!.map((s) => s.toStopped)), api1)} faster than \`ctr\`; ${ratio(api1, median(one.get('kill')!.map((s) => s.toStopped)))} the time of a bare \`process.kill\`);
 ${ms(api50)} for all ${containers.length} containers in one request.
