@@ -1,6 +1,6 @@
 // The coordinator's configuration: one typed schema, flag + env + default + doc per field, validated once.
 import { z } from 'zod';
-import { parseConfigOrThrow } from '../lib/validation.js';
+import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 import type { OptionDoc } from '../daemon/config.js';
 
@@ -15,14 +15,10 @@ export const COORDINATOR_OPTIONS = [
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
-  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
 
 export const coordinatorConfigSchema = z
   .object({
-    listen: hostPort.default('0.0.0.0:7700'),
+    listen: hostPortSchema.default('0.0.0.0:7700'),
     tokenFile: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     dataDir: z.string().min(1).default('eris-data'),

@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import { generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
+import { serverTokens } from '../lib/auth.js';
 import { VERSION } from '../lib/version.js';
-import { isLoopback, splitHostPort } from '../daemon/config.js';
+import { splitHostPort } from '../daemon/config.js';
 import type { CoordinatorConfig } from './config.js';
 import { createCoordinatorMetrics, type CoordinatorMetrics } from './metrics.js';
 import { createStore } from './store/index.js';
@@ -48,19 +48,12 @@ function coordinatorIdIn(dataDir: string): string {
 export async function startCoordinator(config: CoordinatorConfig, deps: { logger: Logger; registry?: Registry }): Promise<Coordinator> {
   const { logger } = deps;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
-  let { host, port } = splitHostPort(config.listen);
-  let tokens: TokenEntry[] = loadTokens({ ...(config.tokenFile ? { tokenFile: config.tokenFile } : {}), ...(config.token ? { token: config.token } : {}) });
-  let generatedTokenPath: string | null = null;
-  if (tokens.length === 0) {
-    const generated = generatedToken(config.dataDir, 'coordinator.token');
-    generatedTokenPath = generated.path;
-    tokens = loadTokens({ token: `local:${generated.secret}` });
-    if (!isLoopback(host)) {
-      logger.warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
-      host = '127.0.0.1';
-    }
-    logger.warn({ tokenFile: generated.path }, 'no token configured: generated one; the API and agent link take only that token');
-  }
+  const listen = splitHostPort(config.listen);
+  const { tokens, host, generatedTokenPath } = serverTokens(
+    { tokenFile: config.tokenFile, token: config.token, dir: config.dataDir, generatedName: 'coordinator.token', host: listen.host },
+    (details, message) => logger.warn(details, message),
+  );
+  const port = listen.port;
 
   const coordinatorId = coordinatorIdIn(config.dataDir);
   const store = createStore(config.storePath === ':memory:' ? { kind: 'memory' } : { kind: 'sqlite', path: config.storePath ?? join(config.dataDir, 'eris.db') });

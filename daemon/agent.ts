@@ -4,9 +4,9 @@ import { serve, type ServerType } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import { ConfigError } from '../lib/errors.js';
-import { firstSecret, generatedToken, loadTokens, type TokenEntry } from '../lib/auth.js';
+import { firstSecret, serverTokens } from '../lib/auth.js';
 import { VERSION } from '../lib/version.js';
-import { isLoopback, splitHostPort, type AgentConfig } from './config.js';
+import { splitHostPort, type AgentConfig } from './config.js';
 import { createAgentMetrics, type AgentMetrics } from './metrics.js';
 import { createCriClient, detectCriSocket, type RuntimeClient } from './cri/client.js';
 import { Inventory } from './cri/inventory.js';
@@ -38,20 +38,12 @@ export interface Agent {
 export async function startAgent(config: AgentConfig, deps: { logger: Logger; registry?: Registry }): Promise<Agent> {
   const { logger } = deps;
   const metrics = createAgentMetrics(deps.registry ?? new Registry());
-  let { host, port } = splitHostPort(config.listen);
-
-  let tokens: TokenEntry[] = loadTokens({ ...(config.tokenFile ? { tokenFile: config.tokenFile } : {}), ...(config.token ? { token: config.token } : {}) });
-  let generatedTokenPath: string | null = null;
-  if (tokens.length === 0) {
-    const generated = generatedToken(config.stateDir, 'agent.token');
-    generatedTokenPath = generated.path;
-    tokens = loadTokens({ token: `local:${generated.secret}` });
-    if (!isLoopback(host)) {
-      logger.warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
-      host = '127.0.0.1';
-    }
-    logger.warn({ tokenFile: generated.path }, 'no token configured: generated one; the API takes only that token, on loopback');
-  }
+  const listen = splitHostPort(config.listen);
+  const { tokens, host, generatedTokenPath } = serverTokens(
+    { tokenFile: config.tokenFile, token: config.token, dir: config.stateDir, generatedName: 'agent.token', host: listen.host },
+    (details, message) => logger.warn(details, message),
+  );
+  const port = listen.port;
 
   const procfs = new ProcFs(config.procRoot);
   const cgroups = new CgroupResolver({ procRoot: config.procRoot, cgroupRoot: config.cgroupRoot });

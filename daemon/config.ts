@@ -1,7 +1,7 @@
 // The agent's configuration: one typed schema, each field with its flag, env var, default and doc; validated once at start.
 import { hostname } from 'node:os';
 import { z } from 'zod';
-import { parseConfigOrThrow } from '../lib/validation.js';
+import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 
 export interface OptionDoc {
@@ -38,17 +38,13 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'cgroupRoot', flag: '--cgroup-root <dir>', env: 'ERIS_CGROUP_ROOT', doc: "the host's cgroup mount (default /sys/fs/cgroup; e.g. /host/sys/fs/cgroup in a pod)" },
 ] as const;
 
-const hostPort = z
-  .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
-  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
 
 const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
 const seconds = z.coerce.number().positive();
 
 export const agentConfigSchema = z
   .object({
-    listen: hostPort.default('127.0.0.1:7701'),
+    listen: hostPortSchema.default('127.0.0.1:7701'),
     tokenFile: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     stateDir: z.string().min(1).default('/var/lib/eris'),
@@ -112,6 +108,3 @@ export function splitHostPort(listen: string): { host: string; port: number } {
   return { host: listen.slice(0, i).replace(/^\[|\]$/g, ''), port: Number(listen.slice(i + 1)) };
 }
 
-export function isLoopback(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\./.test(host);
-}

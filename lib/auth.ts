@@ -85,3 +85,27 @@ export function bearerAuth(tokens: readonly TokenEntry[], open: readonly string[
     return next();
   };
 }
+
+/**
+ * The tokens a server accepts, and where it may listen. With none configured, a token is generated into `dir` and the
+ * server is held to loopback: an eris API is never open.
+ */
+export function serverTokens(
+  options: { tokenFile?: string | undefined; token?: string | undefined; dir: string; generatedName: string; host: string },
+  warn: (details: Record<string, unknown>, message: string) => void,
+): { tokens: TokenEntry[]; host: string; generatedTokenPath: string | null } {
+  const tokens = loadTokens({ ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}), ...(options.token ? { token: options.token } : {}) });
+  if (tokens.length > 0) return { tokens, host: options.host, generatedTokenPath: null };
+  const generated = generatedToken(options.dir, options.generatedName);
+  let host = options.host;
+  if (!isLoopbackHost(host)) {
+    warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
+    host = '127.0.0.1';
+  }
+  warn({ tokenFile: generated.path }, 'no token configured: generated one; only that token is accepted');
+  return { tokens: loadTokens({ token: `local:${generated.secret}` }), host, generatedTokenPath: generated.path };
+}
+
+export function isLoopbackHost(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}

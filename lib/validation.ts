@@ -1,5 +1,5 @@
 // Turns zod failures into ValidationError / ConfigError whose message names the field.
-import type { z } from 'zod';
+import { z } from 'zod';
 import { ConfigError, ValidationError } from './errors.js';
 
 export function formatPath(path: readonly PropertyKey[]): string {
@@ -43,3 +43,9 @@ export function compileRegex(source: string, path: string): RegExp {
     throw new ValidationError(`${path}: invalid regular expression: ${(cause as Error).message}`, { path, cause });
   }
 }
+
+/** `HOST:PORT` (an IPv6 host in brackets), as --listen flags take it. */
+export const hostPortSchema = z
+  .string()
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]+):\d{1,5}$/, 'must be HOST:PORT')
+  .refine((s) => Number(s.slice(s.lastIndexOf(':') + 1)) <= 65535, 'port must be 0..65535');
