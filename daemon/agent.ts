@@ -137,6 +137,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       listProcesses: (pattern) => listHostProcesses(procfs, pattern, isUntouchable),
       logger,
       graceMs: config.coordinatorGraceSeconds * 1000,
+      heartbeatMs: config.coordinatorHeartbeatSeconds * 1000,
       insecureSkipVerify: config.coordinatorInsecure,
     });
     link.start();

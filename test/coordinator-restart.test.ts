@@ -37,7 +37,7 @@ describe('coordinator killed mid-run', () => {
     coordinator = await startCoordinator();
     agent = await startAgent(
       loadAgentConfig(
-        { listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: `ws://127.0.0.1:${port}`, cluster: 'lab', nodeName: 'n1', coordinatorGraceSeconds: 2 },
+        { listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: `ws://127.0.0.1:${port}`, cluster: 'lab', nodeName: 'n1', coordinatorGraceSeconds: 2, coordinatorHeartbeatSeconds: 0.25 },
         {},
       ),
       { logger: silentLogger() },
@@ -95,5 +95,24 @@ describe('coordinator killed mid-run', () => {
     // well before the 2 s grace would have.
     await waitFor(() => isRunning(tree.pid), 5000, 'reconciliation to resume');
     assert.equal((await coordinator.api('GET', `/v1/runs/${started.body.id}`)).body.status, 'interrupted');
+  });
+
+  it('a coordinator that hangs (SIGSTOP, no FIN) is detected by missed pings, and the grace period still applies', async () => {
+    const tree = await spawnTree(1, `${tag} hang`);
+    trees.push(tree.pid);
+    const started = await coordinator!.api('POST', '/v1/runs', { spec: drill('hang') });
+    assert.equal(started.status, 201);
+    await waitFor(() => procState(tree.pid) === 'T', 5000, 'frozen by the run');
+    const coordinatorPid = coordinator!.child.pid!;
+    process.kill(coordinatorPid, 'SIGSTOP');
+    const hungAt = Date.now();
+    try {
+      // 3 missed pings (0.75 s) drop the link, then the 2 s grace runs out.
+      await waitFor(() => isRunning(tree.pid), 8000, 'the agent to notice the silent coordinator and resume');
+      const after = Date.now() - hungAt;
+      assert.ok(after >= 2000 && after < 6000, `resumed ${after} ms after the coordinator hung`);
+    } finally {
+      process.kill(coordinatorPid, 'SIGCONT');
+    }
   });
 });

@@ -31,6 +31,11 @@ export interface LinkOptions {
   createSocket?: (url: string, token: string) => WebSocket;
   /** TLS: accept a self-signed coordinator certificate (testing only). */
   insecureSkipVerify?: boolean;
+  /**
+   * The agent pings the coordinator this often and drops a link that has not answered for three intervals: a
+   * coordinator that vanished without closing the connection must still trip the dead man's switch. Default 5 s.
+   */
+  heartbeatMs?: number;
 }
 
 export class CoordinatorLink {
@@ -40,6 +45,7 @@ export class CoordinatorLink {
   private reconnectTimer: NodeJS.Timeout | null = null;
   private graceTimer: NodeJS.Timeout | null = null;
   private coordinatorId: string | null = null;
+  private heartbeat: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
   connected = false;
 
@@ -60,6 +66,7 @@ export class CoordinatorLink {
     for (const u of this.unsubscribe.splice(0)) u();
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
+    if (this.heartbeat) clearInterval(this.heartbeat);
     this.socket?.close(1001, 'agent shutting down');
     this.socket = null;
   }
@@ -75,7 +82,20 @@ export class CoordinatorLink {
           ...(this.o.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
         });
     this.socket = socket;
+    let lastPong = Date.now();
+    socket.on('pong', () => (lastPong = Date.now()));
     socket.on('open', () => {
+      const every = this.o.heartbeatMs ?? 5000;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = setInterval(() => {
+        if (Date.now() - lastPong > 3 * every) {
+          this.o.logger.warn({ silentMs: Date.now() - lastPong }, 'coordinator stopped answering pings: dropping the link');
+          socket.terminate();
+          return;
+        }
+        socket.ping();
+      }, every);
+      this.heartbeat.unref();
       this.send({
         type: 'hello',
         protocol: LINK_PROTOCOL,
@@ -93,6 +113,8 @@ export class CoordinatorLink {
     socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'coordinator link error'));
     socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
+      if (this.heartbeat) clearInterval(this.heartbeat);
+      this.heartbeat = null;
       this.socket = null;
       const wasConnected = this.connected;
       this.connected = false;
