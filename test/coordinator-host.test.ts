@@ -2,7 +2,7 @@
 // drill freezes a member of a sample cluster, sees its probe fail, kills it, and sees it recover after a restart.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,6 +13,7 @@ import { loadCoordinatorConfig } from '../coordinator/config.js';
 import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { silentLogger } from '../lib/logger.js';
 import { freePort } from './harness/ports.js';
+import { findExecutable, testbedSkipReason } from './harness/requirements.js';
 import { isRunning, procState, waitFor } from './harness/processes.js';
 
 const TOKEN = 'coord-host-token';
@@ -158,6 +159,10 @@ describe('coordinator + agent in host mode', () => {
     assert.match(metrics, /eris_runs_total\{drill="sample-node-failure",status="passed"\} 1/);
     assert.match(metrics, /eris_agents_connected\{cluster="lab"\} 1/);
     assert.match(metrics, /eris_time_to_detect_seconds_count\{drill="sample-node-failure"\} 1/);
+    if (findExecutable('promtool')) {
+      const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
+      assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
+    } else assert.ok(testbedSkipReason({ tools: ['promtool'], root: false }) !== undefined);
   });
 
   it('a failing step fails the run and resumes what it stopped', async () => {
