@@ -56,7 +56,12 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const port = listen.port;
 
   const coordinatorId = coordinatorIdIn(config.dataDir);
-  const store = createStore(config.storePath === ':memory:' ? { kind: 'memory' } : { kind: 'sqlite', path: config.storePath ?? join(config.dataDir, 'eris.db') });
+  // synchronous=NORMAL under WAL: a commit survives the coordinator's own death (what a run must survive; the
+  // crash test in store.contract.ts shows it), not a power cut. FULL costs one fsync per probe result on the thread
+  // that also serves signal requests (docs/benchmarks.md, coordinator-probes).
+  const store = createStore(
+    config.storePath === ':memory:' ? { kind: 'memory' } : { kind: 'sqlite', path: config.storePath ?? join(config.dataDir, 'eris.db'), synchronous: 'normal' },
+  );
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
 

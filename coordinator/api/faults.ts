@@ -32,16 +32,32 @@ export interface ImmediateFault {
   errors: Array<{ agent: string; code: string; message: string }>;
 }
 
+/** How many immediate faults are remembered; the oldest that no longer hold anything are forgotten first. */
+const HISTORY_LIMIT = 500;
+
 export class ImmediateFaults {
   private readonly faults = new Map<string, ImmediateFault>();
+  /** Agent fault id → its part, so a state change from the fleet is one lookup however large the fault. */
+  private readonly parts = new Map<string, ImmediateFault['parts'][number]>();
 
   constructor(private readonly fleet: Fleet) {
     fleet.onChange((e) => {
       if (e.type !== 'fault' || !e.fault?.labels?.immediate) return;
-      const record = this.faults.get(e.fault.labels.immediate);
-      const part = record?.parts.find((p) => p.fault.id === e.fault!.id);
+      const part = this.parts.get(e.fault.id);
       if (part) part.fault = e.fault;
     });
+  }
+
+  private remember(record: ImmediateFault): void {
+    this.faults.set(record.id, record);
+    for (const part of record.parts) this.parts.set(part.fault.id, part);
+    if (this.faults.size <= HISTORY_LIMIT) return;
+    for (const [id, old] of this.faults) {
+      if (old.parts.some((p) => p.fault.state === 'active')) continue;
+      this.faults.delete(id);
+      for (const part of old.parts) this.parts.delete(part.fault.id);
+      if (this.faults.size <= HISTORY_LIMIT) return;
+    }
   }
 
   owns(fault: Fault): boolean {
@@ -68,7 +84,7 @@ export class ImmediateFaults {
       parts: placed.map((p) => ({ agent: p.agent, fault: p.fault })),
       errors: errors.map((e) => ({ agent: e.agent, code: (e.error as { code?: string }).code ?? 'ERIS_ERR', message: (e.error as Error).message })),
     };
-    this.faults.set(id, record);
+    this.remember(record);
     return record;
   }
 
