@@ -1,5 +1,6 @@
 // `eris agent`: runs the node agent until SIGTERM/SIGINT, resuming every fault before it exits.
 import { Command } from 'commander';
+import { VERSION } from '../lib/version.js';
 import { AGENT_OPTIONS, loadAgentConfig } from '../daemon/config.js';
 import { startAgent } from '../daemon/agent.js';
 import { createLogger } from '../lib/logger.js';
@@ -16,4 +17,12 @@ export function agentCommand(): Command {
     await runUntilSignal(logger, () => agent.close());
   });
   return command;
+}
+
+/** A program holding only `agent`, for `eris agent …` (see main.ts). */
+export function agentProgram(): Command {
+  const program = new Command('eris').version(VERSION).showHelpAfterError().exitOverride();
+  const agent = agentCommand().exitOverride().showHelpAfterError();
+  program.addCommand(agent);
+  return program;
 }

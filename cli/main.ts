@@ -1,29 +1,38 @@
 // The `eris` command: one executable, one subcommand per job.
-import { Command, CommanderError } from 'commander';
+import { CommanderError, type Command } from 'commander';
 import { isErisError } from '../lib/errors.js';
-import { VERSION } from '../lib/version.js';
-import { agentCommand } from './agent-command.js';
-import { coordinatorCommand } from './coordinator-command.js';
+import { ErisApiError } from '../sdk/client.js';
+import { CliExit, EXIT, UsageError } from './exit.js';
 
-export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
-
-export function buildProgram(): Command {
-  const program = new Command('eris')
-    .description('chaos drills for stateful clusters: freeze, kill and resume containers from the node, watch with jq probes')
-    .version(VERSION)
-    .showHelpAfterError()
-    .exitOverride();
-  program.addCommand(agentCommand());
-  program.addCommand(coordinatorCommand());
-  return program;
+/**
+ * `eris agent` runs on every node for weeks: it loads only its own command, not the CLI's and the coordinator's
+ * modules (SQLite, jq, YAML, Swagger UI), which would cost every node memory for nothing.
+ */
+async function program(argv: string[]): Promise<Command> {
+  if (argv[2] === 'agent') {
+    const { agentProgram } = await import('./agent-command.js');
+    return agentProgram();
+  }
+  const { buildProgram } = await import('./program.js');
+  return buildProgram();
 }
 
 async function main(argv: string[]): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await (await program(argv)).parseAsync(argv);
     return EXIT.ok;
   } catch (error) {
+    if (error instanceof CliExit) return error.code;
     if (error instanceof CommanderError) return error.exitCode === 0 ? EXIT.ok : EXIT.usage;
+    if (error instanceof UsageError) {
+      process.stderr.write(`eris: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    if (error instanceof ErisApiError) {
+      process.stderr.write(`eris: ${error.code}: ${error.message}${error.path && !error.message.includes(error.path) ? ` (at ${error.path})` : ''}\n`);
+      if (error.status === 401) process.stderr.write('eris: give a token: --token-file FILE, ERIS_TOKEN_FILE, --token or a context (eris context --help)\n');
+      return EXIT.usage;
+    }
     if (isErisError(error)) {
       process.stderr.write(`eris: ${error.code}: ${error.message}\n`);
       return EXIT.usage;

@@ -121,7 +121,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       drillName = stored.name;
     } else raw = request.spec;
     const drill = await loadDrill(raw);
-    if (request.dryRun) return c.json(await dryRun(o.fleet, drill), 200);
+    if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined), 200);
     const handle = o.engine.start(drill, { drillName: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
     return c.json(o.store.getRun(handle.id), 201);
@@ -235,10 +235,11 @@ async function readDrillBody(contentType: string | undefined, text: string): Pro
 }
 
 /** What a run would hit, group by group; touches nothing. */
-export async function dryRun(fleet: Fleet, drill: Drill): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
+/** With the run's seed, the preview picks what `run --seed` will (the engine seeds group G with `SEED/G`). */
+export async function dryRun(fleet: Fleet, drill: Drill, seed?: string): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
   const groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> = {};
   for (const [name, group] of Object.entries(drill.spec.targets)) {
-    const s = await selectGroup(fleet, group, `spec.targets.${name}`);
+    const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined));
     groups[name] = { wanted: s.wanted, matched: s.matched.length, seed: s.seed, picked: s.picked.map((t) => ({ key: targetKey(t), ...t })) };
   }
   return { dryRun: true, drill: drill.metadata.name, groups };

@@ -310,7 +310,7 @@ export class DrillEngine {
       if (!result.reached) continue;
       // The probe "saw" it when the first result of the winning streak came back (a timeout is seen at its end).
       const first = result.results[result.results.length - step.consecutive]!;
-      const streakStart = first.at + first.latencyMs;
+      const streakStart = Math.round(first.at + first.latencyMs);
       const affected = target ? [targetKey(target)] : step.target ? (state.picks.get(step.target) ?? []).map(targetKey) : [...state.timeline.keys()];
       for (const key of affected) this.mark(state, key, step.until, streakStart);
     }

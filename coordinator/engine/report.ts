@@ -59,10 +59,11 @@ export function toJUnit(report: RunReport): string {
     cases.push(`    <testcase classname="${xml(report.drill)}" name="${xml(`${s.path} ${s.name}`)}" time="${time}">${body}</testcase>`);
   }
   for (const t of report.timeline) {
-    const name = `target ${t.group} ${t.target.namespace}/${t.target.pod}/${t.target.container}`;
+    const where = t.target.kind === 'process' ? `${t.target.cluster}/${t.target.node}/pid ${t.target.pid}` : `${t.target.namespace}/${t.target.pod}/${t.target.container}`;
+    const name = `target ${t.group} ${where}`;
     const props = [
-      t.timeToDetectMs !== undefined ? `time to detect ${t.timeToDetectMs} ms` : 'not detected',
-      t.timeToRecoverMs !== undefined ? `time to recover ${t.timeToRecoverMs} ms` : 'not recovered',
+      t.timeToDetectMs !== undefined ? `time to detect ${Math.round(t.timeToDetectMs)} ms` : 'not detected',
+      t.timeToRecoverMs !== undefined ? `time to recover ${Math.round(t.timeToRecoverMs)} ms` : 'not recovered',
     ].join(', ');
     cases.push(`    <testcase classname="${xml(report.drill)}.targets" name="${xml(name)}" time="${((t.outageMs ?? 0) / 1000).toFixed(3)}"><system-out>${xml(props)}</system-out></testcase>`);
   }

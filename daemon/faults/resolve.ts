@@ -70,7 +70,7 @@ export class TargetResolver {
   async resolve(target: FaultTarget, scope: 'all' | 'init'): Promise<ResolvedTarget[]> {
     let resolved: ResolvedTarget[];
     if ('containerIds' in target) resolved = (await this.containersById(target.containerIds)).map((c) => this.forContainer(c, scope));
-    else if ('selector' in target) resolved = this.containersBySelector(target.selector).map((c) => this.forContainer(c, scope));
+    else if ('selector' in target) resolved = (await this.containersBySelector(target.selector)).map((c) => this.forContainer(c, scope));
     else if ('pids' in target) resolved = target.pids.map((pid, i) => this.forProcess(pid, scope, `target.pids[${i}]`));
     else resolved = this.processesByCmdline(target.cmdline).map((pid) => this.forProcess(pid, scope, 'target.cmdline'));
     if (resolved.length === 0) throw new NoTargetsError('the target matched nothing on this node', { path: 'target' });
@@ -103,11 +103,13 @@ export class TargetResolver {
     });
   }
 
-  private containersBySelector(selector: ContainerSelector): ContainerInfo[] {
+  private async containersBySelector(selector: ContainerSelector): Promise<ContainerInfo[]> {
     const compiled = compileSelector(selector);
-    return this.containerSource('target.selector')
-      .list()
-      .filter((c) => c.state === 'running' && matchesSelector(c, selector, compiled));
+    const source = this.containerSource('target.selector');
+    const pick = (list: readonly ContainerInfo[]) => list.filter((c) => c.state === 'running' && matchesSelector(c, selector, compiled));
+    const cached = pick(source.list());
+    // Nothing in the cache may just mean "started since the last refresh": look once more before saying so.
+    return cached.length > 0 ? cached : pick(await source.refresh());
   }
 
   private forContainer(c: ContainerInfo, scope: 'all' | 'init'): ResolvedTarget {

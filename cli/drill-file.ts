@@ -1,0 +1,183 @@
+// Reads a drill file and finds every problem in it (YAML syntax, schema, references, jq filters), each placed at
+// the line and column of the YAML node its path names — for a missing key, the node that should hold it.
+import { readFile } from 'node:fs/promises';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import type { z } from 'zod';
+import { ErisError } from '../lib/errors.js';
+import { formatPath } from '../lib/validation.js';
+import { drillSchema, type Drill } from '../coordinator/drill/schema.js';
+import { drillReferenceProblems } from '../coordinator/drill/validate.js';
+import { checkJqFilter } from '../coordinator/probes/jq.js';
+import { UsageError } from './exit.js';
+
+export interface DrillProblem {
+  file: string;
+  /** 1-based. */
+  line: number;
+  /** 1-based. */
+  column: number;
+  /** Where in the drill, e.g. `spec.steps[2].timeout`; `(yaml)` for a syntax error. */
+  path: string;
+  message: string;
+}
+
+export interface CheckedDrill {
+  file: string;
+  /** The document as plain data (what is sent to the coordinator); undefined when the YAML is broken. */
+  raw: unknown;
+  /** The validated drill when there is no problem. */
+  drill: Drill | null;
+  problems: DrillProblem[];
+}
+
+/** `FILE:LINE:COL: PATH: message`, the way compilers say it (editors jump to it). */
+export function formatProblem(p: DrillProblem): string {
+  return `${p.file}:${p.line}:${p.column}: ${p.path}: ${p.message}`;
+}
+
+/** Reads and checks FILE ("-" is stdin). */
+export async function checkDrillFile(file: string): Promise<CheckedDrill> {
+  let text: string;
+  try {
+    text = file === '-' ? await readStdin() : await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new UsageError(`cannot read ${file}: ${(cause as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (cause as Error).message}`, { cause });
+  }
+  return checkDrillText(text, file);
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export async function checkDrillText(text: string, file = '<input>'): Promise<CheckedDrill> {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number) => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { line: Math.max(1, line), column: Math.max(1, col) };
+  };
+  if (doc.errors.length > 0) {
+    const problems = doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '(yaml)', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') }));
+    return { file, raw: undefined, drill: null, problems };
+  }
+  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const found: Array<{ path: string; message: string; offset: number }> = [];
+  const add = (path: string, text: string, offset: number) => {
+    // One line per problem (jq's own message adds a caret drawing below).
+    const message = text.split('\n')[0]!.replace(/:\s*$/, '');
+    if (!found.some((f) => f.path === path && f.message === message)) found.push({ path, message, offset });
+  };
+
+  const parsed = drillSchema.safeParse(raw);
+  let drill: Drill | null = null;
+  if (parsed.success) {
+    drill = parsed.data;
+    for (const p of drillReferenceProblems(drill)) add(p.path, p.message, locate(doc, p.path));
+  } else {
+    for (const issue of parsed.error.issues) {
+      for (const { path, message, atKey } of issueProblems(issue)) add(formatPath(path) || '(root)', message, locateSegments(doc, path, atKey));
+    }
+  }
+  // jq filters are compiled even when the schema failed elsewhere, so one run reports every problem.
+  for (const [name, jq] of jqFilters(raw)) {
+    const path = `spec.probes.${name}.jq`;
+    if (found.some((f) => f.path === path)) continue;
+    try {
+      await checkJqFilter(jq, path);
+    } catch (error) {
+      if (!(error instanceof ErisError)) throw error;
+      add(path, error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, locateSegments(doc, ['spec', 'probes', name, 'jq']));
+    }
+  }
+  const problems = found.map((f) => ({ file, ...at(f.offset), path: f.path, message: f.message })).sort((a, b) => a.line - b.line || a.column - b.column);
+  return { file, raw, drill: problems.length === 0 ? drill : null, problems };
+}
+
+/** One problem per zod issue, except that every unknown key of an object is its own problem, at that key. */
+function issueProblems(issue: z.core.$ZodIssue): Array<{ path: PropertyKey[]; message: string; atKey?: boolean }> {
+  if (issue.code === 'unrecognized_keys') {
+    return issue.keys.map((key) => ({ path: [...issue.path, key], message: `unknown key ${JSON.stringify(key)}`, atKey: true }));
+  }
+  return [{ path: issue.path, message: issue.message }];
+}
+
+function jqFilters(raw: unknown): Array<[string, string]> {
+  const probes = (raw as { spec?: { probes?: unknown } } | null)?.spec?.probes;
+  if (probes === null || typeof probes !== 'object' || Array.isArray(probes)) return [];
+  return Object.entries(probes as Record<string, unknown>).flatMap(([name, probe]) => {
+    const jq = (probe as { jq?: unknown } | null)?.jq;
+    return typeof jq === 'string' && jq.trim() !== '' ? [[name, jq.trim()] as [string, string]] : [];
+  });
+}
+
+/** Walks the document along `path` as far as it goes; the offset of the last node reached. */
+function walk(doc: Document, next: (node: Node, keys: string[]) => { key: string | number; atKey?: boolean } | null): number {
+  let node = doc.contents as Node | null;
+  let offset = node?.range?.[0] ?? 0;
+  while (node) {
+    if (isMap(node)) {
+      const keys = node.items.map((pair) => (isScalar(pair.key) ? String(pair.key.value) : String(pair.key)));
+      const step = next(node, keys);
+      if (step === null) break;
+      const pair = node.items[keys.indexOf(String(step.key))];
+      if (!pair) break;
+      const value = pair.value as Node | null;
+      // A scalar's problem is in its value; a map's or a list's, at its key.
+      const keyNode = pair.key as Node | null;
+      offset = !step.atKey && value && isScalar(value) && value.value !== null && value.range ? value.range[0] : (keyNode?.range?.[0] ?? offset);
+      node = value;
+    } else if (isSeq(node)) {
+      const step = next(node, []);
+      if (step === null || typeof step.key !== 'number') break;
+      const item = node.items[step.key] as Node | undefined;
+      if (!item) break;
+      offset = item.range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return offset;
+}
+
+/** Exact segments (from zod); `atKey`: the last one's key rather than its value (an unknown key). */
+function locateSegments(doc: Document, segments: readonly PropertyKey[], atKey = false): number {
+  let i = 0;
+  return walk(doc, (node, keys) => {
+    if (i >= segments.length) return null;
+    const segment = segments[i]!;
+    if (isSeq(node)) {
+      if (typeof segment !== 'number') return null;
+      i++;
+      return { key: segment };
+    }
+    if (!keys.includes(String(segment))) return null;
+    i++;
+    return { key: String(segment), atKey: atKey && i === segments.length };
+  });
+}
+
+/**
+ * A formatted path (`spec.targets.m.percent`, `spec.steps[2].timeout`). Names may contain dots (`app.kubernetes.io/name`),
+ * so at each map the longest key that the rest of the path starts with is taken.
+ */
+export function locate(doc: Document, path: string): number {
+  let rest = path === '(root)' ? '' : path;
+  return walk(doc, (node, keys) => {
+    rest = rest.replace(/^\./, '');
+    if (rest === '') return null;
+    if (isSeq(node)) {
+      const m = /^\[(\d+)\]/.exec(rest);
+      if (!m) return null;
+      rest = rest.slice(m[0].length);
+      return { key: Number(m[1]) };
+    }
+    const key = keys
+      .filter((k) => rest === k || rest.startsWith(`${k}.`) || rest.startsWith(`${k}[`))
+      .sort((a, b) => b.length - a.length)[0];
+    if (key === undefined) return null;
+    rest = rest.slice(key.length);
+    return { key };
+  });
+}

@@ -1,0 +1,239 @@
+// The `eris` commands that read the coordinator (agents, targets, faults, runs, drills), contexts and tokens, and
+// --help on every command: the real binary as a subprocess against a coordinator + host-mode agent.
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ErisClient } from '../sdk/index.js';
+import { isRunning, procState, waitFor } from './harness/processes.js';
+import { assertBuilt, collect, runCli, sampleDrillYaml, spawnCli, startSampleCluster, stoppedMembers, type SampleCluster } from './cli-harness.js';
+
+describe('eris --help', () => {
+  before(assertBuilt);
+
+  it('every command and subcommand has --help, and exits 0', async () => {
+    const seen: string[] = [];
+    const visit = async (path: string[]) => {
+      const r = await runCli([...path, '--help']);
+      assert.equal(r.code, 0, `${path.join(' ')} --help: ${r.stderr}`);
+      assert.match(r.stdout, /^Usage: eris/m, path.join(' '));
+      seen.push(path.join(' '));
+      // The Commands: section ends at the first blank line (help text after it may be indented too).
+      const commands = r.stdout.split(/^Commands:$/m)[1]?.split(/\n\s*\n/)[0];
+      if (!commands) return;
+      for (const m of commands.matchAll(/^ {2}([a-z][a-z-]*)(\|[a-z]+)?\b/gm)) if (m[1] !== 'help') await visit([...path, m[1]!]);
+    };
+    await visit([]);
+    for (const expected of ['init', 'validate', 'run', 'runs ls', 'runs show', 'runs watch', 'runs abort', 'runs report', 'drills push', 'targets', 'agents', 'faults ls', 'faults rm', 'schema', 'context use', 'context ls', 'agent', 'coordinator']) {
+      assert.ok(seen.includes(expected), `eris ${expected} --help (seen: ${seen.join(', ')})`);
+    }
+  });
+
+  it('an unknown command or option is a usage error (exit 2)', async () => {
+    const r = await runCli(['frobnicate']);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /unknown command 'frobnicate'/);
+    const o = await runCli(['runs', 'ls', '--frob']);
+    assert.equal(o.code, 2);
+    assert.match(o.stderr, /unknown option '--frob'/);
+    const v = await runCli(['--version']);
+    assert.equal(v.code, 0);
+    assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+  });
+});
+
+describe('eris agents, targets, faults, runs, drills, context', () => {
+  let cluster: SampleCluster;
+  let client: ErisClient;
+  let dir: string;
+  let auth: string[];
+
+  before(async () => {
+    assertBuilt();
+    cluster = await startSampleCluster('cli-cmds');
+    client = new ErisClient({ baseUrl: cluster.url, token: cluster.token });
+    dir = mkdtempSync(join(tmpdir(), 'eris-cli-cmds-'));
+    auth = ['--coordinator', cluster.url, '--token', cluster.token];
+  });
+  after(async () => {
+    await cluster?.close();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('agents: a table, or JSON', async () => {
+    const r = await runCli(['agents', ...auth]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^ID\s+ZONE\s+VERSION\s+RUNTIME\s+HOST PROCESSES\s+CONTAINERS\s+ACTIVE FAULTS/m);
+    assert.match(r.stdout, /^lab\/node-1\s+z1\s+\d+\.\d+\.\d+\s+-\s+yes\s+0\s+0/m);
+    for (const flag of ['--json', '--output=json']) {
+      const j = await runCli(['agents', flag, ...auth]);
+      assert.equal(j.code, 0, j.stderr);
+      const agents = JSON.parse(j.stdout);
+      assert.equal(agents[0].id, 'lab/node-1');
+    }
+  });
+
+  it('targets: containers only (a host-mode agent has none), filters pass through', async () => {
+    const r = await runCli(['targets', '--namespace', 'default', ...auth]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'no targets match\n');
+    const j = await runCli(['targets', '--json', ...auth]);
+    assert.deepEqual(JSON.parse(j.stdout), []);
+    const bad = await runCli(['targets', '--pod', '(', ...auth]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.pod: invalid regular expression/);
+  });
+
+  it('faults ls, show and rm (resume)', async () => {
+    const empty = await runCli(['faults', 'ls', ...auth]);
+    assert.equal(empty.stdout, 'no faults\n');
+    const fault = await client.faults.create({ target: { processes: { cmdline: `--name m0 .*--tag ${cluster.tag}` } }, signal: 'SIGSTOP', lease: '30s' });
+    const pid = fault.parts[0]!.fault.targets[0]!.processes[0]!.pid;
+    try {
+      assert.equal(procState(pid), 'T');
+      const ls = await runCli(['faults', 'ls', ...auth]);
+      assert.match(ls.stdout, new RegExp(`^${fault.id}\\s+SIGSTOP\\s+active\\s+1`, 'm'));
+      const show = await runCli(['faults', 'show', fault.id, ...auth]);
+      assert.match(show.stdout, new RegExp(`pid ${pid} \\(\\S+\\)\\s+lab/node-1\\s+active\\s+ok`));
+      const rm = await runCli(['faults', 'rm', fault.id, ...auth]);
+      assert.equal(rm.code, 0, rm.stderr);
+      assert.equal(rm.stdout, `${fault.id}: resumed\n`);
+      await waitFor(() => isRunning(pid), 2000, 'resumed');
+      const json = JSON.parse((await runCli(['faults', 'ls', '--json', ...auth])).stdout);
+      assert.equal(json[0].parts[0].fault.state, 'resumed');
+      const missing = await runCli(['faults', 'rm', 'no-such-fault', ...auth]);
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /ERIS_ERR_NOT_FOUND: no fault no-such-fault/);
+    } finally {
+      await client.faults.resume(fault.id).catch(() => undefined);
+    }
+  });
+
+  it('drills push, ls, show, rm', async () => {
+    const file = join(dir, 'stored.yaml');
+    writeFileSync(file, sampleDrillYaml(cluster, { name: 'cli-stored' }));
+    const push = await runCli(['drills', 'push', file, ...auth]);
+    assert.equal(push.code, 0, push.stderr);
+    assert.equal(push.stdout, 'stored drill cli-stored\n');
+    assert.match((await runCli(['drills', 'ls', ...auth])).stdout, /^cli-stored\s+\d\d:\d\d:\d\d/m);
+    assert.equal((await runCli(['drills', 'show', 'cli-stored', ...auth])).stdout, readFileSync(file, 'utf8'));
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(bad, 'apiVersion: eris.dev/v1alpha1\nkind: Drill\n');
+    const refused = await runCli(['drills', 'push', bad, ...auth]);
+    assert.equal(refused.code, 1);
+    assert.match(refused.stderr, /bad\.yaml:1:1: metadata: /);
+    const rm = await runCli(['drills', 'rm', 'cli-stored', ...auth]);
+    assert.equal(rm.stdout, 'deleted drill cli-stored\n');
+    assert.equal((await runCli(['drills', 'rm', 'cli-stored', ...auth])).code, 2);
+  });
+
+  it('runs ls, show, report (JSON and JUnit, to a file), abort, watch', async () => {
+    await cluster.healthy();
+    const drill = sampleDrillYaml(cluster, { name: 'cli-runs' });
+    const run = await client.runs.start({ spec: (await import('yaml')).parse(drill) as Record<string, unknown> }, { seed: 'runs' });
+    // watch follows a run already started, like `eris run` does.
+    const watch = await runCli(['runs', 'watch', run.id, '--no-live', ...auth]);
+    assert.equal(watch.code, 0, `${watch.stdout}\n${watch.stderr}`);
+    assert.match(watch.stdout, /run [0-9a-f-]{36} passed in/);
+    assert.match(watch.stdout, /TIME TO DETECT\s+TIME TO RECOVER/);
+
+    const ls = await runCli(['runs', 'ls', '--drill', 'cli-runs', ...auth]);
+    assert.match(ls.stdout, /^ID\s+DRILL\s+STATUS\s+STARTED\s+DURATION/m);
+    assert.match(ls.stdout, new RegExp(`^${run.id}\\s+cli-runs\\s+passed\\s+`, 'm'));
+    const lsJson = JSON.parse((await runCli(['runs', 'ls', '--json', '--status', 'passed', '--limit', '5', ...auth])).stdout);
+    assert.ok(lsJson.some((r: { id: string }) => r.id === run.id));
+    assert.equal((await runCli(['runs', 'ls', '--limit', '0', ...auth])).code, 2);
+    assert.equal((await runCli(['runs', 'ls', '--status', 'nope', ...auth])).code, 2);
+
+    const show = await runCli(['runs', 'show', run.id, ...auth]);
+    assert.match(show.stdout, /passed in .* \(drill cli-runs, seed runs\)/);
+    assert.match(show.stdout, /member\s+SIGSTOP, SIGKILL\s+[\d.]+ m?s\s+[\d.]+ m?s/);
+    assert.equal(JSON.parse((await runCli(['runs', 'show', run.id, '--json', ...auth])).stdout).result.status, 'passed');
+
+    const report = JSON.parse((await runCli(['runs', 'report', run.id, ...auth])).stdout);
+    assert.equal(report.id, run.id);
+    const junitFile = join(dir, 'junit.xml');
+    const junit = await runCli(['runs', 'report', run.id, '--format', 'junit', '--file', junitFile, ...auth]);
+    assert.equal(junit.code, 0, junit.stderr);
+    assert.match(readFileSync(junitFile, 'utf8'), /<testsuite name="cli-runs"/);
+
+    const notRunning = await runCli(['runs', 'abort', run.id, ...auth]);
+    assert.equal(notRunning.code, 2);
+    assert.match(notRunning.stderr, /ERIS_ERR_CONFLICT: run .* is not running \(passed\)/);
+
+    const long = await client.runs.start({
+      spec: {
+        apiVersion: 'eris.dev/v1alpha1',
+        kind: 'Drill',
+        metadata: { name: 'cli-abort' },
+        spec: { targets: { m: { processes: { cmdline: `--name m2 .*--tag ${cluster.tag}` } } }, steps: [{ signal: 'SIGSTOP', target: 'm', lease: '60s' }, { sleep: '60s' }] },
+      },
+    });
+    await waitFor(() => stoppedMembers(cluster).length === 1, 5000, 'member frozen');
+    const abort = await runCli(['runs', 'abort', long.id, ...auth]);
+    assert.equal(abort.stdout, `run ${long.id}: aborting\n`);
+    assert.equal((await client.runs.wait(long.id)).status, 'aborted');
+    assert.deepEqual(stoppedMembers(cluster), []);
+  });
+
+  it('finds the coordinator and token from flags, env, token files and contexts', async () => {
+    const tokenFile = join(dir, 'token');
+    writeFileSync(tokenFile, `# the lab\ncli:${cluster.token}\n`);
+    // Flags before the subcommand, env vars, a token file.
+    assert.equal((await runCli(['--coordinator', cluster.url, '--token-file', tokenFile, 'agents', '--json'])).code, 0);
+    assert.equal((await runCli(['agents', '--json'], { env: { ERIS_COORDINATOR: cluster.url, ERIS_TOKEN_FILE: tokenFile } })).code, 0);
+    assert.equal((await runCli(['agents', '--json'], { env: { ERIS_COORDINATOR: cluster.url, ERIS_TOKEN: cluster.token } })).code, 0);
+    // A flag wins over the environment.
+    const wrong = await runCli(['agents', '--token', 'wrong'], { env: { ERIS_COORDINATOR: cluster.url, ERIS_TOKEN: cluster.token } });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /ERIS_ERR_UNAUTHORIZED/);
+    const both = await runCli(['agents', '--token', 'a', '--token-file', tokenFile]);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /give one of --token and --token-file/);
+    const missingFile = await runCli(['agents', '--token-file', join(dir, 'nope')]);
+    assert.equal(missingFile.code, 2);
+    assert.match(missingFile.stderr, /token file .*nope/);
+    const badUrl = await runCli(['agents', '--coordinator', 'ftp://x']);
+    assert.equal(badUrl.code, 2);
+    assert.match(badUrl.stderr, /--coordinator: not an http\(s\) URL/);
+
+    // Contexts.
+    const config = join(dir, 'contexts.yaml');
+    const env = { ERIS_CONFIG: config };
+    assert.match((await runCli(['context', 'ls'], { env })).stdout, /no contexts/);
+    assert.equal((await runCli(['context', 'add', 'lab', '--url', cluster.url, '--token-file', tokenFile], { env })).code, 0);
+    assert.equal((await runCli(['context', 'add', 'elsewhere', '--url', 'http://127.0.0.1:9'], { env })).code, 0);
+    const ls = await runCli(['context', 'ls'], { env });
+    assert.match(ls.stdout, new RegExp(`^\\*\\s+lab\\s+${cluster.url.replace(/[.]/g, '\\.')}\\s+tokenFile`, 'm'), 'the first context becomes current');
+    assert.match(ls.stdout, /^\s+elsewhere\s+http:\/\/127\.0\.0\.1:9\s+-/m);
+    assert.equal((await runCli(['agents', '--json'], { env })).code, 0, 'the current context is used');
+    assert.equal((await runCli(['--context', 'elsewhere', 'agents'], { env })).code, 2);
+    assert.equal((await runCli(['agents'], { env: { ...env, ERIS_CONTEXT: 'elsewhere' } })).code, 2);
+    const current = await runCli(['--context', 'elsewhere', 'context', 'current'], { env });
+    assert.equal(current.stdout, 'http://127.0.0.1:9 (from context elsewhere, no token)\n');
+    assert.equal((await runCli(['context', 'use', 'elsewhere'], { env })).stdout, 'current context: elsewhere\n');
+    assert.match(readFileSync(config, 'utf8'), /^current: elsewhere$/m);
+    // The environment names a coordinator: it wins over the current context, not over an explicit --context.
+    assert.equal((await runCli(['agents', '--json'], { env: { ...env, ERIS_COORDINATOR: cluster.url, ERIS_TOKEN: cluster.token } })).code, 0);
+    const unknown = await runCli(['--context', 'nope', 'agents'], { env });
+    assert.equal(unknown.code, 2);
+    assert.match(unknown.stderr, /no context "nope" .*\(contexts: lab, elsewhere\)/);
+    assert.equal((await runCli(['context', 'use', 'nope'], { env })).code, 2);
+    assert.equal((await runCli(['context', 'rm', 'elsewhere'], { env })).code, 0);
+    assert.doesNotMatch(readFileSync(config, 'utf8'), /elsewhere/);
+  });
+
+  it('runs watch on a run that has already ended replays it and exits with its result', async () => {
+    const runs = await client.runs.list({ status: 'aborted', limit: 1 });
+    const r = await runCli(['runs', 'watch', runs[0]!.id, ...auth]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /run [0-9a-f-]{36} aborted in/);
+    // Nothing was left waiting.
+    const child = spawnCli(['runs', 'watch', runs[0]!.id, '--json', ...auth]);
+    const done = collect(child, 10_000);
+    child.stdin!.end();
+    const j = await done;
+    assert.equal(JSON.parse(j.stdout).status, 'aborted');
+  });
+});
