@@ -208,7 +208,7 @@ const HOST = fileURLToPath(new URL('./coordinator-probes-host.ts', import.meta.u
 const VARIANTS: Variant[] = [
   {
     name: 'binary',
-    label: '`eris coordinator` binary — SQLite store (default: WAL, synchronous=FULL)',
+    label: '`eris coordinator` binary — SQLite store (WAL, synchronous=NORMAL: the coordinator default)',
     start: (d) => spawnEris(['coordinator', '--listen', '127.0.0.1:0', '--token', TOKEN, '--data-dir', d], 'eris-coordinator listening'),
   },
   {
