@@ -225,4 +225,68 @@ describe('coordinator + agent in host mode', () => {
       assert.equal(res.body.error.path, path, res.body.error.message);
     }
   });
+
+  it('runs parallel branches together, and a guard that trips aborts the run and resumes everything', async () => {
+    const member = (name: string) => ({ processes: { cmdline: `--name ${name} .*--tag ${tag}` } });
+    const probes = { health: { url: 'http://127.0.0.1:{{target.labels.port}}/health', jq: '.health == "true"', timeout: '300ms', interval: '100ms' } };
+    const parallel = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'parallel' },
+      spec: {
+        targets: { a: member('m0'), b: member('m1') },
+        probes,
+        steps: [
+          {
+            parallel: [
+              { steps: [{ signal: 'SIGSTOP', target: 'a', lease: '30s' }, { wait: 'health', target: 'a', until: 'fail', timeout: '5s' }] },
+              { steps: [{ signal: 'SIGSTOP', target: 'b', lease: '30s' }, { wait: 'health', target: 'b', until: 'fail', timeout: '5s' }] },
+            ],
+          },
+        ],
+      },
+    };
+    const p = await api('POST', '/v1/runs', { spec: parallel });
+    await waitFor(async () => (await api('GET', `/v1/runs/${p.body.id}`)).body.status !== 'running', 15000, 'parallel run end');
+    const report = (await api('GET', `/v1/runs/${p.body.id}/report`)).body;
+    assert.equal(report.status, 'passed', JSON.stringify(report.error));
+    const [a, b] = report.timeline;
+    // Both branches froze their member before either saw it fail: they ran together.
+    assert.ok(Math.abs(a.injected[0].at - b.injected[0].at) < 1000, `injections ${a.injected[0].at} / ${b.injected[0].at}`);
+    assert.ok(a.timeToDetectMs !== undefined && b.timeToDetectMs !== undefined);
+    for (const t of report.timeline) await waitFor(() => isRunning(t.target.pid), 2000, 'resumed after the run');
+
+    const guarded = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'guarded' },
+      spec: {
+        targets: { victim: member('m2') },
+        probes,
+        steps: [
+          {
+            guard: 'health',
+            target: 'victim',
+            consecutive: 2,
+            // Freezing the guarded member itself: the guard must trip long before the sleep ends.
+            steps: [{ signal: 'SIGSTOP', target: 'victim', lease: '60s' }, { sleep: '30s' }],
+          },
+        ],
+      },
+    };
+    const started = Date.now();
+    const g = await api('POST', '/v1/runs', { spec: guarded });
+    await waitFor(async () => (await api('GET', `/v1/runs/${g.body.id}`)).body.status !== 'running', 10000, 'guarded run end');
+    const run = (await api('GET', `/v1/runs/${g.body.id}`)).body;
+    assert.equal(run.status, 'failed');
+    assert.equal(run.result.error.code, 'ERIS_ERR_GUARD_TRIPPED');
+    assert.ok(Date.now() - started < 10000);
+    await waitFor(() => isRunning(run.result.timeline[0].target.pid), 2000, 'the guarded member resumed');
+  });
+
+  it('serves Swagger UI at /docs', async () => {
+    const res = await fetch(`${coordinator.url}/docs`);
+    assert.equal(res.status, 200);
+    assert.match(await res.text(), /swagger/i);
+  });
 });
