@@ -7,21 +7,15 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { authenticate, type TokenEntry } from '../../lib/auth.js';
 import { ErisError, NotFoundError, TimeoutError, UnavailableError } from '../../lib/errors.js';
-import { CLOSE, LINK_PATH, LINK_PROTOCOL, type AgentHello, type AgentMessage, type Command, type CoordinatorMessage, type HostProcessInfo } from '../../lib/link/protocol.js';
+import { CLOSE, LINK_PATH, LINK_PROTOCOL, type AgentHello, type AgentIdentity, type AgentMessage, type Command, type CoordinatorMessage, type HostProcessInfo } from '../../lib/link/protocol.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
 import type { ContainerInfo } from '../../daemon/types.js';
 import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
 
-export interface AgentView {
+export interface AgentView extends AgentIdentity {
   id: string;
-  cluster: string;
-  node: string;
-  zone: string | null;
-  version: string;
-  runtime: string | null;
-  hostProcesses: boolean;
   connectedAt: number;
   lastSeenAt: number;
   containers: number;

@@ -4,22 +4,16 @@ import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { ErisError } from '../../lib/errors.js';
 import { parseOrThrow, compileRegex } from '../../lib/validation.js';
-import { LINK_PATH, LINK_PROTOCOL, type AgentMessage, type CoordinatorMessage, type Command } from '../../lib/link/protocol.js';
+import { LINK_PATH, LINK_PROTOCOL, type AgentIdentity, type AgentMessage, type CoordinatorMessage, type Command } from '../../lib/link/protocol.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
 import type { HostProcessInfo } from '../proc/host-processes.js';
 
-export interface LinkOptions {
+export interface LinkOptions extends AgentIdentity {
   /** ws:// or wss:// base URL of the coordinator. */
   url: string;
   token: string;
-  cluster: string;
-  node: string;
-  zone: string | null;
-  version: string;
-  runtime: string | null;
-  hostProcesses: boolean;
   faults: FaultManager;
   inventory: { list(): readonly ContainerInfo[]; onChange(listener: () => void): () => void } | null;
   listProcesses: (pattern: RegExp) => HostProcessInfo[];

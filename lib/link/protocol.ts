@@ -7,15 +7,19 @@ export const LINK_PATH = '/v1/agents/connect';
 export const LINK_PROTOCOL = 1;
 
 export type { HostProcessInfo } from '../../daemon/proc/host-processes.js';
-export interface AgentHello {
-  type: 'hello';
-  protocol: typeof LINK_PROTOCOL;
+/** Who an agent is: what it registers with, and what the coordinator shows of it. */
+export interface AgentIdentity {
   cluster: string;
   node: string;
   zone: string | null;
   version: string;
   runtime: string | null;
   hostProcesses: boolean;
+}
+
+export interface AgentHello extends AgentIdentity {
+  type: 'hello';
+  protocol: typeof LINK_PROTOCOL;
   containers: ContainerInfo[];
   /** Faults still active on the agent, so a coordinator that reconnects (or restarted) can reconcile. */
   activeFaults: Fault[];
