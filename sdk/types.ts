@@ -11,7 +11,9 @@ import type { DrillInput } from '../coordinator/drill/schema.js';
 import type { RunReport, StepRecord, TimelineEntry } from '../coordinator/engine/report.js';
 import type { RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
 import type { Fault } from '../daemon/faults/manager.js';
+import type { FinalRunStatus, RunEventPayloads } from '../coordinator/engine/events.js';
 
+export type { FinalRunStatus };
 export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
 export interface VersionInfo {
@@ -78,24 +80,14 @@ export type DryRunResult = Omit<ServerDryRun, 'groups'> & { groups: Record<strin
 export type ReportFormat = 'json' | 'junit';
 
 /** Statuses a run ends with. */
-export type FinalRunStatus = Exclude<RunStatus, 'pending' | 'running'>;
 
 /**
  * The payload of each event type of GET /v1/runs/{id}/events, as coordinator/engine/engine.ts emits it (the
  * engine does not export these shapes; they are composed from its record types). Every payload also carries
  * `at` (Unix ms) — for `probe`, the time of the evaluation.
  */
-export interface RunEventMap {
-  step: StepRecord;
-  probe: { probe: string; target?: string; ok: boolean; latencyMs: number; status?: number; reason?: string };
-  /** A fault the run placed; or (`endedEarly`) an agent ended one of its SIGSTOPs before the run did (lease, lost coordinator, process gone). */
-  fault:
-    | { agent: string; faultId: string; signal: Fault['signal']; result: Fault['result']; durationMs: number; targets: string[]; endedEarly?: undefined }
-    | { agent: string; faultId: string; signal: Fault['signal']; state: Fault['state']; resumeReason?: Fault['resumeReason']; endedEarly: true };
-  timeline: TimelineEntry;
-  selection: { group: string; wanted: number; matched: number; picked: TargetRecord[]; seed: string };
-  resumed: RunReport['resumed'];
-  run: { status: 'running'; drill: string; seed: string } | { status: FinalRunStatus; error?: RunReport['error']; report: RunReport };
+/** Every event of a run's stream: the engine's own payload types, plus the keep-alive ping. */
+export interface RunEventMap extends RunEventPayloads {
   ping: Record<string, never>;
 }
 

@@ -13,6 +13,7 @@ import { stepKind, type Drill, type Step } from '../drill/schema.js';
 import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault } from './targets.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import type { CoordinatorMetrics } from '../metrics.js';
+import type { RunEventPayloads } from './events.js';
 
 /** A step failed: the run fails (not an internal error). */
 export class StepFailedError extends ErisError {
@@ -119,7 +120,7 @@ export class DrillEngine {
     });
   }
 
-  private emit(state: RunState, type: string, data: unknown): void {
+  private emit<K extends keyof RunEventPayloads>(state: RunState, type: K, data: RunEventPayloads[K]): void {
     const at = this.now();
     const seq = this.o.store.appendEvent(state.id, { at, type, data });
     this.events.emit(`run:${state.id}`, { runId: state.id, seq, at, type, data } satisfies StoredEvent);
