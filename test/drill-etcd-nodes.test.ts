@@ -148,6 +148,14 @@ describe('node-failure drills on etcd in containerd pods, two nodes', { skip: te
   });
 
   const runDrill = async (spec: unknown) => {
+    // A member killed by the previous drill is back: healthy, and running again in the coordinator's inventory
+    // (`pack: zone` can only keep two members in one zone when both are there to pick).
+    await waitFor(async () => (await Promise.all(members.map(healthy))).every(Boolean), 60000, 'every member healthy before the drill');
+    await waitFor(
+      async () => (await api('GET', '/v1/targets?namespace=db')).body.targets?.filter((t: { state: string }) => t.state === 'running').length === 3,
+      10000,
+      'three running etcd containers in the inventory',
+    );
     const started = await api('POST', '/v1/runs', { spec });
     assert.equal(started.status, 201, JSON.stringify(started.body));
     await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 180000, 'the run to end');
