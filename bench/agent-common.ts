@@ -1,7 +1,10 @@
 // Shared pieces of the agent benchmarks (agent-signal, agent-idle, inventory): statistics, a test bed full of
 // busybox containers, an off-thread /proc poller, the machine note and the docs/benchmarks.md writer.
 // Not a benchmark itself.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { startContainerd, type ContainerdTestbed } from '../test/harness/containerd.js';
@@ -326,4 +329,37 @@ export function table(header: string[], align: Array<'l' | 'r'>, rows: string[][
     `|${align.map((a) => (a === 'r' ? '---:' : '---')).join('|')}|`,
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ].join('\n');
+}
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+
+function newestSource(dirs: string[]): number {
+  let newest = 0;
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  };
+  for (const d of dirs) if (existsSync(join(REPO, d))) walk(join(REPO, d));
+  return newest;
+}
+
+/**
+ * Runs `npm run build` when dist/ is older than the sources (always with --build, never with --no-build), for the
+ * benchmarks that run the real binary; returns a note for the report.
+ */
+export function ensureBuilt(argv: readonly string[] = process.argv.slice(2)): string {
+  const main = join(REPO, 'dist/cli/main.js');
+  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
+  if (argv.includes('--no-build')) return existsSync(main) ? 'dist/ as found (--no-build)' : 'dist/ missing';
+  if (!argv.includes('--build') && built >= newestSource(['lib', 'daemon', 'coordinator', 'native', 'cli', 'sdk'])) return 'dist/ up to date';
+  console.error('dist/ is older than the sources: npm run build…');
+  const r = spawnSync('npm', ['run', 'build'], { cwd: REPO, encoding: 'utf8' });
+  if (r.status === 0) return 'dist/ rebuilt with `npm run build` just before the run';
+  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /error TS/.test(l));
+  console.error(`npm run build exited ${r.status}; ${errors.length} type error(s) (tsc still emits):\n${errors.slice(0, 10).join('\n')}`);
+  if (!existsSync(main)) throw new Error('no dist/cli/main.js after the build');
+  return `dist/ rebuilt just before the run (tsc reported ${errors.length} type error(s); it emitted anyway)`;
 }

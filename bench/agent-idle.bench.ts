@@ -6,15 +6,15 @@
 // Run (root, containerd + runc installed): node --import tsx bench/agent-idle.bench.ts [--no-write] [--settle 10] [--seconds 60] [--no-build]
 // Rebuilds dist/ (`npm run build`) first when a source file is newer than dist/cli/main.js.
 // Prints a markdown table and replaces the section <!-- agent-idle:start --> … <!-- agent-idle:end --> in docs/benchmarks.md.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerdTestbed } from '../test/harness/containerd.js';
-import { cpuTicks, machineNote, memoryKiB, onInterrupt, ratio, requireTestbed, startBusyBed, table, writeDocSection } from './agent-common.js';
+import { cpuTicks, ensureBuilt, machineNote, memoryKiB, onInterrupt, ratio, requireTestbed, startBusyBed, table, writeDocSection } from './agent-common.js';
 
 const args = process.argv.slice(2);
 const num = (flag: string, fallback: number): number => {
@@ -89,33 +89,6 @@ const cleanup = onInterrupt(
   },
 );
 
-function newestSource(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
-  return newest;
-}
-
-/** Builds dist/ when it is older than the sources; returns a note for the report. */
-function ensureBuilt(): string {
-  const main = join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
-  if (args.includes('--no-build')) return existsSync(main) ? 'dist/ as found (--no-build)' : 'dist/ missing';
-  if (built >= newestSource(['lib', 'daemon', 'coordinator', 'native', 'cli', 'sdk'])) return 'dist/ up to date';
-  console.error('dist/ is older than the sources: npm run build…');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status === 0) return 'dist/ rebuilt with `npm run build` just before the run';
-  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /error TS/.test(l));
-  console.error(`npm run build exited ${r.status}; ${errors.length} type error(s) (tsc still emits):\n${errors.slice(0, 10).join('\n')}`);
-  if (!existsSync(main)) throw new Error('no dist/cli/main.js after the build');
-  return `dist/ rebuilt just before the run (tsc reported ${errors.length} type error(s) in files being edited by others; it emitted anyway)`;
-}
 
 interface Series {
   rssKiB: number[];

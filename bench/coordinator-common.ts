@@ -3,7 +3,7 @@
 // `eris` binary as a child process, the dist/ build check and the open-files limit. Not a benchmark itself.
 // Statistics, the machine note and the docs writer come from agent-common.ts.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { startContainerd, type ContainerdTestbed } from '../test/harness/contain
 import { cgroupProcs } from './agent-common.js';
 
 export {
-  cgroupProcs, cpuTicks, machineNote, median, memoryKiB, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, resumePids, sinceMs, table,
+  cgroupProcs, cpuTicks, ensureBuilt, machineNote, median, memoryKiB, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, resumePids, sinceMs, table,
   writeDocSection,
 } from './agent-common.js';
 
@@ -350,34 +350,6 @@ export async function spawnEris(
       clearTimeout(timer);
     },
   };
-}
-
-function newestSource(dirs: string[]): number {
-  let newest = 0;
-  const walk = (dir: string): void => {
-    for (const entry of readdirSync(dir, { withFileTypes: true })) {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) walk(path);
-      else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts') && !entry.name.endsWith('.d.ts')) newest = Math.max(newest, statSync(path).mtimeMs);
-    }
-  };
-  for (const d of dirs) if (existsSync(join(ROOT, d))) walk(join(ROOT, d));
-  return newest;
-}
-
-/** Runs `npm run build` when dist/ is older than the sources (or always with --build); returns a note for the report. */
-export function ensureBuilt(): string {
-  const main = join(ROOT, 'dist/cli/main.js');
-  const built = existsSync(main) ? statSync(main).mtimeMs : 0;
-  if (flag('--no-build')) return existsSync(main) ? 'dist/ as found (--no-build)' : 'dist/ missing';
-  if (!flag('--build') && built >= newestSource(['lib', 'daemon', 'coordinator', 'native', 'cli', 'sdk'])) return 'dist/ up to date';
-  console.error('npm run build…');
-  const r = spawnSync('npm', ['run', 'build'], { cwd: ROOT, encoding: 'utf8' });
-  if (r.status === 0) return 'dist/ rebuilt with `npm run build` just before the run';
-  const errors = (r.stdout + r.stderr).split('\n').filter((l) => /error TS/.test(l));
-  console.error(`npm run build exited ${r.status}; ${errors.length} type error(s) (tsc still emits):\n${errors.slice(0, 10).join('\n')}`);
-  if (!existsSync(main)) throw new Error('no dist/cli/main.js after the build');
-  return `dist/ rebuilt just before the run (tsc reported ${errors.length} type error(s) in files other engineers were editing; it emitted anyway)`;
 }
 
 /** The soft/hard open-files limit of this process; raises the soft limit (children inherit it) to `want` if below. */

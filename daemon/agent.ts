@@ -81,14 +81,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   }
 
   const journal = new Journal(config.stateDir);
-  const isUntouchable = (pid: number) => {
-    try {
-      safety.checkProcesses([pid], ['protected-process']);
-      return false;
-    } catch {
-      return true;
-    }
-  };
+  const isUntouchable = (pid: number) => safety.isUntouchable(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({
     resolver,

@@ -5,7 +5,7 @@ import type { Logger } from '../../lib/logger.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
-import { checkIdentity, type ProcessIdentity } from '../proc/identity.js';
+import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
 import { GONE_CODE, IDENTITY_MISMATCH_CODE, waitForState, type Signaller, type SignalName } from '../proc/signal.js';
 import type { Journal, PendingStop } from './journal.js';
 import type { SafetyPolicy } from './safety.js';
@@ -333,14 +333,8 @@ export class FaultManager {
   /** After a kill, a SIGSTOP fault whose processes are all gone has nothing left to resume. */
   private closeFaultsWhoseProcessesAreGone(): void {
     for (const [id, processes] of this.held) {
-      const alive = processes.some((p) => {
-        try {
-          checkIdentity(this.o.procfs, p);
-          return this.o.procfs.stat(p.pid)?.state !== 'Z';
-        } catch {
-          return false;
-        }
-      });
+      // verifyIdentity counts a zombie, a reused PID and an exiting task (out of its cgroup) as gone.
+      const alive = processes.some((p) => verifyIdentity(this.o.procfs, p) === null);
       if (!alive) this.resume(id, 'processes-gone');
     }
   }

@@ -47,6 +47,11 @@ export class SafetyPolicy {
     this.untouchable = chain;
   }
 
+  /** Host PID 1, the agent, or one of its ancestors: never a target, whatever the request says. */
+  isUntouchable(pid: number): boolean {
+    return this.untouchable.has(pid);
+  }
+
   get deniedNamespaces(): readonly string[] {
     return [...this.denyNamespaces];
   }
