@@ -302,7 +302,8 @@ describe('ProbeRunner on a real HTTP server', () => {
       assert.equal(outcome.reached, false);
       assert.equal(outcome.reachedAt, undefined);
       assert.ok(outcome.results.length >= 3 && outcome.results.length <= 7, `${outcome.results.length} results`);
-      assert.ok(outcome.elapsedMs < 400, `elapsed ${outcome.elapsedMs}`);
+      // The 300 ms deadline plus room for a busy, shared machine.
+      assert.ok(outcome.elapsedMs < 550, `elapsed ${outcome.elapsedMs}`);
     });
 
     it('abandons a probe still in flight at the deadline instead of overrunning it', async () => {
