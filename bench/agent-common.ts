@@ -1,5 +1,5 @@
-// Shared pieces of the agent benchmarks (agent-signal, agent-idle, inventory): statistics, a test bed full of
-// busybox containers, an off-thread /proc poller, the machine note and the docs/benchmarks.md writer.
+// Shared pieces of all benchmarks: statistics, an off-thread /proc poller, a test bed full of busybox containers,
+// command-line flags, the machine note and the docs/benchmarks.md writer.
 // Not a benchmark itself.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -90,118 +90,168 @@ export function cgroupProcs(pid: number): number[] {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// An off-thread /proc poller: the main thread (which also runs the agent) only starts it and awaits the answer,
-// so observing the processes costs the code under test nothing and the answer does not wait for its event loop.
+// Command-line flags: `--iter1 200` (a positive number, else the fallback) and `--no-write`
 
-const MAX_PIDS = 1024;
+export function arg(flag: string, fallback: number): number {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(flag);
+  return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : fallback;
+}
+export const flag = (name: string): boolean => process.argv.slice(2).includes(name);
+
+// ---------------------------------------------------------------------------------------------------------------
+// A /proc poller on its own thread that records, per pid, the first read that saw the wanted state.
+// Each pid's /proc/PID/stat stays open for the whole request and is re-read with pread (≈5 µs a read here, about
+// half of open+read+close), and a pid that reached the state is not read again, so a pass gets cheaper as the
+// processes stop. For every pid it keeps the time of that read (`seen`) and of the read before it (`before`,
+// which still showed the old state): the transition happened in (before, seen].
+
+const MAX_PIDS = 2048;
 // ctrl slots
-const GO = 0; // sequence number of the current request (main → worker)
-const ACK = 1; // worker is polling for request GO (worker → main)
-const DONE = 2; // worker finished request GO (worker → main)
-const COUNT = 3;
-const WANT = 4; // 1 = stopped (T/t), 2 = running (not T/t)
-const OK = 5; // 1 = every pid reached the wanted state before the timeout
-const TIMEOUT_MS = 6;
-const PIDS = 8;
+const C_GO = 0; // sequence number of the current request (main → worker); -1 ends the worker
+const C_ACK = 1; // the worker is polling for request C_GO (worker → main)
+const C_DONE = 2; // the worker finished request C_GO (worker → main)
+const C_COUNT = 3;
+const C_WANT = 4; // 1 = stopped (T/t), 2 = running (not T/t, or gone)
+const C_OK = 5; // 1 = every pid reached the wanted state before the timeout
+const C_TIMEOUT_MS = 6;
+const C_SPIN_MS = 7;
+const C_PASSES = 8;
+const C_PAUSE_US = 9;
 
-const POLLER_SOURCE = `
+const STATE_POLLER_SOURCE = `
 const { workerData } = require('node:worker_threads');
 const { openSync, readSync, closeSync } = require('node:fs');
 const ctrl = new Int32Array(workerData.ctrl);
+const pids = new Int32Array(workerData.pids);
+const seen = new BigInt64Array(workerData.seen);
+const before = new BigInt64Array(workerData.before);
 const when = new BigInt64Array(workerData.when);
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
 const buf = Buffer.allocUnsafe(512);
-function state(pid) {
-  let fd;
-  try { fd = openSync('/proc/' + pid + '/stat', 'r'); } catch { return 'gone'; }
+const hr = process.hrtime.bigint;
+function read(fd) {
+  if (fd < 0) return 'gone';
   try {
     const n = readSync(fd, buf, 0, buf.length, 0);
     const s = buf.toString('latin1', 0, n);
     return s[s.lastIndexOf(')') + 2];
-  } catch { return 'gone'; } finally { closeSync(fd); }
+  } catch { return 'gone'; }
 }
 let seq = 0;
 for (;;) {
-  Atomics.wait(ctrl, ${GO}, seq);
-  seq = Atomics.load(ctrl, ${GO});
+  Atomics.wait(ctrl, ${C_GO}, seq);
+  seq = Atomics.load(ctrl, ${C_GO});
   if (seq < 0) break;
-  const n = ctrl[${COUNT}], want = ctrl[${WANT}], timeoutMs = ctrl[${TIMEOUT_MS}];
-  let pending = [];
-  for (let i = 0; i < n; i++) pending.push(ctrl[${PIDS} + i]);
-  const start = process.hrtime.bigint();
-  Atomics.store(ctrl, ${ACK}, seq);
-  let ok = 0;
-  for (;;) {
-    // A process that reached the state is not read again (nothing else resumes or stops it meanwhile).
-    pending = pending.filter((pid) => {
-      const st = state(pid);
-      const stopped = st === 'T' || st === 't';
-      return want === 1 ? !stopped : (stopped || st === 'gone');
-    });
-    const t = process.hrtime.bigint();
-    if (pending.length === 0) { when[0] = t; ok = 1; break; }
-    const elapsedMs = Number(t - start) / 1e6;
-    if (elapsedMs > timeoutMs) { when[0] = t; break; }
-    // Spin for the first 3 ms (resolution of a few µs), then yield the core for 0.1 ms between passes.
-    if (elapsedMs > 3) Atomics.wait(sleeper, 0, 0, 0.1);
+  const n = ctrl[${C_COUNT}], want = ctrl[${C_WANT}], timeoutMs = ctrl[${C_TIMEOUT_MS}], spinMs = ctrl[${C_SPIN_MS}], pauseMs = ctrl[${C_PAUSE_US}] / 1000;
+  const fds = new Array(n);
+  for (let i = 0; i < n; i++) {
+    try { fds[i] = openSync('/proc/' + pids[i] + '/stat', 'r'); } catch { fds[i] = -1; }
+    seen[i] = 0n; before[i] = 0n;
   }
-  ctrl[${OK}] = ok;
-  Atomics.store(ctrl, ${DONE}, seq);
-  Atomics.notify(ctrl, ${DONE});
+  let pending = [];
+  for (let i = 0; i < n; i++) pending.push(i);
+  const start = hr();
+  for (let i = 0; i < n; i++) before[i] = start;
+  when[0] = start;
+  Atomics.store(ctrl, ${C_ACK}, seq);
+  let ok = 0, passes = 0;
+  for (;;) {
+    const next = [];
+    for (const i of pending) {
+      const st = read(fds[i]);
+      const t = hr();
+      const stopped = st === 'T' || st === 't';
+      const reached = want === 1 ? stopped : (!stopped || st === 'gone');
+      if (reached) seen[i] = t; else { before[i] = t; next.push(i); }
+    }
+    passes++;
+    pending = next;
+    const t = hr();
+    if (pending.length === 0) { ok = 1; when[1] = t; break; }
+    const elapsedMs = Number(t - start) / 1e6;
+    if (elapsedMs > timeoutMs) { when[1] = t; break; }
+    // Spin for the first spinMs (a pass every few µs per pending pid), then yield the core pauseMs between passes.
+    if (elapsedMs > spinMs) Atomics.wait(sleeper, 0, 0, pauseMs);
+  }
+  for (const fd of fds) if (fd >= 0) closeSync(fd);
+  ctrl[${C_OK}] = ok;
+  ctrl[${C_PASSES}] = passes;
+  Atomics.store(ctrl, ${C_DONE}, seq);
+  Atomics.notify(ctrl, ${C_DONE});
 }
 `;
 
-export interface PollResult {
-  /** hrtime (ns) of the pass that saw every pid in the wanted state (or gave up). */
-  at: bigint;
+export interface PidTimes {
   ok: boolean;
+  /** hrtime (ns) when the poller started reading (just before start() returned). */
+  startNs: bigint;
+  /** hrtime (ns) of the pass that found the last pid in the wanted state (or gave up). */
+  endNs: bigint;
+  /** Per pid (same order as given): hrtime of the first read that saw the wanted state; 0n if never. */
+  seenNs: bigint[];
+  /** Per pid: hrtime of the last read that still saw the old state (the transition is in (before, seen]). */
+  beforeNs: bigint[];
+  passes: number;
 }
 
-export class ProcPoller {
-  readonly #ctrl = new Int32Array(new SharedArrayBuffer(4 * (PIDS + MAX_PIDS)));
-  readonly #when = new BigInt64Array(new SharedArrayBuffer(8));
+export class StatePoller {
+  readonly #ctrl = new Int32Array(new SharedArrayBuffer(4 * 16));
+  readonly #pids = new Int32Array(new SharedArrayBuffer(4 * MAX_PIDS));
+  readonly #seen = new BigInt64Array(new SharedArrayBuffer(8 * MAX_PIDS));
+  readonly #before = new BigInt64Array(new SharedArrayBuffer(8 * MAX_PIDS));
+  readonly #when = new BigInt64Array(new SharedArrayBuffer(16));
   readonly #worker: Worker;
   #seq = 0;
 
   constructor() {
-    this.#worker = new Worker(POLLER_SOURCE, { eval: true, workerData: { ctrl: this.#ctrl.buffer, when: this.#when.buffer } });
+    this.#worker = new Worker(STATE_POLLER_SOURCE, {
+      eval: true,
+      workerData: { ctrl: this.#ctrl.buffer, pids: this.#pids.buffer, seen: this.#seen.buffer, before: this.#before.buffer, when: this.#when.buffer },
+    });
     this.#worker.unref();
   }
 
   /**
-   * Starts polling `pids` until all are stopped (T) or all are running; returns once the worker is polling
-   * (so a timer started after this call never counts the worker's wake-up). Await the returned `done`.
+   * Opens /proc/PID/stat of every pid, then polls until all are stopped (T) / all run again; returns once the
+   * worker is polling, so a clock started after this call never counts the worker's wake-up or the opens.
    */
-  start(pids: readonly number[], want: 'stopped' | 'running', timeoutMs = 10_000): { done: Promise<PollResult> } {
+  start(pids: readonly number[], want: 'stopped' | 'running', options: { timeoutMs?: number; spinMs?: number; pauseMs?: number } = {}): { done: Promise<PidTimes> } {
     if (pids.length > MAX_PIDS) throw new RangeError(`at most ${MAX_PIDS} pids`);
     const seq = ++this.#seq;
-    this.#ctrl[COUNT] = pids.length;
-    this.#ctrl[WANT] = want === 'stopped' ? 1 : 2;
-    this.#ctrl[TIMEOUT_MS] = timeoutMs;
-    pids.forEach((pid, i) => (this.#ctrl[PIDS + i] = pid));
-    const previousDone = Atomics.load(this.#ctrl, DONE);
-    Atomics.store(this.#ctrl, GO, seq);
-    Atomics.notify(this.#ctrl, GO);
+    const n = pids.length;
+    this.#ctrl[C_COUNT] = n;
+    this.#ctrl[C_WANT] = want === 'stopped' ? 1 : 2;
+    this.#ctrl[C_TIMEOUT_MS] = options.timeoutMs ?? 10_000;
+    this.#ctrl[C_SPIN_MS] = options.spinMs ?? 5;
+    this.#ctrl[C_PAUSE_US] = Math.round((options.pauseMs ?? 0.1) * 1000);
+    pids.forEach((pid, i) => (this.#pids[i] = pid));
+    const previousDone = Atomics.load(this.#ctrl, C_DONE);
+    Atomics.store(this.#ctrl, C_GO, seq);
+    Atomics.notify(this.#ctrl, C_GO);
     const spinUntil = Date.now() + 2_000;
-    while (Atomics.load(this.#ctrl, ACK) !== seq) {
-      // The worker wakes within tens of µs; spin (the main thread must not start the clock before it polls).
-      if (Date.now() > spinUntil) throw new Error('ProcPoller: the worker did not start polling within 2 s');
+    while (Atomics.load(this.#ctrl, C_ACK) !== seq) {
+      if (Date.now() > spinUntil) throw new Error('StatePoller: the worker did not start polling within 2 s');
     }
-    // Atomics.waitAsync is in Node ≥ 16 but not in the ES2023 lib this project compiles against.
-    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { async: boolean; value: Promise<string> | string } }).waitAsync;
-    const waited = waitAsync(this.#ctrl, DONE, previousDone);
+    const waitAsync = (Atomics as unknown as { waitAsync(a: Int32Array, i: number, v: number): { value: Promise<string> | string } }).waitAsync;
+    const waited = waitAsync(this.#ctrl, C_DONE, previousDone);
     const done = Promise.resolve(waited.value).then(async () => {
-      // waitAsync may return before DONE reaches this seq only if DONE changed for an older request: not possible
-      // here (one request at a time), but check.
-      while (Atomics.load(this.#ctrl, DONE) !== seq) await new Promise((r) => setImmediate(r));
-      return { at: this.#when[0]!, ok: this.#ctrl[OK] === 1 };
+      while (Atomics.load(this.#ctrl, C_DONE) !== seq) await new Promise((r) => setImmediate(r));
+      return {
+        ok: this.#ctrl[C_OK] === 1,
+        startNs: this.#when[0]!,
+        endNs: this.#when[1]!,
+        seenNs: Array.from({ length: n }, (_, i) => this.#seen[i]!),
+        beforeNs: Array.from({ length: n }, (_, i) => this.#before[i]!),
+        passes: this.#ctrl[C_PASSES]!,
+      };
     });
     return { done };
   }
 
   async close(): Promise<void> {
-    Atomics.store(this.#ctrl, GO, -1);
-    Atomics.notify(this.#ctrl, GO);
+    Atomics.store(this.#ctrl, C_GO, -1);
+    Atomics.notify(this.#ctrl, C_GO);
     await this.#worker.terminate();
   }
 }

@@ -14,16 +14,11 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ContainerdTestbed } from '../test/harness/containerd.js';
-import { cpuTicks, ensureBuilt, machineNote, memoryKiB, onInterrupt, ratio, requireTestbed, startBusyBed, table, writeDocSection } from './agent-common.js';
+import { arg, cpuTicks, ensureBuilt, flag, machineNote, memoryKiB, onInterrupt, ratio, requireTestbed, startBusyBed, table, writeDocSection } from './agent-common.js';
 
-const args = process.argv.slice(2);
-const num = (flag: string, fallback: number): number => {
-  const i = args.indexOf(flag);
-  return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : fallback;
-};
-const SETTLE_S = num('--settle', 10);
-const SAMPLE_S = num('--seconds', 60);
-const write = !args.includes('--no-write');
+const SETTLE_S = arg('--settle', 10);
+const SAMPLE_S = arg('--seconds', 60);
+const write = !flag('--no-write');
 const TOKEN = 'bench-idle-token';
 const PODS = 10;
 const PER_POD = 2;

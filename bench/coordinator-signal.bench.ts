@@ -23,7 +23,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { createLogger } from '../lib/logger.js';
 import { shimPidsFor, type ContainerdTestbed } from '../test/harness/containerd.js';
 import {
-  arg, ensureBuilt, machineNote, median, memoryKiB, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, resumePids, sinceMs, spawnEris,
+  arg, ensureBuilt, flag, machineNote, median, memoryKiB, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, resumePids, sinceMs, spawnEris,
   startBenchNode, StatePoller, stopTimes, table, writeDocSection, type BenchNode, type ErisChild, type NodeContainer, type PidTimes,
 } from './coordinator-common.js';
 
@@ -37,7 +37,7 @@ const WARMUP_ALL = 3;
 const args = process.argv.slice(2);
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : undefined;
 const MODES = (['in-process', 'processes'] as const).filter((m) => only === undefined || m === only);
-const write = !args.includes('--no-write');
+const write = !flag('--no-write');
 const TOKEN = 'bench-coord-signal-token';
 const NAMESPACE = 'bench';
 const CLUSTER = 'bench';

@@ -10,18 +10,13 @@ import { Inventory } from '../daemon/cri/inventory.js';
 import { silentLogger } from '../lib/logger.js';
 import type { ContainerdTestbed } from '../test/harness/containerd.js';
 import {
-  cpuTicks, machineNote, median, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, sinceMs, startBusyBed, table, writeDocSection,
+  arg, cpuTicks, flag, machineNote, median, ms, nowNs, onInterrupt, percentile, ratio, requireTestbed, sinceMs, startBusyBed, table, writeDocSection,
 } from './agent-common.js';
 
-const args = process.argv.slice(2);
-const num = (flag: string, fallback: number): number => {
-  const i = args.indexOf(flag);
-  return i >= 0 && Number(args[i + 1]) > 0 ? Number(args[i + 1]) : fallback;
-};
-const ITER = num('--iter', 200);
-const CTR_EVERY = num('--ctr-every', 4);
+const ITER = arg('--iter', 200);
+const CTR_EVERY = arg('--ctr-every', 4);
 const WARMUP = 10;
-const write = !args.includes('--no-write');
+const write = !flag('--no-write');
 const PODS = 25;
 const PER_POD = 2;
 /** The client's default ContainerStatus concurrency (daemon/cri/client.ts). */
