@@ -1,13 +1,14 @@
 // Test bed that plays a node and its kubelet: a private containerd (own root, state, socket, runc root) and CRI calls made the way kubelet makes them.
 import { spawn, execFile } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, existsSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
-import { chmod, copyFile, mkdir, mkdtemp, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
+import { existsSync, openSync, closeSync, readFileSync, readdirSync, rmdirSync, statSync } from 'node:fs';
+import { chmod, copyFile, mkdir, mkdtemp, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCriConnection, type CriConnection, type CriContainer, type CriPodSandbox } from '../../daemon/cri/client.js';
 import { findExecutable } from './requirements.js';
+import { writeOciImage, type OciImage } from '../../scripts/image/oci-image.mjs';
 
 /** A busybox image every test bed imports at start. */
 export const BUSYBOX_IMAGE = 'eris.local/busybox:1';
@@ -27,14 +28,16 @@ const SBIN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 export interface ExecResult { stdout: string; stderr: string; code: number }
 
 /** Runs a command to completion; never throws on a non-zero exit (look at `code`). */
-export function run(file: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<ExecResult> {
+export function run(file: string, args: string[], options: { timeoutMs?: number; env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<ExecResult> {
   return new Promise((resolvePromise) => {
-    execFile(file, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: options.env ?? envWithSbin() }, (err, stdout, stderr) => {
+    const child = execFile(file, args, { timeout: options.timeoutMs ?? 60_000, maxBuffer: 64 * 1024 * 1024, env: options.env ?? envWithSbin() }, (err, stdout, stderr) => {
       // err.code is the exit status, or a string such as ENOENT when the command could not start.
       const exitCode = (err as { code?: unknown } | null)?.code;
       const code = err ? (typeof exitCode === 'number' ? exitCode : 127) : 0;
       resolvePromise({ stdout: String(stdout), stderr: String(stderr) || (err ? err.message : ''), code });
     });
+    child.stdin?.on('error', () => undefined); // a command that exits without reading its input
+    child.stdin?.end(options.input ?? '');
   });
 }
 
@@ -71,32 +74,8 @@ export interface ImageBuildOptions {
   env?: string[];
 }
 
-export interface BuiltImage {
-  /** Every name the tarball carries (one index.json entry each). */
-  names: string[];
-  /** OCI image layout tarball, for `ctr images import`. */
-  tarPath: string;
-  manifestDigest: string;
-  configDigest: string;
-  layerDigest: string;
-}
-
-const OCI = {
-  manifest: 'application/vnd.oci.image.manifest.v1+json',
-  config: 'application/vnd.oci.image.config.v1+json',
-  layer: 'application/vnd.oci.image.layer.v1.tar',
-} as const;
-
-function ociArch(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ppc64: 'ppc64le', s390x: 's390x' };
-  return map[process.arch] ?? process.arch;
-}
-
-async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+/** An OCI image layout tarball for `ctr images import`, with every name it carries. */
+export type BuiltImage = OciImage;
 
 /**
  * Builds an OCI image layout tarball (oci-layout, index.json with `io.containerd.image.name`, blobs/sha256 with
@@ -137,57 +116,16 @@ export async function buildBusyboxImage(name: string | string[], extraFiles: Ext
       }
     }
 
-    const layout = join(work, 'layout');
-    const blobs = join(layout, 'blobs/sha256');
-    await mkdir(blobs, { recursive: true });
-    // Reproducible layer: sorted names, fixed mtime and owners.
-    const layerTmp = join(work, 'layer.tar');
-    await runOk('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '--format=gnu', '-C', rootfs, '-cf', layerTmp, '.']);
-    const layerHex = await sha256File(layerTmp);
-    const layerSize = (await stat(layerTmp)).size;
-    await rename(layerTmp, join(blobs, layerHex));
-
-    const writeBlob = async (value: unknown): Promise<{ digest: string; size: number }> => {
-      const bytes = Buffer.from(JSON.stringify(value));
-      const hex = createHash('sha256').update(bytes).digest('hex');
-      await writeFile(join(blobs, hex), bytes);
-      return { digest: `sha256:${hex}`, size: bytes.length };
-    };
-    const platform = { architecture: ociArch(), os: 'linux' };
-    const config = await writeBlob({
-      ...platform,
-      created: '1970-01-01T00:00:00Z',
-      config: {
-        Env: options.env ?? [`PATH=${SBIN_PATH}`],
-        ...(options.entrypoint ? { Entrypoint: options.entrypoint } : {}),
-        Cmd: options.cmd ?? ['/bin/sleep', 'inf'],
-        WorkingDir: '/',
-      },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerHex}`] },
-      history: [{ created: '1970-01-01T00:00:00Z', created_by: 'eris test harness (busybox-static)' }],
-    });
-    const manifest = await writeBlob({
-      schemaVersion: 2,
-      mediaType: OCI.manifest,
-      config: { mediaType: OCI.config, ...config },
-      layers: [{ mediaType: OCI.layer, digest: `sha256:${layerHex}`, size: layerSize }],
-    });
-    const index = {
-      schemaVersion: 2,
-      manifests: names.map((n) => ({
-        mediaType: OCI.manifest,
-        ...manifest,
-        platform,
-        annotations: { 'io.containerd.image.name': n, 'org.opencontainers.image.ref.name': n.slice(n.lastIndexOf(':') + 1) },
-      })),
-    };
-    await writeFile(join(layout, 'index.json'), JSON.stringify(index));
-    await writeFile(join(layout, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
-
     const safe = names[0]!.replace(/[^A-Za-z0-9_.-]+/g, '_');
-    const tarPath = join(outDir, `${safe}-${manifest.digest.slice(7, 19)}.oci.tar`);
-    await runOk('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', layout, '-cf', tarPath, 'oci-layout', 'index.json', 'blobs']);
-    return { names, tarPath, manifestDigest: manifest.digest, configDigest: config.digest, layerDigest: `sha256:${layerHex}` };
+    return await writeOciImage({
+      names,
+      rootfs,
+      out: join(outDir, `${safe}-${randomUUID().slice(0, 8)}.oci.tar`),
+      env: options.env ?? [`PATH=${SBIN_PATH}`],
+      entrypoint: options.entrypoint,
+      cmd: options.cmd ?? ['/bin/sleep', 'inf'],
+      createdBy: 'eris test harness (busybox-static)',
+    });
   } finally {
     await rm(work, { recursive: true, force: true });
   }
