@@ -1,7 +1,10 @@
 # eris: one image for the agent (DaemonSet, hostPID, privileged) and the coordinator (Deployment).
-# Native modules (koffi, better-sqlite3) come prebuilt in their npm packages for linux-x64/arm64 glibc: hence a
-# Debian (bookworm) base, not Alpine.
-FROM node:20-bookworm-slim AS build
+# koffi ships prebuilt binaries for linux-x64/arm64 glibc: hence a Debian (bookworm) base, not Alpine.
+# better-sqlite3 downloads a prebuilt binary from GitHub, or compiles from source where that host is unreachable
+# (offline, air-gapped): the build stage is the full node image, which has python3, make and g++.
+# Without a Docker engine, `node scripts/image/build-image.mjs --out eris.oci.tar` builds the same image by
+# following this file (only the instructions it knows; test/image.test.ts keeps the two in step).
+FROM node:20-bookworm AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin

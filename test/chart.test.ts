@@ -1,11 +1,14 @@
-// The Helm chart cannot be rendered here (no helm binary): these checks keep it consistent with the code instead —
-// every value a template reads exists, and every flag it passes is one the binary knows.
+// The Helm chart: every value a template reads exists, every flag it passes is one the binary knows; and with the
+// test bed's helm (scripts/testbed/k8s/build.sh), it lints, renders for each runtime, and its values schema rejects
+// bad values naming the field. test/k8s/cluster.test.ts installs it on a real node.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
+import { run } from './harness/containerd.js';
+import { k8sBinDir, k8sSkipReason } from './harness/k8s.js';
 import { AGENT_OPTIONS } from '../daemon/config.js';
 import { COORDINATOR_OPTIONS } from '../coordinator/config.js';
 
@@ -55,5 +58,67 @@ describe('Helm chart', () => {
     for (const flag of argsOf(coordinatorYaml, 'coordinator')) assert.ok(coordinatorFlags.has(flag), `coordinator flag ${flag}`);
     assert.match(agentYaml, /hostPID: true/);
     assert.match(agentYaml, /privileged: true/);
+  });
+});
+
+const HELM = join(k8sBinDir(), 'helm');
+const helm = (args: string[]) => run(HELM, args, { timeoutMs: 60_000 });
+const TOKEN = ['--set', 'auth.token=chart-test-token'];
+
+interface Manifest { kind: string; metadata: { name: string }; spec?: any }
+function manifests(text: string): Manifest[] {
+  return parseAllDocuments(text).map((d) => d.toJS() as Manifest).filter(Boolean);
+}
+
+describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () => {
+  it('passes helm lint (strict)', async () => {
+    const r = await helm(['lint', '--strict', CHART, ...TOKEN]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+  });
+
+  for (const [runtime, socket] of [['containerd', '/run/containerd/containerd.sock'], ['cri-o', '/var/run/crio/crio.sock']] as const) {
+    it(`renders for ${runtime}: the agent mounts ${socket}`, async () => {
+      const r = await helm(['template', 'eris', CHART, ...TOKEN, '--set', `agent.runtime=${runtime}`]);
+      assert.equal(r.code, 0, r.stderr);
+      const docs = manifests(r.stdout);
+      assert.deepEqual(docs.map((d) => d.kind).sort(), ['DaemonSet', 'Deployment', 'PersistentVolumeClaim', 'Secret', 'Service']);
+      const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+      const volume = ds.spec.template.spec.volumes.find((v: any) => v.name === 'cri-socket');
+      assert.deepEqual(volume.hostPath, { path: socket, type: 'Socket' });
+    });
+  }
+
+  it('keeps runs on an emptyDir where no storage provisioner exists, and a PVC by default', async () => {
+    const r = await helm(['template', 'eris', CHART, ...TOKEN, '--set', 'coordinator.persistence.enabled=false', '--set', 'coordinator.service.type=NodePort', '--set', 'coordinator.service.nodePort=30770']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = manifests(r.stdout);
+    assert.ok(!docs.some((d) => d.kind === 'PersistentVolumeClaim'));
+    const data = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.volumes.find((v: any) => v.name === 'data');
+    assert.deepEqual(data, { name: 'data', emptyDir: {} });
+    const svc = docs.find((d) => d.kind === 'Service')!;
+    assert.equal(svc.spec.type, 'NodePort');
+    assert.equal(svc.spec.ports[0].nodePort, 30770);
+  });
+
+  const bad: Array<[string[], RegExp]> = [
+    [['--set', 'agent.runtime=docker'], /agent\/runtime|agent\.runtime/],
+    [['--set', 'agent.listenPort=70000'], /agent\/listenPort|agent\.listenPort/],
+    [['--set', 'coordinator.replicas=2'], /coordinator\/replicas|coordinator\.replicas/],
+    [['--set', 'coordinator.service.type=Ingress'], /coordinator\/service\/type|coordinator\.service\.type/],
+    [['--set', 'coordinator.persistance.enabled=false'], /persistance/],
+    [['--set', 'image.pullPolicy=Sometimes'], /image\/pullPolicy|image\.pullPolicy/],
+  ];
+  for (const [args, field] of bad) {
+    it(`rejects ${args[1]} naming the field`, async () => {
+      const r = await helm(['template', 'eris', CHART, ...TOKEN, ...args]);
+      assert.notEqual(r.code, 0, `helm accepted ${args[1]}`);
+      assert.match(r.stderr, field);
+    });
+  }
+
+  it('refuses to render without a token: eris never serves an open API', async () => {
+    const r = await helm(['template', 'eris', CHART]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /auth\.token/);
   });
 });

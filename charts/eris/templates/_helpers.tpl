@@ -7,3 +7,9 @@ app.kubernetes.io/name: eris
 app.kubernetes.io/instance: {{ .Release.Name }}
 app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
 {{- end -}}
+{{- define "eris.criSocket" -}}
+{{- if .Values.agent.criSocket }}{{ .Values.agent.criSocket }}
+{{- else if eq .Values.agent.runtime "cri-o" }}/var/run/crio/crio.sock
+{{- else }}/run/containerd/containerd.sock
+{{- end -}}
+{{- end -}}
