@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
+import { MAX_TIMER_SECONDS } from '../lib/timers.js';
 
 export interface OptionDoc {
   /** Key in AgentConfig. */
@@ -41,7 +42,11 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
 
 
 const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
-const seconds = z.coerce.number().positive();
+// Every duration below arms a timer: above MAX_TIMER_SECONDS (~24.8 days) setTimeout would fire at once.
+const seconds = z.coerce
+  .number()
+  .positive()
+  .max(MAX_TIMER_SECONDS, `must be at most ${MAX_TIMER_SECONDS} seconds (~24.8 days, the longest timer Node can arm)`);
 
 export const agentConfigSchema = z
   .object({

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Logger } from '../../lib/logger.js';
 import { NotFoundError, ValidationError } from '../../lib/errors.js';
+import { setTimerAt } from '../../lib/timers.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
 import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
@@ -78,7 +79,8 @@ export class FaultManager {
   private readonly faults = new Map<string, Fault>();
   /** What each active SIGSTOP fault holds, so overlapping faults do not resume each other's processes. */
   private readonly held = new Map<string, ProcessIdentity[]>();
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Cancels each active fault's lease timer. */
+  private readonly timers = new Map<string, () => void>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
 
@@ -186,7 +188,7 @@ export class FaultManager {
     if (fault.state !== 'active') return fault;
     const processes = this.held.get(id) ?? [];
     this.held.delete(id);
-    clearTimeout(this.timers.get(id));
+    this.timers.get(id)?.();
     this.timers.delete(id);
     const stillHeld = new Set([...this.held.values()].flat().map(key));
     const outcomes = new Map<string, ProcessResult['resume']>();
@@ -253,7 +255,7 @@ export class FaultManager {
 
   /** Stops lease timers; call after resumeAll on shutdown. */
   close(): void {
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     this.o.journal.close();
   }
@@ -322,12 +324,16 @@ export class FaultManager {
   }
 
   private armLease(fault: Fault): void {
-    const delay = Math.max(0, fault.leaseExpiresAt! - this.now());
-    const timer = setTimeout(() => {
-      this.timers.delete(fault.id);
-      this.resume(fault.id, 'lease');
-    }, delay);
-    this.timers.set(fault.id, timer);
+    // setTimerAt, not setTimeout: a lease above ~24.8 days would overflow setTimeout and resume at once.
+    const cancel = setTimerAt(
+      fault.leaseExpiresAt!,
+      () => {
+        this.timers.delete(fault.id);
+        this.resume(fault.id, 'lease');
+      },
+      this.now,
+    );
+    this.timers.set(fault.id, cancel);
   }
 
   /** After a kill, a SIGSTOP fault whose processes are all gone has nothing left to resume. */
