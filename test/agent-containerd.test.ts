@@ -16,6 +16,9 @@ import { etcdArgs, etcdHealth, etcdMembers, type EtcdMember } from './harness/et
 
 const TOKEN = 'e2e-token';
 const MULTI = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+/** A container whose processes come and go: a shell loop starting short-lived children, two at a time. */
+const BUSY = ['sh', '-c', 'while :; do sleep 0 & sleep 0 & wait; done'];
+const BUSY_FREEZES = 20;
 
 function cgroupProcs(pid: number): number[] {
   // An independent oracle for "all processes of the container": the v1 pids cgroup the init lives in.
@@ -52,6 +55,7 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
         { name: 'sidecar', command: ['sleep', '1000'] },
       ],
     });
+    await bed.cri.runPod({ name: 'busy-0', namespace: 'work', labels: { app: 'busy' }, containers: [{ name: 'loop', command: BUSY }] });
     await bed.cri.runPod({ name: 'dns-0', namespace: 'kube-system', labels: { app: 'dns' }, containers: [{ name: 'dns', command: ['sleep', '1000'] }] });
     const config = loadAgentConfig(
       { listen: '127.0.0.1:0', token: TOKEN, stateDir, criSocket: bed.socket, inventoryIntervalSeconds: 0.5 },
@@ -116,6 +120,23 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
     }, 5000, 'the runtime to report the container exited');
     const ctrTasks = await bed.ctr(['tasks', 'ls']);
     assert.doesNotMatch(ctrTasks.stdout, new RegExp(`${t.container.id}\\s+\\d+\\s+RUNNING`));
+  });
+
+  it(`${BUSY_FREEZES} freezes of a busy container (children come and go): none partial, what exists is stopped`, async () => {
+    const target = { selector: { namespace: 'work', pod: '^busy-0$', containers: ['^loop$'] } };
+    const verdicts: string[] = [];
+    for (let i = 0; i < BUSY_FREEZES; i++) {
+      const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target, leaseSeconds: 30 });
+      assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
+      verdicts.push(frozen.body.result === 'ok' ? 'ok' : `${frozen.body.result}: ${JSON.stringify(frozen.body.targets[0].processes.filter((p: any) => !p.verified))}`);
+      const init = frozen.body.targets[0].processes[0].pid;
+      assert.equal(procState(init), 'T', 'the loop is stopped');
+      const resumed = await api('POST', '/v1/faults', { signal: 'SIGCONT', target });
+      verdicts.push(resumed.body.result === 'ok' ? 'ok' : `SIGCONT ${resumed.body.result}: ${JSON.stringify(resumed.body.targets[0].processes.filter((p: any) => !p.verified))}`);
+      await api('DELETE', `/v1/faults/${frozen.body.id}`);
+      await waitFor(() => isRunning(init), 2000, 'resumed');
+    }
+    assert.deepEqual(verdicts.filter((v) => v !== 'ok'), []);
   });
 
   it('sees a restarted container (new id, restartCount 1) within one refresh', async () => {

@@ -7,7 +7,7 @@ import { setTimerAt } from '../../lib/timers.js';
 import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
 import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
-import { GONE_CODE, IDENTITY_MISMATCH_CODE, waitForState, type Signaller, type SignalName } from '../proc/signal.js';
+import { awaitState, type Signaller, type SignalName } from '../proc/signal.js';
 import type { Journal, PendingStop } from './journal.js';
 import type { SafetyPolicy } from './safety.js';
 import type { FaultRequest } from './request.js';
@@ -24,8 +24,14 @@ export interface ProcessResult {
   /** The process was seen in the expected state afterwards (T after SIGSTOP, gone after SIGKILL, running after SIGCONT). */
   verified: boolean;
   method?: 'pidfd' | 'kill';
-  /** SIGKILL found the process already gone or exiting (e.g. its container's init died first); verified says if it is gone. */
+  /**
+   * The process was gone (exited, PID reused, or exiting and out of its cgroup) before the signal reached it. For
+   * SIGKILL that is its goal (ok, and verified says if it is gone); for any other signal it is not counted in the
+   * verdict: there was nothing left to signal.
+   */
   alreadyGone?: true;
+  /** The signal reached it and the process exited before it was seen in the expected state (not counted, except a SIGCONT: it ran). */
+  exited?: true;
   error?: { code: string; message: string };
   resume?: { ok: boolean; error?: { code: string; message: string } };
 }
@@ -146,8 +152,7 @@ export class FaultManager {
     await this.verify(results, signal);
 
     const processes = results.flatMap((t) => t.processes);
-    const okCount = processes.filter((p) => p.ok && p.verified).length;
-    const result = okCount === processes.length ? 'ok' : okCount === 0 ? 'failed' : 'partial';
+    const { okCount, result } = verdict(signal, processes);
     const fault: Fault = {
       id,
       signal,
@@ -198,7 +203,7 @@ export class FaultManager {
         continue;
       }
       const outcome = this.o.signaller.send(p, 'SIGCONT');
-      outcomes.set(key(p), outcome.ok ? { ok: true } : { ok: isGone(outcome.error?.code), ...(outcome.error ? { error: outcome.error } : {}) });
+      outcomes.set(key(p), outcome.ok ? { ok: true } : { ok: outcome.gone === true, ...(outcome.error ? { error: outcome.error } : {}) });
     }
     for (const t of fault.targets) for (const p of t.processes) if (outcomes.has(key(p))) p.resume = outcomes.get(key(p));
     fault.state = 'resumed';
@@ -271,11 +276,14 @@ export class FaultManager {
 
   private signalOne(p: ProcessIdentity, signal: SignalName): ProcessResult {
     const outcome = this.o.signaller.send(p, signal);
-    // Killing a container's init makes the kernel kill the rest of its PID namespace, so a process may already be
-    // gone, or exiting (an exiting task leaves its cgroup, which fails the identity check). Gone is what SIGKILL
-    // wants: let verification decide, on the identity we resolved.
-    if (signal === 'SIGKILL' && !outcome.ok && (outcome.error?.code === GONE_CODE || outcome.error?.code === IDENTITY_MISMATCH_CODE)) {
-      return { pid: p.pid, startTime: p.startTime, ok: true, verified: false, method: outcome.method, alreadyGone: true };
+    // A target's processes come and go (a shell loop's short children; killing a container's init kills the rest of
+    // its PID namespace), so one may be gone between listing and signalling. Gone is what SIGKILL wants: let
+    // verification decide, on the identity we resolved. For other signals there was nothing left to signal, and
+    // the verdict (verdict()) leaves it out.
+    if (outcome.gone) {
+      return signal === 'SIGKILL'
+        ? { pid: p.pid, startTime: p.startTime, ok: true, verified: false, method: outcome.method, alreadyGone: true }
+        : { pid: p.pid, startTime: p.startTime, ok: false, verified: false, method: outcome.method, alreadyGone: true, ...(outcome.error ? { error: outcome.error } : {}) };
     }
     return {
       pid: p.pid,
@@ -318,7 +326,13 @@ export class FaultManager {
     await Promise.all(
       all.map(async (p) => {
         if (!p.ok) return;
-        p.verified = await waitForState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout);
+        const seen = await awaitState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout);
+        p.verified = seen === 'reached';
+        if (seen === 'gone') {
+          // It exited after the signal reached it: a continued child that finishes at once did run.
+          p.exited = true;
+          if (signal === 'SIGCONT') p.verified = true;
+        }
       }),
     );
   }
@@ -361,12 +375,22 @@ export class FaultManager {
   }
 }
 
-function isGone(code: string | undefined): boolean {
-  return code === 'ESRCH' || code === 'ERIS_ERR_IDENTITY_MISMATCH';
+/**
+ * What happened to the processes that exist: a process gone before the signal reached it, or (but for a SIGCONT,
+ * which it proves) gone right after, says nothing about the signal and is left out. SIGKILL counts gone as done.
+ * When nothing is left to judge, the signal's aim holds for SIGKILL and SIGCONT (nothing alive, nothing stopped);
+ * a SIGSTOP (or another signal) reached nothing.
+ */
+export function verdict(signal: SignalName, processes: readonly ProcessResult[]): { okCount: number; result: Fault['result'] } {
+  const counted = signal === 'SIGKILL' ? processes : processes.filter((p) => !p.alreadyGone && !(p.exited && signal !== 'SIGCONT'));
+  const okCount = counted.filter((p) => p.ok && p.verified).length;
+  if (counted.length === 0) return { okCount, result: signal === 'SIGKILL' || signal === 'SIGCONT' ? 'ok' : 'failed' };
+  return { okCount, result: okCount === counted.length ? 'ok' : okCount === 0 ? 'failed' : 'partial' };
 }
 
 function processResult(p: ProcessResult): string {
-  if (p.ok) return p.verified ? 'ok' : 'unverified';
+  if (p.alreadyGone && !p.ok) return 'gone';
+  if (p.ok) return p.verified ? 'ok' : p.exited ? 'exited' : 'unverified';
   if (p.error?.code === 'ESRCH') return 'gone';
   if (p.error?.code === 'ERIS_ERR_IDENTITY_MISMATCH') return 'identity_mismatch';
   return 'error';
