@@ -14,7 +14,8 @@ import type { FaultRequest } from './request.js';
 import type { ContainerRef, ResolvedTarget, TargetResolver } from './resolve.js';
 
 export type FaultState = 'active' | 'resumed' | 'done' | 'failed';
-export type ResumeReason = 'api' | 'lease' | 'shutdown' | 'recovered' | 'coordinator-lost' | 'processes-gone';
+/** Why a SIGSTOP fault ended; `sigcont`: a SIGCONT fault continued every process it held (see resumedBy). */
+export type ResumeReason = 'api' | 'lease' | 'shutdown' | 'recovered' | 'coordinator-lost' | 'processes-gone' | 'sigcont';
 
 export interface ProcessResult {
   pid: number;
@@ -33,7 +34,8 @@ export interface ProcessResult {
   /** The signal reached it and the process exited before it was seen in the expected state (not counted, except a SIGCONT: it ran). */
   exited?: true;
   error?: { code: string; message: string };
-  resume?: { ok: boolean; error?: { code: string; message: string } };
+  /** How it was resumed; `byFault`: the SIGCONT fault that continued it while this SIGSTOP fault held it. */
+  resume?: { ok: boolean; byFault?: string; error?: { code: string; message: string } };
 }
 
 export interface FaultTargetResult {
@@ -56,6 +58,10 @@ export interface Fault {
   leaseExpiresAt?: number;
   resumedAt?: number;
   resumeReason?: ResumeReason;
+  /** With resumeReason `sigcont`: the SIGCONT fault that ended it. */
+  resumedBy?: string;
+  /** A SIGCONT fault: the active SIGSTOP faults whose processes it continued (and so released, or ended). */
+  undid?: string[];
   requestedBy: string;
   owner?: string;
   labels?: Record<string, string>;
@@ -168,6 +174,7 @@ export class FaultManager {
       targets: results,
     };
     this.remember(fault);
+    if (signal === 'SIGCONT') this.releaseContinued(fault);
     if (fault.state === 'active') {
       this.held.set(id, targets.flatMap((t) => t.processes).filter((p) => processes.some((r) => r.ok && key(r) === key(p))));
       this.armLease(fault);
@@ -188,7 +195,7 @@ export class FaultManager {
   }
 
   /** Resumes a SIGSTOP fault. Idempotent: resuming one that is no longer active returns it as it is. */
-  resume(id: string, reason: ResumeReason = 'api'): Fault {
+  resume(id: string, reason: ResumeReason = 'api', resumedBy?: string): Fault {
     const fault = this.get(id);
     if (fault.state !== 'active') return fault;
     const processes = this.held.get(id) ?? [];
@@ -209,6 +216,7 @@ export class FaultManager {
     fault.state = 'resumed';
     fault.resumedAt = this.now();
     fault.resumeReason = reason;
+    if (resumedBy !== undefined) fault.resumedBy = resumedBy;
     this.o.journal.append({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
     if (reason === 'lease') this.o.metrics.leaseExpiries.inc();
     this.updateActiveGauge();
@@ -348,6 +356,32 @@ export class FaultManager {
       this.now,
     );
     this.timers.set(fault.id, cancel);
+  }
+
+  /**
+   * An explicit SIGCONT undoes the SIGSTOP faults that hold what it continued, so records and processes agree:
+   * each continued process leaves every hold (its record says which SIGCONT fault resumed it), and a SIGSTOP fault
+   * left holding nothing ends as resumed, reason `sigcont`. A fault still holding other processes stays active for
+   * them, and its lease still resumes them.
+   */
+  private releaseContinued(cont: Fault): void {
+    const continued = new Set(cont.targets.flatMap((t) => t.processes).filter((p) => p.ok).map(key));
+    if (continued.size === 0) return;
+    const undid: string[] = [];
+    for (const [id, held] of [...this.held]) {
+      const rest = held.filter((p) => !continued.has(key(p)));
+      if (rest.length === held.length) continue;
+      undid.push(id);
+      const fault = this.faults.get(id)!;
+      for (const t of fault.targets) for (const p of t.processes) if (continued.has(key(p)) && p.resume === undefined) p.resume = { ok: true, byFault: cont.id };
+      this.held.set(id, rest);
+      if (rest.length === 0) this.resume(id, 'sigcont', cont.id);
+      else this.events.emit('change', fault);
+    }
+    if (undid.length > 0) {
+      cont.undid = undid;
+      this.o.logger.info({ faultId: cont.id, undid }, 'SIGCONT released the SIGSTOP faults that held its processes');
+    }
   }
 
   /** After a kill, a SIGSTOP fault whose processes are all gone has nothing left to resume. */
