@@ -80,7 +80,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     inventory.start(config.inventoryIntervalSeconds * 1000);
   }
 
-  const journal = new Journal(config.stateDir);
+  const journal = new Journal(config.stateDir, { logger });
   const isUntouchable = (pid: number) => safety.isUntouchable(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({
