@@ -58,7 +58,7 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
     await bed.cri.runPod({ name: 'busy-0', namespace: 'work', labels: { app: 'busy' }, containers: [{ name: 'loop', command: BUSY }] });
     await bed.cri.runPod({ name: 'dns-0', namespace: 'kube-system', labels: { app: 'dns' }, containers: [{ name: 'dns', command: ['sleep', '1000'] }] });
     const config = loadAgentConfig(
-      { listen: '127.0.0.1:0', token: TOKEN, stateDir, criSocket: bed.socket, inventoryIntervalSeconds: 0.5 },
+      { listen: '127.0.0.1:0', token: TOKEN, stateDir, criSocket: bed.socket, inventoryIntervalSeconds: 0.5, hostProcesses: true },
       {},
     );
     agent = await startAgent(config, { logger: silentLogger() });
@@ -159,6 +159,28 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
     assert.equal(procState(dnsPid), 'T');
     await api('DELETE', `/v1/faults/${allowed.body.id}`);
     await waitFor(() => isRunning(dnsPid), 2000, 'dns resumed');
+  });
+
+  it('host mode: a host process that is a pod\'s is judged by that pod\'s namespace (deny list, override)', async () => {
+    const dns = agent.inventory!.list().find((c) => c.pod.name === 'dns-0')!;
+    // By pid only: a command-line regex here would match other `sleep 1000`s on this machine, not ours alone.
+    for (const scope of ['all', 'init']) {
+      const refused = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [dns.initPid] }, scope, leaseSeconds: 5 });
+      assert.equal(refused.status, 403, `scope ${scope} → ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.details.reason, 'denied-namespace');
+      assert.equal(refused.body.error.details.namespace, 'kube-system');
+    }
+    assert.ok(isRunning(dns.initPid));
+    // A pod in an allowed namespace is a host-mode target like any process.
+    const sidecar = agent.inventory!.list().find((c) => c.pod.name === 'web-0' && c.name === 'sidecar')!;
+    const allowedPod = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [sidecar.initPid] }, leaseSeconds: 5 });
+    assert.equal(allowedPod.status, 201, JSON.stringify(allowedPod.body));
+    await api('DELETE', `/v1/faults/${allowedPod.body.id}`);
+    const overridden = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [dns.initPid] }, override: ['denied-namespace'], leaseSeconds: 5 });
+    assert.equal(overridden.status, 201);
+    assert.equal(procState(dns.initPid), 'T');
+    await api('DELETE', `/v1/faults/${overridden.body.id}`);
+    await waitFor(() => isRunning(dns.initPid), 2000, 'dns resumed');
   });
 
   it('a frozen etcd member stops answering /health while the other two stay healthy', async () => {

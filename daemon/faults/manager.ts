@@ -9,7 +9,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
 import { awaitState, type Signaller, type SignalName } from '../proc/signal.js';
 import type { Journal, PendingStop } from './journal.js';
-import type { SafetyPolicy } from './safety.js';
+import type { Override, SafetyPolicy } from './safety.js';
 import type { FaultRequest } from './request.js';
 import type { ContainerRef, ResolvedTarget, TargetResolver } from './resolve.js';
 
@@ -134,6 +134,8 @@ export class FaultManager {
       targets = await this.o.resolver.resolve(request.target, scope);
       for (const t of targets) {
         if (t.container) this.o.safety.checkNamespace(t.container.namespace, override);
+        // A host process that is a pod's (its cgroup says so) is judged by that pod's namespace.
+        else for (const pod of await this.o.resolver.podsOf(t.processes)) this.o.safety.checkNamespace(pod.namespace, override, pod.pid);
         this.o.safety.checkProcesses(t.processes.map((p) => p.pid), override);
       }
     } catch (error) {
@@ -154,7 +156,7 @@ export class FaultManager {
     }
     const results = targets.map((t) => this.signalTarget(t, signal));
     // A container may fork while we stop or kill it: sweep its cgroup again for processes we have not hit.
-    if (scope === 'all' && (signal === 'SIGSTOP' || signal === 'SIGKILL')) this.sweep(id, targets, results, signal, request.owner, leaseExpiresAt);
+    if (scope === 'all' && (signal === 'SIGSTOP' || signal === 'SIGKILL')) this.sweep(id, targets, results, signal, request.owner, leaseExpiresAt, override);
     await this.verify(results, signal);
 
     const processes = results.flatMap((t) => t.processes);
@@ -303,14 +305,13 @@ export class FaultManager {
     };
   }
 
-  private sweep(id: string, targets: ResolvedTarget[], results: FaultTargetResult[], signal: SignalName, owner: string | undefined, leaseExpiresAt: number | undefined): void {
+  private sweep(id: string, targets: ResolvedTarget[], results: FaultTargetResult[], signal: SignalName, owner: string | undefined, leaseExpiresAt: number | undefined, overrides: readonly Override[]): void {
     for (let pass = 0; pass < 3; pass++) {
       let found = 0;
       targets.forEach((t, i) => {
         const seen = new Set(t.processes.map(key));
-        const fresh = this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p)));
+        const fresh = this.permitted(this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p))), t, overrides, id);
         if (fresh.length === 0) return;
-        this.o.safety.checkProcesses(fresh.map((p) => p.pid), ['protected-process']);
         if (signal === 'SIGSTOP') {
           this.o.journal.append({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
         }
@@ -320,6 +321,37 @@ export class FaultManager {
       });
       if (found === 0) return;
     }
+  }
+
+  /**
+   * The processes the sweep found that the request may touch, under the same rules and overrides as the request
+   * itself (a process forked mid-stop is no exception: `runc init` of an exec, a protected or eris process). The
+   * others are left alone and logged: the signals already sent stand, so refusing the whole fault is no longer an option.
+   */
+  private permitted(fresh: ProcessIdentity[], t: ResolvedTarget, overrides: readonly Override[], faultId: string): ProcessIdentity[] {
+    if (fresh.length === 0) return fresh;
+    // The sweep runs between signals and cannot wait for the runtime: the namespaces come from the inventory as it is.
+    const pods = t.container ? [] : this.o.resolver.podsOfCached(fresh);
+    try {
+      // The common case in one /proc scan: every one of them may be touched.
+      for (const pod of pods) this.o.safety.checkNamespace(pod.namespace, overrides, pod.pid);
+      this.o.safety.checkProcesses(fresh.map((p) => p.pid), overrides);
+      return fresh;
+    } catch {
+      // Some may not: find which, one by one.
+    }
+    return fresh.filter((p) => {
+      try {
+        for (const pod of pods) if (pod.pid === p.pid) this.o.safety.checkNamespace(pod.namespace, overrides, p.pid);
+        this.o.safety.checkProcesses([p.pid], overrides);
+        return true;
+      } catch (error) {
+        const reason = (error as { details?: { reason?: string } }).details?.reason;
+        if (reason !== undefined) this.o.metrics.refusals.inc({ reason });
+        this.o.logger.warn({ faultId, pid: p.pid, err: error }, 'left alone a process forked mid-fault that the request may not touch');
+        return false;
+      }
+    });
   }
 
   private async verify(results: FaultTargetResult[], signal: SignalName): Promise<void> {
