@@ -1,6 +1,7 @@
 // The agent's HTTP API on real host processes: freeze, verify, resume, leases, kills, safety, bad input.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -150,6 +151,21 @@ describe('eris-agent in host mode, real processes', () => {
     assert.ok(!active.includes(a.body.id) && !active.includes(b.body.id));
     // Its lease no longer fires, and resuming it again is a no-op that keeps the record.
     assert.equal((await api('DELETE', `/v1/faults/${a.body.id}`)).body.resumeReason, 'sigcont');
+  });
+
+  it('a named pid gone by the time the fault arrives is no failure when others live; all gone is a 404', async () => {
+    const tree = await workload(1);
+    const short = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((r) => short.once('exit', r));
+    const placed = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid, short.pid] }, leaseSeconds: 30 });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal(placed.body.result, 'ok');
+    assert.deepEqual(placed.body.targets[1], { kind: 'process', process: { pid: short.pid, cmdline: '' }, alreadyGone: true, processes: [] });
+    for (const pid of tree.pids()) assert.equal(procState(pid), 'T');
+    await api('DELETE', `/v1/faults/${placed.body.id}`);
+    const none = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [short.pid] } });
+    assert.equal(none.status, 404);
+    assert.equal(none.body.error.path, 'target.pids[0]');
   });
 
   it('matches host processes by command-line regex', async () => {

@@ -43,6 +43,8 @@ export interface FaultTargetResult {
   container?: ContainerRef;
   process?: { pid: number; cmdline: string };
   processes: ProcessResult[];
+  /** The named process was gone before anything was signalled (a PID listed a moment ago): not counted. */
+  alreadyGone?: true;
 }
 
 export interface Fault {
@@ -280,6 +282,7 @@ export class FaultManager {
       kind: t.kind,
       ...(t.container ? { container: t.container } : {}),
       ...(t.process ? { process: t.process } : {}),
+      ...(t.alreadyGone ? { alreadyGone: true as const } : {}),
       processes: t.processes.map((p) => this.signalOne(p, signal)),
     };
   }

@@ -22,6 +22,8 @@ export interface ResolvedTarget {
   /** Host mode: the process the request named and its command line. */
   process?: { pid: number; cmdline: string };
   processes: ProcessIdentity[];
+  /** Host mode: the named process was gone before anything was signalled (see forPids). */
+  alreadyGone?: true;
 }
 
 export interface ContainerSource {
@@ -90,7 +92,7 @@ export class TargetResolver {
     let resolved: ResolvedTarget[];
     if ('containerIds' in target) resolved = (await this.containersById(target.containerIds)).map((c) => this.forContainer(c, scope));
     else if ('selector' in target) resolved = (await this.containersBySelector(target.selector)).map((c) => this.forContainer(c, scope));
-    else if ('pids' in target) resolved = target.pids.map((pid, i) => this.forProcess(pid, scope, `target.pids[${i}]`));
+    else if ('pids' in target) resolved = this.forPids(target.pids, scope);
     else resolved = this.processesByCmdline(target.cmdline).map((pid) => this.forProcess(pid, scope, 'target.cmdline'));
     if (resolved.length === 0) throw new NoTargetsError('the target matched nothing on this node', { path: 'target' });
     return resolved;
@@ -166,6 +168,26 @@ export class TargetResolver {
     // The init first: it is the container's identity and is what `scope: init` would hit.
     const ordered = [c.initPid, ...pids.filter((p) => p !== c.initPid)];
     return { kind: 'container', container: containerRef(c), processes: this.identities(ordered, c.id) };
+  }
+
+  /**
+   * Named PIDs. One that is gone while others live is no error: a coordinator names the PIDs it listed a moment
+   * ago, and a busy tree's short-lived children (or a fork not yet exec'd) are gone by the time the fault arrives.
+   * It stays in the answer as a target with no processes, marked alreadyGone. All of them gone is a 404.
+   */
+  private forPids(pids: readonly number[], scope: 'all' | 'init'): ResolvedTarget[] {
+    let firstGone: NotFoundError | null = null;
+    const out = pids.map((pid, i): ResolvedTarget => {
+      try {
+        return this.forProcess(pid, scope, `target.pids[${i}]`);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        firstGone ??= error;
+        return { kind: 'process', process: { pid, cmdline: '' }, processes: [], alreadyGone: true };
+      }
+    });
+    if (firstGone !== null && out.every((t) => t.alreadyGone)) throw firstGone;
+    return out;
   }
 
   private forProcess(pid: number, scope: 'all' | 'init', path: string): ResolvedTarget {
