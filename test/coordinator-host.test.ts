@@ -190,6 +190,9 @@ describe('coordinator + agent in host mode', () => {
         await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 10000, 'run end');
         const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
         statuses.push(run.status === 'passed' ? 'passed' : `${run.status}: ${JSON.stringify(run.result?.error)}`);
+        // The SIGCONT step ended the run's SIGSTOP fault on purpose: not reported as ended early.
+        const events = await (await fetch(`${coordinator.url}/v1/runs/${started.body.id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+        assert.doesNotMatch(events, /endedEarly/);
       }
       assert.deepEqual(statuses.filter((s) => s !== 'passed'), []);
       assert.ok(isRunning(busy.pid!));
