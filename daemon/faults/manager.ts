@@ -22,7 +22,10 @@ export interface ProcessResult {
   startTime: string;
   /** The signal reached the process. */
   ok: boolean;
-  /** The process was seen in the expected state afterwards (T after SIGSTOP, gone after SIGKILL, running after SIGCONT). */
+  /**
+   * The process was seen in the expected state afterwards (T after SIGSTOP, gone after SIGKILL, running after
+   * SIGCONT); for a SIGSTOP, also when a SIGCONT fault continued it before it could be seen (resume.byFault).
+   */
   verified: boolean;
   method?: 'pidfd' | 'kill';
   /**
@@ -93,6 +96,11 @@ export class FaultManager {
   private readonly faults = new Map<string, Fault>();
   /** What each active SIGSTOP fault holds, so overlapping faults do not resume each other's processes. */
   private readonly held = new Map<string, ProcessIdentity[]>();
+  /**
+   * SIGSTOP faults signalled but not registered yet (their verification is awaited): what a SIGCONT fault placed
+   * meanwhile continued, by process key → that SIGCONT fault's id, so the hold they register leaves it out.
+   */
+  private readonly inflight = new Map<string, { keys: ReadonlySet<string>; released: Map<string, string> }>();
   /** Cancels each active fault's lease timer. */
   private readonly timers = new Map<string, () => void>();
   private readonly events = new EventEmitter();
@@ -159,7 +167,14 @@ export class FaultManager {
     const results = targets.map((t) => this.signalTarget(t, signal));
     // A container may fork while we stop or kill it: sweep its cgroup again for processes we have not hit.
     if (scope === 'all' && (signal === 'SIGSTOP' || signal === 'SIGKILL')) this.sweep(id, targets, results, signal, request.owner, leaseExpiresAt, override);
-    await this.verify(results, signal);
+    if (signal === 'SIGSTOP') this.inflight.set(id, { keys: new Set(targets.flatMap((t) => t.processes).map(key)), released: new Map() });
+    let released: ReadonlyMap<string, string>;
+    try {
+      await this.verify(results, signal, id);
+    } finally {
+      released = this.inflight.get(id)?.released ?? new Map();
+      this.inflight.delete(id);
+    }
 
     const processes = results.flatMap((t) => t.processes);
     const { okCount, result } = verdict(signal, processes);
@@ -180,8 +195,12 @@ export class FaultManager {
     this.remember(fault);
     if (signal === 'SIGCONT') this.releaseContinued(fault);
     if (fault.state === 'active') {
-      this.held.set(id, targets.flatMap((t) => t.processes).filter((p) => processes.some((r) => r.ok && key(r) === key(p))));
+      // What a SIGCONT fault continued while this one was being verified is not held (releaseContinued).
+      for (const p of processes) if (released.has(key(p))) p.resume = { ok: true, byFault: released.get(key(p))! };
+      const held = targets.flatMap((t) => t.processes).filter((p) => !released.has(key(p)) && processes.some((r) => r.ok && key(r) === key(p)));
+      this.held.set(id, held);
       this.armLease(fault);
+      if (held.length === 0) this.resume(id, 'sigcont', [...released.values()].at(-1));
     } else if (signal === 'SIGSTOP') {
       this.o.journal.append({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
     }
@@ -357,7 +376,7 @@ export class FaultManager {
     });
   }
 
-  private async verify(results: FaultTargetResult[], signal: SignalName): Promise<void> {
+  private async verify(results: FaultTargetResult[], signal: SignalName, faultId: string): Promise<void> {
     const want = EXPECTED[signal as keyof typeof EXPECTED];
     const all = results.flatMap((t) => t.processes);
     if (want === undefined) {
@@ -369,8 +388,12 @@ export class FaultManager {
     await Promise.all(
       all.map(async (p) => {
         if (!p.ok) return;
-        const seen = await awaitState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout);
-        p.verified = seen === 'reached';
+        // A SIGCONT fault that continues it meanwhile ends the wait for `stopped`: it cannot be seen stopped any more.
+        const released = () => this.inflight.get(faultId)?.released.has(key(p)) === true;
+        const seen = await awaitState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, want, timeout, released);
+        // Continued on purpose before it could be seen stopped: the SIGSTOP reached it (ok) and was undone; the
+        // record says by which fault (resume.byFault), and the verdict does not call that a failure.
+        p.verified = seen === 'reached' || seen === 'cancelled';
         if (seen === 'gone') {
           // It exited after the signal reached it: a continued child that finishes at once did run.
           p.exited = true;
@@ -412,6 +435,15 @@ export class FaultManager {
       this.held.set(id, rest);
       if (rest.length === 0) this.resume(id, 'sigcont', cont.id);
       else this.events.emit('change', fault);
+    }
+    for (const [id, pending] of this.inflight) {
+      let hit = false;
+      for (const k of continued) {
+        if (!pending.keys.has(k)) continue;
+        pending.released.set(k, cont.id);
+        hit = true;
+      }
+      if (hit) undid.push(id);
     }
     if (undid.length > 0) {
       cont.undid = undid;

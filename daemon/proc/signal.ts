@@ -196,15 +196,23 @@ export async function waitForState(procfs: ProcFs, identity: ProcessIdentity, wa
 
 /**
  * Like waitForState, but says why it ended: `reached` (the state was seen), `gone` (the process exited first,
- * which ends the wait for stopped or running at once), `timeout`.
+ * which ends the wait for stopped or running at once), `timeout`, or `cancelled` (the caller's `cancelled()` said
+ * so at a poll: what it waits for was undone on purpose meanwhile).
  */
-export async function awaitState(procfs: ProcFs, identity: ProcessIdentity, want: WantedState, timeoutMs: number): Promise<'reached' | 'gone' | 'timeout'> {
+export async function awaitState(
+  procfs: ProcFs,
+  identity: ProcessIdentity,
+  want: WantedState,
+  timeoutMs: number,
+  cancelled: () => boolean = () => false,
+): Promise<'reached' | 'gone' | 'timeout' | 'cancelled'> {
   const start = performance.now();
   let backoff = 0;
   for (;;) {
     const now = observe(procfs, identity);
     if (now === want) return 'reached';
     if (now === 'gone') return 'gone';
+    if (cancelled()) return 'cancelled';
     const elapsed = performance.now() - start;
     if (elapsed >= timeoutMs) return 'timeout';
     if (elapsed < TIGHT_MS) {
