@@ -69,12 +69,17 @@ export function parseLine(line: string): ParsedLine {
   return record ? { records: [record], damage } : { records: [], damage };
 }
 
+const SALVAGE_BUDGET_CHARS = 32 << 20;
+
 function salvage(line: string): ParsedLine {
   const records: JournalRecord[] = [];
   const damage: string[] = [];
   let from = 0;
-  for (let start = line.indexOf('{"op"', from); start >= 0; start = line.indexOf('{"op"', from)) {
-    const end = objectEnd(line, start);
+  // Each attempt may scan to the end of the line: a budget of characters scanned bounds the whole search, so a
+  // line of endless unclosed fragments costs a fraction of a second, not minutes.
+  const budget = { left: SALVAGE_BUDGET_CHARS };
+  for (let start = line.indexOf('{"op"', from); start >= 0 && budget.left > 0; start = line.indexOf('{"op"', from)) {
+    const end = objectEnd(line, start, budget);
     if (end > 0) {
       try {
         const { record, damage: d } = toRecord(JSON.parse(line.slice(start, end)));
@@ -94,11 +99,12 @@ function salvage(line: string): ParsedLine {
   return { records, damage };
 }
 
-/** Index just past the `}` closing the object that opens at `start`, or -1 when it never closes. */
-function objectEnd(s: string, start: number): number {
+/** Index just past the `}` closing the object that opens at `start`, or -1 when it never closes (or the budget ran out). */
+function objectEnd(s: string, start: number, budget: { left: number }): number {
   let depth = 0;
   let inString = false;
   for (let i = start; i < s.length; i++) {
+    if (--budget.left < 0) return -1;
     const c = s[i];
     if (inString) {
       if (c === '\\') i++;

@@ -86,6 +86,14 @@ describe('journal', () => {
     assert.equal(readFileSync(path, 'utf8').split('\n')[1], stop('next', [12]));
   });
 
+  it('gives up on a line of endless unclosed fragments in bounded time, keeping the lines around it', () => {
+    const path = join(dir, 'journal.jsonl');
+    writeFileSync(path, `${stop('a', [1])}\n${'{"op":"stop","faultId":"x","processes":['.repeat(100_000)}\n${stop('b', [2])}\n`);
+    const started = performance.now();
+    assert.deepEqual(new Journal(dir).pending().map((p) => p.faultId), ['a', 'b']);
+    assert.ok(performance.now() - started < 5000, `${performance.now() - started} ms`);
+  });
+
   it('adds up the processes of several stop records of one fault (the sweep appends its finds)', () => {
     const j = new Journal(dir);
     j.append({ op: 'stop', faultId: 'a', at: 1, leaseExpiresAt: 2, processes: [proc(10)] });
