@@ -1,29 +1,35 @@
 // Reading journal lines that may be damaged: every record validated; a record glued to garbage is cut back out.
-import { z } from 'zod';
 import type { ProcessIdentity } from '../proc/identity.js';
 
 export type JournalRecord =
   | { op: 'stop'; faultId: string; at: number; owner?: string; leaseExpiresAt: number; processes: ProcessIdentity[] }
   | { op: 'resumed'; faultId: string; at: number; reason: string };
 
-const processSchema = z.object({
-  pid: z.number().int().positive(),
-  startTime: z.string().regex(/^\d+$/),
-  cgroup: z.string().nullable(),
-  containerId: z.string().optional(),
-});
+// Checked by hand, not with a schema library: a legacy journal may hold millions of records, read before the agent
+// serves, and these shapes are small. Each check returns the problem, or null.
+type Check = (v: unknown) => string | null;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const finite: Check = (v) => (typeof v === 'number' && Number.isFinite(v) ? null : 'must be a number');
+const text: Check = (v) => (typeof v === 'string' ? null : 'must be a string');
+const id: Check = (v) => (typeof v === 'string' && v !== '' ? null : 'must be a non-empty string');
 
-const stopSchema = z.object({
-  op: z.literal('stop'),
-  faultId: z.string().min(1),
-  at: z.number(),
-  owner: z.string().optional(),
-  leaseExpiresAt: z.number(),
-  // Checked one by one below: a damaged entry should not cost the others their resume.
-  processes: z.array(z.unknown()),
-});
+function fields(value: Record<string, unknown>, checks: Record<string, Check>, optional: readonly string[] = []): string | null {
+  for (const [name, check] of Object.entries(checks)) {
+    if (value[name] === undefined && optional.includes(name)) continue;
+    const problem = value[name] === undefined ? 'missing' : check(value[name]);
+    if (problem !== null) return `${name}: ${problem}`;
+  }
+  return null;
+}
 
-const resumedSchema = z.object({ op: z.literal('resumed'), faultId: z.string().min(1), at: z.number(), reason: z.string() });
+function toProcess(v: unknown): ProcessIdentity | string {
+  if (!isObject(v)) return `not an object (${v === null ? 'null' : typeof v})`;
+  if (typeof v.pid !== 'number' || !Number.isInteger(v.pid) || v.pid <= 0) return 'pid: must be a positive integer';
+  if (typeof v.startTime !== 'string' || !/^\d+$/.test(v.startTime)) return 'startTime: must be a decimal string';
+  if (v.cgroup !== null && typeof v.cgroup !== 'string') return 'cgroup: must be a string or null';
+  if (v.containerId !== undefined && typeof v.containerId !== 'string') return 'containerId: must be a string';
+  return { pid: v.pid, startTime: v.startTime, cgroup: v.cgroup as string | null, ...(typeof v.containerId === 'string' ? { containerId: v.containerId } : {}) };
+}
 
 export interface ParsedLine {
   records: JournalRecord[];
@@ -33,24 +39,39 @@ export interface ParsedLine {
 
 /** Validates one parsed value as a record; the reason when it is not one. */
 export function toRecord(value: unknown): { record: JournalRecord; damage: string[] } | { record: null; damage: string[] } {
-  const op = typeof value === 'object' && value !== null ? (value as { op?: unknown }).op : undefined;
+  const op = isObject(value) ? value.op : undefined;
   if (op === 'resumed') {
-    const r = resumedSchema.safeParse(value);
-    return r.success ? { record: r.data, damage: [] } : { record: null, damage: [`resumed record: ${issue(r.error)}`] };
+    const v = value as Record<string, unknown>;
+    const problem = fields(v, { faultId: id, at: finite, reason: text });
+    if (problem !== null) return { record: null, damage: [`resumed record: ${problem}`] };
+    return { record: { op: 'resumed', faultId: v.faultId as string, at: v.at as number, reason: v.reason as string }, damage: [] };
   }
-  if (op !== 'stop') return { record: null, damage: [`not a record (${value === null ? 'null' : typeof value}${op !== undefined ? `, op ${JSON.stringify(op)}` : ''})`] };
-  const r = stopSchema.safeParse(value);
-  if (!r.success) return { record: null, damage: [`stop record: ${issue(r.error)}`] };
+  if (op !== 'stop') {
+    const what = value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value;
+    return { record: null, damage: [`not a record (${what}${op !== undefined ? `, op ${JSON.stringify(op)}` : ''})`] };
+  }
+  const v = value as Record<string, unknown>;
+  const problem = fields(v, { faultId: id, at: finite, leaseExpiresAt: finite, owner: text }, ['owner']);
+  if (problem !== null) return { record: null, damage: [`stop record: ${problem}`] };
+  if (!Array.isArray(v.processes)) return { record: null, damage: [`stop record ${String(v.faultId)}: processes: ${v.processes === undefined ? 'missing' : 'must be an array'}`] };
+  // Checked one by one: a damaged entry should not cost the others their resume.
   const damage: string[] = [];
   const processes: ProcessIdentity[] = [];
-  r.data.processes.forEach((p, i) => {
-    const ok = processSchema.safeParse(p);
-    if (ok.success) processes.push(ok.data as ProcessIdentity);
-    else damage.push(`stop record ${r.data.faultId}: processes[${i}]: ${issue(ok.error)}`);
+  v.processes.forEach((p: unknown, i: number) => {
+    const parsed = toProcess(p);
+    if (typeof parsed === 'string') damage.push(`stop record ${String(v.faultId)}: processes[${i}]: ${parsed}`);
+    else processes.push(parsed);
   });
-  if (processes.length === 0) return { record: null, damage: [...damage, `stop record ${r.data.faultId}: no valid process`] };
-  const { op: _op, processes: _p, ...rest } = r.data;
-  return { record: { op: 'stop', ...rest, processes }, damage };
+  if (processes.length === 0) return { record: null, damage: [...damage, `stop record ${String(v.faultId)}: no valid process`] };
+  const record: JournalRecord = {
+    op: 'stop',
+    faultId: v.faultId as string,
+    at: v.at as number,
+    leaseExpiresAt: v.leaseExpiresAt as number,
+    ...(typeof v.owner === 'string' ? { owner: v.owner } : {}),
+    processes,
+  };
+  return { record, damage };
 }
 
 /**
@@ -114,10 +135,4 @@ function objectEnd(s: string, start: number, budget: { left: number }): number {
     else if (c === '}' && --depth === 0) return i + 1;
   }
   return -1;
-}
-
-function issue(error: z.ZodError): string {
-  const first = error.issues[0];
-  if (!first) return 'invalid';
-  return `${first.path.length > 0 ? `${first.path.join('.')}: ` : ''}${first.message}`;
 }

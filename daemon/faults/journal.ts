@@ -126,37 +126,51 @@ export class Journal {
     const fd = openSync(this.path, 'r');
     try {
       const buf = Buffer.alloc(READ_CHUNK);
-      let pending: Buffer[] = [];
-      let pendingBytes = 0;
+      // Bytes after the last newline read so far (a newline byte never occurs inside a UTF-8 sequence, so
+      // decoding up to a newline never splits a character).
+      let carry: Buffer[] = [];
+      let carryBytes = 0;
       let skipping = false;
       let lineNo = 0;
-      const flush = (tail: Buffer) => {
-        lineNo++;
-        if (skipping) {
-          this.logger.warn({ journal: this.path, line: lineNo, maxBytes: MAX_LINE_BYTES }, 'journal: overlong line skipped');
-        } else fn(Buffer.concat([...pending, tail]).toString('utf8'), lineNo);
-        pending = [];
-        pendingBytes = 0;
-        skipping = false;
-      };
+      const overlong = () => this.logger.warn({ journal: this.path, line: lineNo, maxBytes: MAX_LINE_BYTES }, 'journal: overlong line skipped');
       for (;;) {
         const n = readSync(fd, buf, 0, READ_CHUNK, null);
         if (n === 0) break;
-        let start = 0;
-        for (let nl = buf.indexOf(0x0a, start); nl >= 0 && nl < n; nl = buf.indexOf(0x0a, start)) {
-          flush(buf.subarray(start, nl));
-          start = nl + 1;
-        }
-        if (start < n && !skipping) {
-          pending.push(Buffer.from(buf.subarray(start, n)));
-          pendingBytes += n - start;
-          if (pendingBytes > MAX_LINE_BYTES) {
-            skipping = true;
-            pending = [];
+        const chunk = buf.subarray(0, n);
+        const lastNl = chunk.lastIndexOf(0x0a);
+        if (lastNl < 0) {
+          if (!skipping) {
+            carry.push(Buffer.from(chunk));
+            carryBytes += n;
+            if (carryBytes > MAX_LINE_BYTES) {
+              skipping = true;
+              carry = [];
+              carryBytes = 0;
+            }
           }
+          continue;
+        }
+        const lines = Buffer.concat([...carry, chunk.subarray(0, lastNl)]).toString('utf8').split('\n');
+        carry = [];
+        carryBytes = 0;
+        for (let i = 0; i < lines.length; i++) {
+          lineNo++;
+          if (i === 0 && skipping) {
+            // The tail of a line already too long: its head was dropped.
+            skipping = false;
+            overlong();
+          } else if (lines[i]!.length > MAX_LINE_BYTES / 3 && Buffer.byteLength(lines[i]!) > MAX_LINE_BYTES) overlong();
+          else fn(lines[i]!, lineNo);
+        }
+        if (lastNl + 1 < n) {
+          carry.push(Buffer.from(chunk.subarray(lastNl + 1)));
+          carryBytes = n - lastNl - 1;
         }
       }
-      if (pendingBytes > 0 || skipping) flush(Buffer.alloc(0));
+      if (skipping) {
+        lineNo++;
+        overlong();
+      } else if (carryBytes > 0) fn(Buffer.concat(carry).toString('utf8'), ++lineNo);
     } finally {
       closeSync(fd);
     }
