@@ -1,5 +1,6 @@
 // `eris run FILE`: validate locally, then preview (--dry-run) or run the drill on the coordinator, following it
-// live; Ctrl-C aborts the run (the coordinator resumes everything) and still prints the summary.
+// live; Ctrl-C (SIGINT), SIGTERM (a CI job timing out) and SIGHUP (a closed terminal) abort the run (the coordinator
+// resumes everything) and it still prints the summary.
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ErisClient } from '../sdk/client.js';
@@ -11,6 +12,9 @@ import { CliExit, EXIT, UsageError } from './exit.js';
 import { colors, printJson, table } from './output.js';
 import { liveView, plainView, RunProgress, summary, type RunView } from './run-view.js';
 import { reportProblems } from './validate-command.js';
+
+/** Signals that abort a followed run: Ctrl-C, a CI job's timeout (SIGTERM), a closed terminal (SIGHUP). */
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
 
 interface RunOptions {
   dryRun?: boolean;
@@ -29,7 +33,7 @@ export function runCommand(): Command {
     .option('--junit <file>', 'write the JUnit XML report to FILE')
     .option('--json', 'print the report (or the dry run) as JSON on stdout; progress goes to stderr')
     .addOption(new Option('--no-live', 'plain progress lines even on a terminal'))
-    .addHelpText('after', '\nExit status: 0 the run passed, 1 it failed or was aborted (or the file is invalid), 2 usage or connection error.\nCtrl-C aborts the run: everything it stopped is resumed before eris exits.')
+    .addHelpText('after', '\nExit status: 0 the run passed, 1 it failed or was aborted (or the file is invalid), 2 usage or connection error.\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.')
     .action(async (file: string, opts: RunOptions, command: Command) => {
       const checked = await checkDrillFile(file);
       if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);
@@ -97,7 +101,7 @@ export async function runAndFollow(
       if (!(error instanceof ErisApiError && error.status === 409)) say(`could not abort: ${(error as Error).message}`);
     });
   };
-  const onSigint = () => {
+  const onInterrupt = () => {
     interrupts++;
     if (interrupts === 1) {
       if (run) {
@@ -109,7 +113,9 @@ export async function runAndFollow(
       detach.abort();
     }
   };
-  process.on('SIGINT', onSigint);
+  // Any of these would otherwise end the CLI with the run's targets still frozen until a later step or lease: each
+  // one aborts; a second one (of any kind) stops waiting.
+  for (const signal of INTERRUPTS) process.on(signal, onInterrupt);
   try {
     run = 'run' in source ? source.run : await client.runs.start(source, o.seed !== undefined ? { seed: o.seed } : {});
     if (interrupts > 0) abort(run.id);
@@ -146,6 +152,6 @@ export async function runAndFollow(
     out.write(`\n${summary(report, c)}`);
     return report;
   } finally {
-    process.off('SIGINT', onSigint);
+    for (const signal of INTERRUPTS) process.off(signal, onInterrupt);
   }
 }

@@ -50,7 +50,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   const pidfd = loadPidfd();
   if (pidfd === null) logger.warn('pidfd_open is not available: falling back to identity re-check + kill(2)');
   const signaller = new Signaller({ procfs, pidfd });
-  const safety = new SafetyPolicy({ procfs, denyNamespaces: config.denyNamespaces });
+  const safety = new SafetyPolicy({ procfs, denyNamespaces: config.denyNamespaces, protect: config.protect });
 
   let cri: RuntimeClient | null = null;
   let runtime: string | null = null;
@@ -80,7 +80,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     inventory.start(config.inventoryIntervalSeconds * 1000);
   }
 
-  const journal = new Journal(config.stateDir);
+  const journal = new Journal(config.stateDir, { logger });
   const isUntouchable = (pid: number) => safety.isUntouchable(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({

@@ -20,6 +20,17 @@ describe('agent config', () => {
     assert.equal(c.leaseMaxSeconds, 120);
   });
 
+  it('takes the longest lease a timer can hold', () => {
+    assert.equal(loadAgentConfig({ leaseMaxSeconds: 2_147_483 }, {}).leaseMaxSeconds, 2_147_483);
+    assert.throws(() => loadAgentConfig({}, { ERIS_LEASE_MAX: '2592000' }), /^ConfigError: leaseMaxSeconds: must be at most 2147483 seconds/);
+  });
+
+  it('reads the protected list once: PIDs and executable names', () => {
+    assert.deepEqual(loadAgentConfig({}, { ERIS_PROTECT: ' 4321, postgres ,etcd' }).protect, { pids: [4321], names: ['postgres', 'etcd'] });
+    assert.deepEqual(loadAgentConfig({ protect: 'mysqld' }, { ERIS_PROTECT: '1' }).protect, { pids: [], names: ['mysqld'] });
+    assert.deepEqual(loadAgentConfig({}, {}).protect, { pids: [], names: [] });
+  });
+
   it('names the field in every error', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ listen: 'nope' }, 'listen'],
@@ -27,6 +38,13 @@ describe('agent config', () => {
       [{ leaseDefaultSeconds: '-3' }, 'leaseDefaultSeconds'],
       [{ leaseDefaultSeconds: 100, leaseMaxSeconds: 10 }, 'leaseDefaultSeconds'],
       [{ logLevel: 'loud' }, 'logLevel'],
+      [{ protect: 'etcd,/usr/bin/etcd' }, 'protect[1]'],
+      [{ protect: 'two words' }, 'protect[0]'],
+      [{ protect: '0' }, 'protect[0]'],
+      // 30 days: setTimeout would overflow and resume at once.
+      [{ leaseMaxSeconds: 30 * 86400 }, 'leaseMaxSeconds'],
+      [{ leaseDefaultSeconds: 2_147_484, leaseMaxSeconds: 2_147_483 }, 'leaseDefaultSeconds'],
+      [{ coordinatorGraceSeconds: 1e10 }, 'coordinatorGraceSeconds'],
       [{ noCri: true }, 'noCri'],
       [{ noCri: true, hostProcesses: true, criSocket: '/x.sock' }, 'criSocket'],
     ];

@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
+import { MAX_TIMER_SECONDS } from '../lib/timers.js';
 
 export interface OptionDoc {
   /** Key in AgentConfig. */
@@ -25,6 +26,7 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'leaseDefaultSeconds', flag: '--lease-default <seconds>', env: 'ERIS_LEASE_DEFAULT', doc: 'lease of a SIGSTOP fault when the request names none (default 60)' },
   { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: 'longest lease a request may ask for (default 900)' },
   { key: 'denyNamespaces', flag: '--deny-namespaces <list>', env: 'ERIS_DENY_NAMESPACES', doc: 'comma-separated namespaces never touched without an override (default kube-system)' },
+  { key: 'protect', flag: '--protect <list>', env: 'ERIS_PROTECT', doc: 'comma-separated PIDs and executable names eris never signals, with no override (eris itself is always protected)' },
   { key: 'inventoryIntervalSeconds', flag: '--inventory-interval <seconds>', env: 'ERIS_INVENTORY_INTERVAL', doc: 'how often the CRI inventory is refreshed (default 5)' },
   { key: 'coordinator', flag: '--coordinator <url>', env: 'ERIS_COORDINATOR_URL', doc: 'ws(s)://HOST:PORT of the eris-coordinator to dial out to' },
   { key: 'cluster', flag: '--cluster <name>', env: 'ERIS_CLUSTER', doc: 'cluster name reported to the coordinator (required with --coordinator)' },
@@ -40,8 +42,15 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
 ] as const;
 
 
+/** A --protect entry: a PID, or an executable name as /proc shows it (a basename: no slash, space or comma). */
+const PROTECT_ENTRY = /^(?:\d{1,10}|[^\s/,]{1,255})$/;
+
 const boolish = z.union([z.boolean(), z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1')]);
-const seconds = z.coerce.number().positive();
+// Every duration below arms a timer: above MAX_TIMER_SECONDS (~24.8 days) setTimeout would fire at once.
+const seconds = z.coerce
+  .number()
+  .positive()
+  .max(MAX_TIMER_SECONDS, `must be at most ${MAX_TIMER_SECONDS} seconds (~24.8 days, the longest timer Node can arm)`);
 
 export const agentConfigSchema = z
   .object({
@@ -59,6 +68,22 @@ export const agentConfigSchema = z
       .union([z.string(), z.array(z.string())])
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .default(['kube-system']),
+    /** PIDs and executable names (basename of argv[0], or comm) never signalled; no override. */
+    protect: z
+      .union([z.string(), z.array(z.union([z.string(), z.number()]))])
+      .transform((v) => (Array.isArray(v) ? v.map(String) : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+      .pipe(
+        z.array(
+          z.string().refine((e) => PROTECT_ENTRY.test(e) && e !== '0', {
+            error: (issue) => `${JSON.stringify(issue.input)} is neither a PID nor an executable name (no spaces, slashes or commas)`,
+          }),
+        ),
+      )
+      .transform((entries) => ({
+        pids: entries.filter((e) => /^\d+$/.test(e)).map(Number),
+        names: entries.filter((e) => !/^\d+$/.test(e)),
+      }))
+      .default({ pids: [], names: [] }),
     inventoryIntervalSeconds: seconds.default(5),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     coordinator: z.string().regex(/^wss?:\/\/[^\s/]+\/?$/, 'must be ws://HOST:PORT or wss://HOST:PORT').optional(),

@@ -16,6 +16,9 @@ import { etcdArgs, etcdHealth, etcdMembers, type EtcdMember } from './harness/et
 
 const TOKEN = 'e2e-token';
 const MULTI = ['sh', '-c', 'sleep 1000 & sleep 1000 & wait'];
+/** A container whose processes come and go: a shell loop starting short-lived children, two at a time. */
+const BUSY = ['sh', '-c', 'while :; do sleep 0 & sleep 0 & wait; done'];
+const BUSY_FREEZES = 20;
 
 function cgroupProcs(pid: number): number[] {
   // An independent oracle for "all processes of the container": the v1 pids cgroup the init lives in.
@@ -52,9 +55,10 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
         { name: 'sidecar', command: ['sleep', '1000'] },
       ],
     });
+    await bed.cri.runPod({ name: 'busy-0', namespace: 'work', labels: { app: 'busy' }, containers: [{ name: 'loop', command: BUSY }] });
     await bed.cri.runPod({ name: 'dns-0', namespace: 'kube-system', labels: { app: 'dns' }, containers: [{ name: 'dns', command: ['sleep', '1000'] }] });
     const config = loadAgentConfig(
-      { listen: '127.0.0.1:0', token: TOKEN, stateDir, criSocket: bed.socket, inventoryIntervalSeconds: 0.5 },
+      { listen: '127.0.0.1:0', token: TOKEN, stateDir, criSocket: bed.socket, inventoryIntervalSeconds: 0.5, hostProcesses: true },
       {},
     );
     agent = await startAgent(config, { logger: silentLogger() });
@@ -118,9 +122,29 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
     assert.doesNotMatch(ctrTasks.stdout, new RegExp(`${t.container.id}\\s+\\d+\\s+RUNNING`));
   });
 
+  it(`${BUSY_FREEZES} freezes of a busy container (children come and go): none partial, what exists is stopped`, async () => {
+    const target = { selector: { namespace: 'work', pod: '^busy-0$', containers: ['^loop$'] } };
+    const verdicts: string[] = [];
+    for (let i = 0; i < BUSY_FREEZES; i++) {
+      const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target, leaseSeconds: 30 });
+      assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
+      verdicts.push(frozen.body.result === 'ok' ? 'ok' : `${frozen.body.result}: ${JSON.stringify(frozen.body.targets[0].processes.filter((p: any) => !p.verified))}`);
+      const init = frozen.body.targets[0].processes[0].pid;
+      assert.equal(procState(init), 'T', 'the loop is stopped');
+      const resumed = await api('POST', '/v1/faults', { signal: 'SIGCONT', target });
+      verdicts.push(resumed.body.result === 'ok' ? 'ok' : `SIGCONT ${resumed.body.result}: ${JSON.stringify(resumed.body.targets[0].processes.filter((p: any) => !p.verified))}`);
+      await api('DELETE', `/v1/faults/${frozen.body.id}`);
+      await waitFor(() => isRunning(init), 2000, 'resumed');
+    }
+    // The loop keeps a core busy: it is gone before the tests that follow measure anything.
+    await bed.cri.removePod('busy-0');
+    assert.deepEqual(verdicts.filter((v) => v !== 'ok'), []);
+  });
+
   it('sees a restarted container (new id, restartCount 1) within one refresh', async () => {
     const newId = await bed.cri.restartContainer('web-0', 'app');
-    await waitFor(() => agent.inventory!.list().some((c) => c.id === newId), 2000, 'the new container in the inventory');
+    // Created, then started: a refresh may fall between the two.
+    await waitFor(() => agent.inventory!.list().some((c) => c.id === newId && c.state === 'running'), 2000, 'the new container running in the inventory');
     const c = agent.inventory!.findById(newId)!;
     assert.equal(c.restartCount, 1);
     assert.equal(c.state, 'running');
@@ -138,6 +162,28 @@ describe('eris-agent on a real containerd', { skip: testbedSkipReason(['containe
     assert.equal(procState(dnsPid), 'T');
     await api('DELETE', `/v1/faults/${allowed.body.id}`);
     await waitFor(() => isRunning(dnsPid), 2000, 'dns resumed');
+  });
+
+  it('host mode: a host process that is a pod\'s is judged by that pod\'s namespace (deny list, override)', async () => {
+    const dns = agent.inventory!.list().find((c) => c.pod.name === 'dns-0')!;
+    // By pid only: a command-line regex here would match other `sleep 1000`s on this machine, not ours alone.
+    for (const scope of ['all', 'init']) {
+      const refused = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [dns.initPid] }, scope, leaseSeconds: 5 });
+      assert.equal(refused.status, 403, `scope ${scope} → ${JSON.stringify(refused.body)}`);
+      assert.equal(refused.body.error.details.reason, 'denied-namespace');
+      assert.equal(refused.body.error.details.namespace, 'kube-system');
+    }
+    assert.ok(isRunning(dns.initPid));
+    // A pod in an allowed namespace is a host-mode target like any process.
+    const sidecar = agent.inventory!.list().find((c) => c.pod.name === 'web-0' && c.name === 'sidecar')!;
+    const allowedPod = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [sidecar.initPid] }, leaseSeconds: 5 });
+    assert.equal(allowedPod.status, 201, JSON.stringify(allowedPod.body));
+    await api('DELETE', `/v1/faults/${allowedPod.body.id}`);
+    const overridden = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [dns.initPid] }, override: ['denied-namespace'], leaseSeconds: 5 });
+    assert.equal(overridden.status, 201);
+    assert.equal(procState(dns.initPid), 'T');
+    await api('DELETE', `/v1/faults/${overridden.body.id}`);
+    await waitFor(() => isRunning(dns.initPid), 2000, 'dns resumed');
   });
 
   it('a frozen etcd member stops answering /health while the other two stay healthy', async () => {

@@ -1,6 +1,7 @@
 // The agent's HTTP API on real host processes: freeze, verify, resume, leases, kills, safety, bad input.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -113,6 +114,58 @@ describe('eris-agent in host mode, real processes', () => {
     assert.equal(procState(tree.pid), 'T', 'still held by the second fault');
     await api('DELETE', `/v1/faults/${b.body.id}`);
     await waitFor(() => isRunning(tree.pid), 2000, 'resumed');
+  });
+
+  it('a SIGCONT fault ends the SIGSTOP faults it undoes: records and processes agree', async () => {
+    const tree = await workload(2);
+    const pids = tree.pids();
+    const a = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid] }, leaseSeconds: 30 });
+    const b = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'init', leaseSeconds: 30 });
+    assert.equal(a.body.state, 'active');
+
+    // Continuing only the root: A still holds the two children (stopped), B held only the root and ends.
+    const c1 = await api('POST', '/v1/faults', { signal: 'SIGCONT', target: { pids: [tree.pid] }, scope: 'init' });
+    assert.equal(c1.status, 201, JSON.stringify(c1.body));
+    assert.deepEqual([...c1.body.undid].sort(), [a.body.id, b.body.id].sort());
+    assert.ok(isRunning(tree.pid));
+    const bAfter = (await api('GET', `/v1/faults/${b.body.id}`)).body;
+    assert.equal(bAfter.state, 'resumed');
+    assert.equal(bAfter.resumeReason, 'sigcont');
+    assert.equal(bAfter.resumedBy, c1.body.id);
+    const aMid = (await api('GET', `/v1/faults/${a.body.id}`)).body;
+    assert.equal(aMid.state, 'active', 'A still holds the children');
+    const root = aMid.targets[0].processes.find((p: { pid: number }) => p.pid === tree.pid);
+    assert.deepEqual(root.resume, { ok: true, byFault: c1.body.id });
+    for (const pid of pids.slice(1)) assert.equal(procState(pid), 'T', `child ${pid} still stopped by A`);
+
+    // Continuing the whole tree ends A too: nothing reads active while its processes run.
+    const c2 = await api('POST', '/v1/faults', { signal: 'SIGCONT', target: { pids: [tree.pid] } });
+    assert.equal(c2.body.result, 'ok');
+    assert.deepEqual(c2.body.undid, [a.body.id]);
+    const aAfter = (await api('GET', `/v1/faults/${a.body.id}`)).body;
+    assert.equal(aAfter.state, 'resumed');
+    assert.equal(aAfter.resumeReason, 'sigcont');
+    assert.equal(aAfter.resumedBy, c2.body.id);
+    for (const pid of pids) assert.ok(isRunning(pid), `pid ${pid} running`);
+    const active = (await api('GET', '/v1/faults?state=active')).body.faults.map((f: { id: string }) => f.id);
+    assert.ok(!active.includes(a.body.id) && !active.includes(b.body.id));
+    // Its lease no longer fires, and resuming it again is a no-op that keeps the record.
+    assert.equal((await api('DELETE', `/v1/faults/${a.body.id}`)).body.resumeReason, 'sigcont');
+  });
+
+  it('a named pid gone by the time the fault arrives is no failure when others live; all gone is a 404', async () => {
+    const tree = await workload(1);
+    const short = spawn('true', [], { stdio: 'ignore' });
+    await new Promise((r) => short.once('exit', r));
+    const placed = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid, short.pid] }, leaseSeconds: 30 });
+    assert.equal(placed.status, 201, JSON.stringify(placed.body));
+    assert.equal(placed.body.result, 'ok');
+    assert.deepEqual(placed.body.targets[1], { kind: 'process', process: { pid: short.pid, cmdline: '' }, alreadyGone: true, processes: [] });
+    for (const pid of tree.pids()) assert.equal(procState(pid), 'T');
+    await api('DELETE', `/v1/faults/${placed.body.id}`);
+    const none = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [short.pid] } });
+    assert.equal(none.status, 404);
+    assert.equal(none.body.error.path, 'target.pids[0]');
   });
 
   it('matches host processes by command-line regex', async () => {

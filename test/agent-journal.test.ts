@@ -2,7 +2,7 @@
 // SIGTERM resumes everything before exit.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess } from './harness/agent-process.js';
@@ -62,6 +62,45 @@ describe('eris agent binary: journal and shutdown', () => {
       const fault = await second.api('GET', `/v1/faults/${placed.body.id}`);
       assert.equal(fault.body.resumeReason, 'recovered');
       assert.equal(fault.body.targets[0].processes[0].ok, false);
+    } finally {
+      await second.stop();
+    }
+  });
+
+  it('starts on a damaged journal, logs the damage and resumes the victims it can still read', async () => {
+    // Two victims: one whose record is intact between damaged lines, one whose record is glued to a torn fragment.
+    const a = await spawnTree(1);
+    const b = await spawnTree(1);
+    trees.push(a.pid, b.pid);
+    const first = await startAgentProcess(args, TOKEN);
+    const fa = await first.api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [a.pid] } });
+    const fb = await first.api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [b.pid] } });
+    assert.equal(fa.status, 201);
+    assert.equal(fb.status, 201);
+    await first.stop('SIGKILL');
+    const journal = join(dir, 'journal.jsonl');
+    const [recordA, recordB] = readFileSync(journal, 'utf8').split('\n').filter((l) => l.includes('"op":"stop"'));
+    writeFileSync(
+      journal,
+      [
+        'null',
+        '{"op":"stop","faultId":"no-processes","at":1,"leaseExpiresAt":2}',
+        '{"op":"stop","faultId":"not-array","at":1,"leaseExpiresAt":2,"processes":7}',
+        '{"op":"stop","faultId":"null-entry","at":1,"leaseExpiresAt":2,"processes":[null]}',
+        recordA,
+        `{"op":"stop","faultId":"torn","processes":[{"pid":12${recordB}`,
+        '',
+      ].join('\n'),
+    );
+    for (const pid of [...a.pids(), ...b.pids()]) assert.equal(procState(pid), 'T');
+
+    const second = await startAgentProcess(args, TOKEN);
+    try {
+      for (const pid of [...a.pids(), ...b.pids()]) assert.ok(isRunning(pid), `pid ${pid} resumed at start`);
+      for (const id of [fa.body.id, fb.body.id]) assert.equal((await second.api('GET', `/v1/faults/${id}`)).body.resumeReason, 'recovered');
+      const damage = second.logs.filter((l) => l.includes('journal: damaged line skipped'));
+      assert.equal(damage.length, 5, damage.join('\n'));
+      assert.equal(readFileSync(journal, 'utf8'), '', 'compacted once read');
     } finally {
       await second.stop();
     }

@@ -134,7 +134,9 @@ describe('eris run', () => {
     assert.match(unknownFlag.stderr, /unknown option '--bogus'/);
   });
 
-  it('Ctrl-C aborts the run, waits until everything is resumed, prints the summary and exits 1', async () => {
+  // Ctrl-C, a CI job's timeout (SIGTERM) and a closed terminal (SIGHUP) must all abort: anything else leaves the
+  // members frozen until the drill's own later step.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) it(`${signal} aborts the run, waits until everything is resumed, prints the summary and exits 1`, async () => {
     await cluster.healthy();
     const long = join(dir, 'long.yaml');
     writeFileSync(
@@ -142,7 +144,7 @@ describe('eris run', () => {
       `apiVersion: eris.dev/v1alpha1
 kind: Drill
 metadata:
-  name: cli-interrupted
+  name: cli-interrupted-${signal.toLowerCase()}
 spec:
   targets:
     members:
@@ -164,7 +166,7 @@ spec:
     try {
       await waitFor(() => /SIGSTOP ok on/.test(result.output().stdout), 15_000, 'the members to be frozen');
       assert.equal(stoppedMembers(cluster).length, 2, 'two members frozen');
-      child.kill('SIGINT');
+      child.kill(signal);
       const r = await result;
       assert.equal(r.code, 1, `${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, /aborting run [0-9a-f-]{36}/);

@@ -14,7 +14,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { silentLogger } from '../lib/logger.js';
 import { freePort } from './harness/ports.js';
 import { findExecutable, testbedSkipReason } from './harness/requirements.js';
-import { isRunning, procState, waitFor } from './harness/processes.js';
+import { isRunning, killTree, procState, waitFor } from './harness/processes.js';
 
 const TOKEN = 'coord-host-token';
 const MEMBER = fileURLToPath(new URL('../cli/demo/sample-member.ts', import.meta.url));
@@ -163,6 +163,44 @@ describe('coordinator + agent in host mode', () => {
       const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
       assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);
     } else assert.ok(testbedSkipReason({ tools: ['promtool'], root: false }) !== undefined);
+  });
+
+  it('a SIGSTOP / sleep / SIGCONT drill on a busy process tree passes every time, and leaves no fault active', async () => {
+    // Children come and go (a worker pool): a child gone before or right after its signal is no failure.
+    const busyTag = `eris-busy-${process.pid}`;
+    const busy = spawn('sh', ['-c', `while :; do sleep 0.001 & sleep 0.001 & wait; done # ${busyTag}`], { stdio: 'ignore', detached: true });
+    try {
+      const drill = {
+        apiVersion: 'eris.dev/v1alpha1',
+        kind: 'Drill',
+        metadata: { name: 'busy-pause' },
+        spec: {
+          targets: { pool: { processes: { cmdline: busyTag } } },
+          steps: [
+            { name: 'freeze', signal: 'SIGSTOP', target: 'pool', lease: '30s' },
+            { sleep: '100ms' },
+            { name: 'thaw', signal: 'SIGCONT', target: 'pool' },
+          ],
+        },
+      };
+      const statuses: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const started = await api('POST', '/v1/runs', { spec: drill });
+        assert.equal(started.status, 201, JSON.stringify(started.body));
+        await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 10000, 'run end');
+        const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
+        statuses.push(run.status === 'passed' ? 'passed' : `${run.status}: ${JSON.stringify(run.result?.error)}`);
+        // The SIGCONT step ended the run's SIGSTOP fault on purpose: not reported as ended early.
+        const events = await (await fetch(`${coordinator.url}/v1/runs/${started.body.id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+        assert.doesNotMatch(events, /endedEarly/);
+      }
+      assert.deepEqual(statuses.filter((s) => s !== 'passed'), []);
+      assert.ok(isRunning(busy.pid!));
+      // The SIGCONT steps ended the SIGSTOP faults they undid: none reads active on a running tree.
+      assert.deepEqual(agent.faults.active().filter((f) => f.targets.some((t) => t.process?.pid === busy.pid)), []);
+    } finally {
+      killTree(busy.pid!);
+    }
   });
 
   it('a failing step fails the run and resumes what it stopped', async () => {

@@ -63,10 +63,12 @@ export class DrillEngine {
     this.now = o.now ?? Date.now;
     this.events.setMaxListeners(0);
     // An agent may end a run's SIGSTOP early (its lease ran out, it lost this coordinator): the run records it.
+    // Resumes someone asked for are not that: a resume call (`api`) or a SIGCONT fault that undid it (`sigcont`).
     o.fleet.onChange((e) => {
       const runId = e.fault?.labels?.runId;
       const state = runId === undefined ? undefined : this.runs.get(runId);
-      if (!state || !e.fault || e.fault.state === 'active' || e.fault.resumeReason === 'api') return;
+      // Only a SIGSTOP fault can end early; a SIGCONT or SIGKILL fault is done the moment it is placed.
+      if (!state || !e.fault || e.fault.signal !== 'SIGSTOP' || e.fault.state === 'active' || e.fault.resumeReason === 'api' || e.fault.resumeReason === 'sigcont') return;
       this.emit(state, 'fault', { agent: e.agent, faultId: e.fault.id, signal: e.fault.signal, state: e.fault.state, resumeReason: e.fault.resumeReason, endedEarly: true });
       o.logger.warn({ runId, faultId: e.fault.id, reason: e.fault.resumeReason }, 'an agent resumed a fault of an active run');
     });

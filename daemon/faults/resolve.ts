@@ -5,6 +5,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
 import { identify, type ProcessIdentity } from '../proc/identity.js';
 import { listHostProcesses } from '../proc/host-processes.js';
+import { containerIdFromCgroup } from '../proc/container-id.js';
 import type { ContainerSelector, FaultTarget } from './request.js';
 
 export interface ContainerRef {
@@ -21,6 +22,8 @@ export interface ResolvedTarget {
   /** Host mode: the process the request named and its command line. */
   process?: { pid: number; cmdline: string };
   processes: ProcessIdentity[];
+  /** Host mode: the named process was gone before anything was signalled (see forPids). */
+  alreadyGone?: true;
 }
 
 export interface ContainerSource {
@@ -35,6 +38,24 @@ export interface ResolverOptions {
   hostProcesses: boolean;
   /** Pids never offered by a command-line match (the agent and its ancestors). */
   isUntouchable: (pid: number) => boolean;
+}
+
+/** A host process that belongs to a pod's container. */
+export interface ProcessPod {
+  pid: number;
+  containerId: string;
+  namespace: string;
+  pod: string;
+}
+
+function podsIn(processes: readonly ProcessIdentity[], containers: readonly ContainerInfo[]): ProcessPod[] {
+  const out: ProcessPod[] = [];
+  for (const p of processes) {
+    const id = containerIdFromCgroup(p.cgroup);
+    const c = id === null ? undefined : containers.find((x) => x.id === id);
+    if (c !== undefined) out.push({ pid: p.pid, containerId: c.id, namespace: c.pod.namespace, pod: c.pod.name });
+  }
+  return out;
 }
 
 function tryIdentify(procfs: ProcFs, pid: number, containerId?: string): ProcessIdentity | null {
@@ -71,10 +92,29 @@ export class TargetResolver {
     let resolved: ResolvedTarget[];
     if ('containerIds' in target) resolved = (await this.containersById(target.containerIds)).map((c) => this.forContainer(c, scope));
     else if ('selector' in target) resolved = (await this.containersBySelector(target.selector)).map((c) => this.forContainer(c, scope));
-    else if ('pids' in target) resolved = target.pids.map((pid, i) => this.forProcess(pid, scope, `target.pids[${i}]`));
+    else if ('pids' in target) resolved = this.forPids(target.pids, scope);
     else resolved = this.processesByCmdline(target.cmdline).map((pid) => this.forProcess(pid, scope, 'target.cmdline'));
     if (resolved.length === 0) throw new NoTargetsError('the target matched nothing on this node', { path: 'target' });
     return resolved;
+  }
+
+  /**
+   * The pods that host processes belong to, by the container id in each one's cgroup path, looked up in the CRI
+   * inventory (refreshed once when an id is not in it yet). A host-mode target is judged by these pods'
+   * namespaces, so `pids`/`cmdline` cannot reach what a selector on a denied namespace could not. A process in no
+   * container, or in one the runtime does not know (not a pod's), has none.
+   */
+  async podsOf(processes: readonly ProcessIdentity[]): Promise<ProcessPod[]> {
+    const source = this.options.containers;
+    if (source === null || processes.every((p) => containerIdFromCgroup(p.cgroup) === null)) return [];
+    const pods = podsIn(processes, source.list());
+    const inContainers = processes.filter((p) => containerIdFromCgroup(p.cgroup) !== null).length;
+    return pods.length === inContainers ? pods : podsIn(processes, await source.refresh());
+  }
+
+  /** podsOf without the refresh, for the sweep, which runs between signals and cannot wait for the runtime. */
+  podsOfCached(processes: readonly ProcessIdentity[]): ProcessPod[] {
+    return this.options.containers === null ? [] : podsIn(processes, this.options.containers.list());
   }
 
   /** Re-reads the container's processes (a container may fork while it is being stopped). */
@@ -128,6 +168,26 @@ export class TargetResolver {
     // The init first: it is the container's identity and is what `scope: init` would hit.
     const ordered = [c.initPid, ...pids.filter((p) => p !== c.initPid)];
     return { kind: 'container', container: containerRef(c), processes: this.identities(ordered, c.id) };
+  }
+
+  /**
+   * Named PIDs. One that is gone while others live is no error: a coordinator names the PIDs it listed a moment
+   * ago, and a busy tree's short-lived children (or a fork not yet exec'd) are gone by the time the fault arrives.
+   * It stays in the answer as a target with no processes, marked alreadyGone. All of them gone is a 404.
+   */
+  private forPids(pids: readonly number[], scope: 'all' | 'init'): ResolvedTarget[] {
+    let firstGone: NotFoundError | null = null;
+    const out = pids.map((pid, i): ResolvedTarget => {
+      try {
+        return this.forProcess(pid, scope, `target.pids[${i}]`);
+      } catch (error) {
+        if (!(error instanceof NotFoundError)) throw error;
+        firstGone ??= error;
+        return { kind: 'process', process: { pid, cmdline: '' }, processes: [], alreadyGone: true };
+      }
+    });
+    if (firstGone !== null && out.every((t) => t.alreadyGone)) throw firstGone;
+    return out;
   }
 
   private forProcess(pid: number, scope: 'all' | 'init', path: string): ResolvedTarget {

@@ -61,6 +61,12 @@ export interface SignalOutcome {
   pid: number;
   ok: boolean;
   method: SignalMethod;
+  /**
+   * Not delivered because the identified process no longer exists as identified: it exited (ESRCH at pidfd_open,
+   * at the identity check or at the send), its PID was reused, or it left its cgroup (an exiting task does so
+   * before it becomes a zombie). A target's processes come and go; callers decide what gone means for a signal.
+   */
+  gone?: true;
   error?: { code: string; message: string };
 }
 
@@ -136,9 +142,10 @@ export class Signaller {
   private check(identity: ProcessIdentity, method: SignalMethod): SignalOutcome | null {
     const m = verifyIdentity(this.procfs, identity);
     if (!m) return null;
-    return m.reason === 'gone'
+    const outcome = m.reason === 'gone'
       ? fail(identity.pid, method, GONE_CODE, describeMismatch(m))
       : fail(identity.pid, method, IDENTITY_MISMATCH_CODE, describeMismatch(m));
+    return { ...outcome, gone: true };
   }
 }
 
@@ -148,7 +155,10 @@ function fail(pid: number, method: SignalMethod, code: string, message: string):
 
 function fromErrno(pid: number, method: SignalMethod, err: unknown): SignalOutcome {
   const e = err as NodeJS.ErrnoException;
-  return fail(pid, method, typeof e?.code === 'string' ? e.code : 'EUNKNOWN', e?.message ?? String(err));
+  const code = typeof e?.code === 'string' ? e.code : 'EUNKNOWN';
+  const outcome = fail(pid, method, code, e?.message ?? String(err));
+  // ESRCH from pidfd_open, pidfd_send_signal or kill(2): the process exited in between.
+  return code === GONE_CODE ? { ...outcome, gone: true } : outcome;
 }
 
 export const WANTED_STATES = ['stopped', 'running', 'gone'] as const;
@@ -181,14 +191,30 @@ const BACKOFF_MS = [1, 2, 5, 10, 20, 50] as const;
  * or running resolves false at once if the process is gone, since that cannot change.
  */
 export async function waitForState(procfs: ProcFs, identity: ProcessIdentity, want: WantedState, timeoutMs: number): Promise<boolean> {
+  return (await awaitState(procfs, identity, want, timeoutMs)) === 'reached';
+}
+
+/**
+ * Like waitForState, but says why it ended: `reached` (the state was seen), `gone` (the process exited first,
+ * which ends the wait for stopped or running at once), `timeout`, or `cancelled` (the caller's `cancelled()` said
+ * so at a poll: what it waits for was undone on purpose meanwhile).
+ */
+export async function awaitState(
+  procfs: ProcFs,
+  identity: ProcessIdentity,
+  want: WantedState,
+  timeoutMs: number,
+  cancelled: () => boolean = () => false,
+): Promise<'reached' | 'gone' | 'timeout' | 'cancelled'> {
   const start = performance.now();
   let backoff = 0;
   for (;;) {
     const now = observe(procfs, identity);
-    if (now === want) return true;
-    if (now === 'gone') return false;
+    if (now === want) return 'reached';
+    if (now === 'gone') return 'gone';
+    if (cancelled()) return 'cancelled';
     const elapsed = performance.now() - start;
-    if (elapsed >= timeoutMs) return false;
+    if (elapsed >= timeoutMs) return 'timeout';
     if (elapsed < TIGHT_MS) {
       await new Promise<void>((resolve) => setImmediate(resolve));
     } else {

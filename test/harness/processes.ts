@@ -17,6 +17,14 @@ export function isRunning(pid: number): boolean {
   return state !== null && state !== 'T' && state !== 't' && state !== 'Z' && state !== 'X';
 }
 
+function cmdlineOf(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+  } catch {
+    return '';
+  }
+}
+
 export function childrenOf(pid: number): number[] {
   const out: number[] = [];
   for (const name of readdirSync('/proc')) {
@@ -53,7 +61,11 @@ export async function spawnTree(sleepers = 2, tag = 'eris-test-workload'): Promi
   const script = `${Array.from({ length: sleepers }, () => 'sleep 1000 &').join(' ')} wait # ${tag}`;
   const child = spawn('sh', ['-c', script], { stdio: 'ignore', detached: true });
   const pid = child.pid!;
-  await waitFor(() => childrenOf(pid).length === sleepers, 5000, 'the workload to fork');
+  // Until each child has exec'd `sleep`: a forked shell not yet exec'd still shows the parent's command line (and tag).
+  await waitFor(() => {
+    const children = childrenOf(pid);
+    return children.length === sleepers && children.every((c) => cmdlineOf(c).startsWith('sleep'));
+  }, 5000, 'the workload to fork and exec');
   return {
     child,
     pid,
