@@ -35,15 +35,6 @@ export function parseConfigOrThrow<S extends z.ZodType>(schema: S, input: unknow
   throw new ConfigError(`${path}: ${message}`, { path, cause: result.error });
 }
 
-/** Compiles a user-supplied regex, naming the field when it is not valid. */
-export function compileRegex(source: string, path: string): RegExp {
-  try {
-    return new RegExp(source);
-  } catch (cause) {
-    throw new ValidationError(`${path}: invalid regular expression: ${(cause as Error).message}`, { path, cause });
-  }
-}
-
 /** `HOST:PORT` (an IPv6 host in brackets), as --listen flags take it. */
 export const hostPortSchema = z
   .string()

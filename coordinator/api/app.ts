@@ -9,7 +9,8 @@ import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
 import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex } from '../../lib/user-regex.js';
 import { VERSION } from '../../lib/version.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/types.js';
@@ -65,8 +66,8 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/targets', (c) => {
     const q = c.req.query();
-    const pod = q.pod ? compileRegex(q.pod, 'query.pod') : null;
-    const container = q.container ? compileRegex(q.container, 'query.container') : null;
+    const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
+    const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
     const targets = o.fleet
       .targets()

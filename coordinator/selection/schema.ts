@@ -1,45 +1,31 @@
 // The shape of a target group in a drill (`targets.<name>`): which containers or processes, how many, where.
 import { z } from 'zod';
 import { parseOrThrow } from '../../lib/validation.js';
+import { REGEX_MAX_LENGTH, userRegexProblem, userRegexSchema } from '../../lib/user-regex.js';
 import { labelKeyProblem, labelValueProblem, tryParseLabelSelector } from './label-selector.js';
 
 export const TOPOLOGY_KEYS = ['node', 'zone'] as const;
 export type TopologyKey = (typeof TOPOLOGY_KEYS)[number];
 
-function regexProblem(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (e) {
-    // V8 says `Invalid regular expression: /(/: Unterminated group`.
-    return (e as Error).message;
-  }
-}
-
-/** A JavaScript regular expression, unanchored (`RegExp.test`): write `^…$` to match the whole name. */
-const regexSchema = z
-  .string({ error: 'must be a regular expression (string)' })
-  .min(1, 'must not be empty')
-  .superRefine((source, ctx) => {
-    const problem = regexProblem(source);
-    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: source });
-  });
+/** An RE2 regular expression, unanchored: write `^…$` to match the whole name (lib/user-regex.ts). */
+const regexSchema = userRegexSchema;
 
 /**
- * A name pattern: `/…/` (a leading and a trailing slash, no flags) is an unanchored JavaScript regex; anything
+ * A name pattern: `/…/` (a leading and a trailing slash, no flags) is an unanchored RE2 regex; anything
  * else is an exact name. Kubernetes cluster and namespace names never contain "/", so the two cannot collide;
  * an entry that starts with "/" but does not end with one (e.g. `/x/i`) is rejected rather than guessed.
  */
 const namePatternSchema = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
+  .max(REGEX_MAX_LENGTH + 2, `must be at most ${REGEX_MAX_LENGTH + 2} characters`)
   .superRefine((entry, ctx) => {
     if (!entry.startsWith('/')) return;
     if (entry.length < 3 || !entry.endsWith('/')) {
       ctx.addIssue({ code: 'custom', message: 'a regex is written /…/ (non-empty, no flags); an exact name has no "/"', input: entry });
       return;
     }
-    const problem = regexProblem(entry.slice(1, -1));
+    const problem = userRegexProblem(entry.slice(1, -1));
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: entry });
   });
 

@@ -5,7 +5,8 @@ import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
 import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
-import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex } from '../../lib/user-regex.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import { matchesSelector } from '../faults/resolve.js';
@@ -62,8 +63,10 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
 
   app.get('/v1/targets', async (c) => {
     const q = parseOrThrow(targetsQuery, c.req.query(), 'query');
-    if (q.pod !== undefined) compileRegex(q.pod, 'query.pod');
-    if (q.container !== undefined) compileRegex(q.container, 'query.container');
+    const compiled = {
+      ...(q.pod !== undefined ? { pod: compileUserRegex(q.pod, 'query.pod') } : {}),
+      ...(q.container !== undefined ? { containers: [compileUserRegex(q.container, 'query.container')] } : {}),
+    };
     const labels = q.labels === undefined ? undefined : Object.fromEntries(q.labels.split(',').map((kv) => kv.split('=') as [string, string]));
     const selector = {
       ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
@@ -74,7 +77,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     let containers: Array<ContainerInfo & { pids?: number[] }> = [];
     if (o.containers !== null) {
       const list = q.refresh === 'true' ? await o.containers.refresh() : o.containers.list();
-      containers = list.filter((ct) => matchesSelector(ct, selector));
+      containers = list.filter((ct) => matchesSelector(ct, selector, compiled));
       if (q.processes === 'true') {
         containers = containers.map((ct) => ({ ...ct, pids: ct.initPid > 0 ? o.cgroups.pidsOf(ct.initPid) : [] }));
       }
@@ -82,7 +85,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     let processes: HostProcessInfo[] | undefined;
     if (q.cmdline !== undefined) {
       if (!o.hostProcesses) throw new ValidationError('query.cmdline: host processes are not targets on this agent', { path: 'query.cmdline' });
-      processes = listHostProcesses(o.procfs, compileRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
+      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
     }
     return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
   });

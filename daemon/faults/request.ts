@@ -2,15 +2,10 @@
 import { z } from 'zod';
 import { OVERRIDES } from './safety.js';
 import { SIGNAL_NAMES } from '../proc/signal.js';
+import { userRegexSchema } from '../../lib/user-regex.js';
 
-const regex = z.string().min(1).refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+// RE2 syntax, bounded: see lib/user-regex.ts.
+const regex = userRegexSchema;
 
 export const containerSelectorSchema = z
   .object({

@@ -3,7 +3,8 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { ErisError } from '../../lib/errors.js';
-import { parseOrThrow, compileRegex } from '../../lib/validation.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
 import { LINK_PATH, LINK_PROTOCOL, type AgentIdentity, type AgentMessage, type CoordinatorMessage, type Command } from '../../lib/link/protocol.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
@@ -16,7 +17,7 @@ export interface LinkOptions extends AgentIdentity {
   token: string;
   faults: FaultManager;
   inventory: { list(): readonly ContainerInfo[]; onChange(listener: () => void): () => void } | null;
-  listProcesses: (pattern: RegExp) => HostProcessInfo[];
+  listProcesses: (pattern: UserRegex) => HostProcessInfo[];
   logger: Logger;
   /** How long the coordinator may be gone before its faults are resumed (dead man's switch). */
   graceMs: number;
@@ -181,7 +182,7 @@ export class CoordinatorLink {
         return this.o.faults.resume(command.faultId, 'api');
       case 'processes.list':
         if (!this.o.hostProcesses) return [];
-        return this.o.listProcesses(compileRegex(command.cmdline, 'cmdline'));
+        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline'));
       default:
         throw new ErisError(`unknown command ${(command as { op: string }).op}`);
     }
