@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { OVERRIDES } from './safety.js';
 import { SIGNAL_NAMES } from '../proc/signal.js';
 import { userRegexSchema } from '../../lib/user-regex.js';
+import { linkLabelsSchema } from '../../lib/link/protocol.js';
 
 // RE2 syntax, bounded: see lib/user-regex.ts.
 const regex = userRegexSchema;
@@ -39,9 +40,9 @@ export const faultRequestSchema = z
     leaseSeconds: z.number().positive().optional(),
     override: z.array(z.enum(OVERRIDES)).default([]),
     /** Who placed it (a coordinator id); its faults are resumed when that coordinator is lost. */
-    owner: z.string().min(1).optional(),
-    /** Free-form labels kept with the fault (run id, step name). */
-    labels: z.record(z.string(), z.string()).optional(),
+    owner: z.string().min(1).max(256).optional(),
+    /** Free-form labels kept with the fault (run id, step name); bounded as the link bounds them, so the fault can be reported. */
+    labels: linkLabelsSchema.optional(),
   })
   .strict();
 
