@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { RE2JS } from 're2js';
 import { ValidationError } from './errors.js';
+import { clip } from './text.js';
 
 /**
  * Longest pattern accepted, in characters. Names are ≤ 253 characters; a pattern longer than this is not a name
@@ -45,10 +46,6 @@ function tryCompile(source: string): Compiled {
     return { ok: false, problem: `too complex: compiles to ${size} instructions, at most ${REGEX_MAX_PROGRAM} are allowed (use fewer or smaller repeats)` };
   }
   return { ok: true, regex: { source, test: (input) => re.test(input) } };
-}
-
-function clip(text: string, max: number): string {
-  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 /** Why `source` is not an acceptable user regex, or null when it is. */

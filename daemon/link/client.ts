@@ -3,6 +3,7 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { ErisError } from '../../lib/errors.js';
+import { clip } from '../../lib/text.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
 import {
@@ -217,7 +218,6 @@ export class CoordinatorLink {
 
 // Clipped: a message echoing a user's long input must still fit the link's bounds (lib/link/protocol.ts).
 function toWireError(error: unknown): { code: string; message: string; path?: string } {
-  const clip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
   if (error instanceof ErisError) return { code: error.code, message: clip(error.message, 2000), ...(error.path ? { path: clip(error.path, 500) } : {}) };
   return { code: 'ERIS_ERR_INTERNAL', message: clip((error as Error)?.message ?? String(error), 2000) };
 }
