@@ -87,11 +87,13 @@ const processResultSchema = z.object({
   resume: z.object({ ok: z.boolean(), error: wireError.omit({ path: true }).optional() }).optional(),
 });
 
+export const FAULT_STATES = ['active', 'resumed', 'done', 'failed'] as const;
+
 export const faultSchema = z.object({
   id,
   signal: z.enum(SIGNAL_NAMES),
   scope: z.enum(['all', 'init']),
-  state: z.enum(['active', 'resumed', 'done', 'failed']),
+  state: z.enum(FAULT_STATES),
   result: z.enum(['ok', 'partial', 'failed']),
   createdAt: timestamp,
   durationMs: z.number().finite().nonnegative(),
