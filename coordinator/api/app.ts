@@ -7,7 +7,7 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
-import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
+import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
@@ -37,6 +37,13 @@ export interface CoordinatorApiOptions {
   logger: Logger;
 }
 
+/**
+ * Largest request bodies read: a drill (YAML or JSON, stored or inline in a run) up to 1 MiB, anything else 64 KiB.
+ * Two unbounded 50 MB bodies took the coordinator to 633 MB.
+ */
+export const BODY_LIMITS = { drill: 1024 * 1024, other: 64 * 1024 } as const;
+const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs';
+
 const runRequestSchema = z
   .strictObject({
     drill: z.string().min(1).optional(),
@@ -57,6 +64,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json']));
+  app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
   app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
