@@ -12,12 +12,12 @@ import { clip } from './text.js';
 export const REGEX_MAX_LENGTH = 512;
 
 /**
- * Largest compiled program accepted (RE2's own measure of cost, ~ one instruction per character class or repeat
- * copy: `^etcd-\d+$` is 11, `[a-z]{1000}` is 1002). Matching costs at most (input length × program size) steps,
- * measured here at ~25 ns per step when re2js falls back from its DFA to the NFA: 1000 keeps a 1,000-character
- * command line under ~25 ms in the worst case, whatever the pattern.
+ * Largest compiled program accepted (RE2's own measure of cost, ~ one instruction per character or class, repeats
+ * copied out: `^etcd-\d+$` is 11, a 20-name alternation ~170, `[a-z]{1000}` 1002). Matching costs at most (input
+ * length × program size) steps, ~18 ns each when re2js falls back from its DFA to the NFA (bench/user-regex.bench.ts):
+ * 500 keeps the worst admissible pattern under ~10 ms per 1,000 characters matched.
  */
-export const REGEX_MAX_PROGRAM = 1000;
+export const REGEX_MAX_PROGRAM = 500;
 
 /** A compiled user regex: unanchored search, like `RegExp.test` (write `^…$` to match a whole name). */
 export interface UserRegex {

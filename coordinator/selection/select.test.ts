@@ -50,7 +50,7 @@ describe('targetGroupSchema', () => {
     [{ pod: '(a)\\1' }, 'targets.member.pod', /not a valid RE2 regular expression: invalid escape sequence/],
     [{ pod: 'etcd(?=-0)' }, 'targets.member.pod', /unsupported Perl syntax.*lookaround/],
     [{ pod: 'x'.repeat(513) }, 'targets.member.pod', /at most 512 characters/],
-    [{ pod: '[a-z]{600}[0-9]{600}' }, 'targets.member.pod', /too complex: compiles to \d+ instructions, at most 1000/],
+    [{ pod: '[a-z]{600}[0-9]{600}' }, 'targets.member.pod', /too complex: compiles to \d+ instructions, at most 500/],
     [{ containers: ['^etcd$', '[a-'] }, 'targets.member.containers[1]', /not a valid RE2 regular expression/],
     [{ containers: [] }, 'targets.member.containers', /at least one/],
     [{ processes: { cmdline: '*x' } }, 'targets.member.processes.cmdline', /not a valid RE2 regular expression/],
