@@ -9,6 +9,7 @@ import { checkDrillText } from './drill-file.js';
 import { CliExit, EXIT, UsageError } from './exit.js';
 import { renderDrill, SCENARIOS, TEMPLATES, templateDefaults, usesTarget, type InitAnswers, type Scenario, type Template } from './init-templates.js';
 import { reportProblems } from './validate-command.js';
+import { userRegexProblem } from '../lib/user-regex.js';
 
 interface InitOptions {
   template?: Template;
@@ -150,14 +151,7 @@ async function ask(opts: InitOptions): Promise<InitAnswers> {
       }
     };
     const oneOf = (choices: readonly string[]) => (v: string) => (choices.includes(v) ? null : `one of: ${choices.join(', ')}`);
-    const regex = (v: string) => {
-      try {
-        new RegExp(v);
-        return null;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    };
+    const regex = userRegexProblem;
     const template = (opts.template ?? (await question(`template (${TEMPLATES.join(', ')})`, 'etcd', oneOf(TEMPLATES)))) as Template;
     const d = fromFlags(opts, template);
     const a: InitAnswers = { ...d };

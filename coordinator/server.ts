@@ -41,7 +41,7 @@ function coordinatorIdIn(dataDir: string): string {
   const path = join(dataDir, 'coordinator-id');
   if (existsSync(path)) return readFileSync(path, 'utf8').trim();
   const id = randomUUID();
-  writeFileSync(path, `${id}\n`);
+  writeFileSync(path, `${id}\n`, { mode: 0o600 });
   return id;
 }
 

@@ -70,6 +70,12 @@ export class IdentityMismatchError extends ErisError {
   override readonly status = 409;
 }
 
+/** A request body larger than the endpoint accepts. */
+export class PayloadTooLargeError extends ErisError {
+  override readonly code = 'ERIS_ERR_PAYLOAD_TOO_LARGE';
+  override readonly status = 413;
+}
+
 export class ConflictError extends ErisError {
   override readonly code = 'ERIS_ERR_CONFLICT';
   override readonly status = 409;

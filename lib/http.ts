@@ -1,18 +1,37 @@
 // HTTP plumbing shared by the agent and the coordinator: one error shape, JSON body parsing that names the problem.
-import type { Context, ErrorHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
+import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from './logger.js';
-import { ErisError, ValidationError } from './errors.js';
+import { ErisError, PayloadTooLargeError, ValidationError } from './errors.js';
+import { clip } from './text.js';
 
 export interface ErrorBody {
   error: { code: string; message: string; path?: string; details?: Record<string, unknown> };
+}
+
+/** Longest message an error answer carries; the rest of a long input is not echoed back. */
+const MAX_ERROR_MESSAGE = 1000;
+/** Largest `details` an error answer carries (as JSON); beyond it the details are left out. */
+const MAX_ERROR_DETAILS = 8 * 1024;
+
+/** An error as it is answered: message and path clipped, details dropped when large, so no input is echoed in bulk. */
+export function boundedError(err: ErisError): ErrorBody['error'] {
+  const { code, message, path, details } = err.toJSON();
+  const keepDetails = details !== undefined && JSON.stringify(details).length <= MAX_ERROR_DETAILS;
+  return {
+    code,
+    message: clip(message, MAX_ERROR_MESSAGE),
+    ...(path !== undefined ? { path: clip(path, 200) } : {}),
+    ...(keepDetails ? { details } : {}),
+  };
 }
 
 export function errorHandler(logger: Logger): ErrorHandler {
   return function onError(err, c) {
     if (err instanceof ErisError) {
       if (err.status >= 500) logger.error({ err, path: c.req.path }, 'request failed');
-      return c.json({ error: err.toJSON() } satisfies ErrorBody, err.status as 400);
+      return c.json({ error: boundedError(err) } satisfies ErrorBody, err.status as 400);
     }
     if (err instanceof HTTPException) {
       return c.json({ error: { code: 'ERIS_ERR_HTTP', message: err.message } } satisfies ErrorBody, err.status);
@@ -25,6 +44,26 @@ export function errorHandler(logger: Logger): ErrorHandler {
 export const notFoundHandler: NotFoundHandler = function notFound(c) {
   return c.json({ error: { code: 'ERIS_ERR_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } } satisfies ErrorBody, 404);
 };
+
+/**
+ * Refuses a request body over `limitFor(c)` bytes with a 413 naming the limit, before it is buffered whole:
+ * by Content-Length when there is one, else while the body streams in.
+ */
+export function limitBody(limitFor: (c: Context) => number): MiddlewareHandler {
+  return async function bodySizeLimit(c, next) {
+    const maxSize = limitFor(c);
+    const limit = bodyLimit({
+      maxSize,
+      onError: () => {
+        throw new PayloadTooLargeError(`body: larger than the ${maxSize}-byte limit of ${c.req.method} ${c.req.path}`, {
+          path: 'body',
+          details: { limitBytes: maxSize },
+        });
+      },
+    });
+    return limit(c, next);
+  };
+}
 
 /** Reads a JSON object body; malformed JSON is a 400 that says so. */
 export async function readJson(c: Context): Promise<unknown> {

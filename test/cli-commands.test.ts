@@ -82,7 +82,7 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     assert.deepEqual(JSON.parse(j.stdout), []);
     const bad = await runCli(['targets', '--pod', '(', ...auth]);
     assert.equal(bad.code, 2);
-    assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.pod: invalid regular expression/);
+    assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.pod: not a valid RE2 regular expression/);
   });
 
   it('faults ls, show and rm (resume)', async () => {

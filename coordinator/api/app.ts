@@ -7,9 +7,10 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
-import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
+import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
-import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex } from '../../lib/user-regex.js';
 import { VERSION } from '../../lib/version.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/types.js';
@@ -36,6 +37,13 @@ export interface CoordinatorApiOptions {
   logger: Logger;
 }
 
+/**
+ * Largest request bodies read: a drill (YAML or JSON, stored or inline in a run) up to 1 MiB, anything else 64 KiB.
+ * Two unbounded 50 MB bodies took the coordinator to 633 MB.
+ */
+export const BODY_LIMITS = { drill: 1024 * 1024, other: 64 * 1024 } as const;
+const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs';
+
 const runRequestSchema = z
   .strictObject({
     drill: z.string().min(1).optional(),
@@ -56,6 +64,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json']));
+  app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
   app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
@@ -65,8 +74,8 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/targets', (c) => {
     const q = c.req.query();
-    const pod = q.pod ? compileRegex(q.pod, 'query.pod') : null;
-    const container = q.container ? compileRegex(q.container, 'query.container') : null;
+    const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
+    const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
     const targets = o.fleet
       .targets()

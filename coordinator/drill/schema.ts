@@ -61,12 +61,22 @@ export type Step =
   | { name?: string; parallel: StepBranch[] }
   | { name?: string; guard: string; target?: string; consecutive: number; steps: Step[] };
 
-const stepsSchema: z.ZodType<Step[], unknown> = z.lazy(() => z.array(stepSchema).min(1, 'must have at least one step'));
+/** Bounds on a drill's lists: far above a real drill; a drill is also bounded by the API's body limit. */
+const MAX_STEPS = 500;
+const MAX_BRANCHES = 50;
+const MAX_NAMED = 100;
+
+const stepsSchema: z.ZodType<Step[], unknown> = z.lazy(() =>
+  z.array(stepSchema).min(1, 'must have at least one step').max(MAX_STEPS, `at most ${MAX_STEPS} steps`),
+);
 
 /** Branches that run at the same time; the step ends when all have ended, and fails when any fails. */
 export const parallelStepSchema = z.strictObject({
   ...stepBase,
-  parallel: z.array(z.strictObject({ name: z.string().min(1).optional(), steps: stepsSchema })).min(2, 'needs at least two branches'),
+  parallel: z
+    .array(z.strictObject({ name: z.string().min(1).optional(), steps: stepsSchema }))
+    .min(2, 'needs at least two branches')
+    .max(MAX_BRANCHES, `at most ${MAX_BRANCHES} branches`),
 });
 
 /** A continuous probe guarding the steps inside it: `consecutive` failures in a row abort the run. */
@@ -115,11 +125,14 @@ export const drillSchema = z.strictObject({
   }),
   spec: z.strictObject({
     /** Named target groups; steps refer to them by name. */
-    targets: z.record(name, targetGroupSchema).refine((t) => Object.keys(t).length > 0, 'must define at least one target group'),
+    targets: z
+      .record(name, targetGroupSchema)
+      .refine((t) => Object.keys(t).length > 0, 'must define at least one target group')
+      .refine((t) => Object.keys(t).length <= MAX_NAMED, `at most ${MAX_NAMED} target groups`),
     /** Named probes; wait, probe and guard steps refer to them by name. */
-    probes: z.record(name, probeSpecSchema).default({}),
+    probes: z.record(name, probeSpecSchema).refine((p) => Object.keys(p).length <= MAX_NAMED, `at most ${MAX_NAMED} probes`).default({}),
     /** Probes that must pass before the first step (the steady state). */
-    steadyState: z.array(name).default([]),
+    steadyState: z.array(name).max(MAX_NAMED, `at most ${MAX_NAMED} probes`).default([]),
     steps: stepsSchema,
     /** The whole run's limit; when it is reached the run is aborted and everything resumed. */
     timeout: positiveDuration.default(30 * 60 * 1000),

@@ -7,7 +7,24 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { authenticate, type TokenEntry } from '../../lib/auth.js';
 import { ErisError, NotFoundError, TimeoutError, UnavailableError } from '../../lib/errors.js';
-import { CLOSE, LINK_PATH, LINK_PROTOCOL, type AgentHello, type AgentIdentity, type AgentMessage, type Command, type CoordinatorMessage, type HostProcessInfo } from '../../lib/link/protocol.js';
+import {
+  CLOSE,
+  LINK_MAX_PAYLOAD,
+  LINK_PATH,
+  LINK_PROTOCOL,
+  agentHelloSchema,
+  agentUpdateSchema,
+  checkLinkValue,
+  closeReason,
+  commandResultSchemas,
+  parseLinkMessage,
+  type AgentHello,
+  type AgentIdentity,
+  type AgentUpdate,
+  type Command,
+  type CoordinatorMessage,
+  type HostProcessInfo,
+} from '../../lib/link/protocol.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
 import type { ContainerInfo } from '../../daemon/types.js';
@@ -30,7 +47,7 @@ interface AgentSession {
   lastSeenAt: number;
   containers: ContainerInfo[];
   activeFaults: Map<string, Fault>;
-  pending: Map<string, { resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>;
+  pending: Map<string, { op: Command['op']; resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>;
 }
 
 export interface FleetOptions {
@@ -56,6 +73,12 @@ export class AgentCommandError extends ErisError {
   }
 }
 
+/** An agent answered with something the protocol does not allow; its link is closed. */
+export class AgentProtocolError extends ErisError {
+  override readonly code = 'ERIS_ERR_AGENT_PROTOCOL';
+  override readonly status = 502;
+}
+
 const STATUS_BY_CODE: Record<string, number> = {
   ERIS_ERR_VALIDATION: 400,
   ERIS_ERR_FORBIDDEN_TARGET: 403,
@@ -66,7 +89,7 @@ const STATUS_BY_CODE: Record<string, number> = {
 
 export class Fleet {
   private readonly sessions = new Map<string, AgentSession>();
-  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: 16 * 1024 * 1024 });
+  private readonly wss = new WebSocketServer({ noServer: true, maxPayload: LINK_MAX_PAYLOAD });
   private readonly events = new EventEmitter();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
@@ -171,7 +194,7 @@ export class Fleet {
         session.pending.delete(id);
         reject(new TimeoutError(`agent ${agent} did not answer ${command.op} within ${timeoutMs} ms`, { details: { agent } }));
       }, timeoutMs);
-      session.pending.set(id, { resolve, reject, timer });
+      session.pending.set(id, { op: command.op, resolve, reject, timer });
       const message: CoordinatorMessage = { type: 'command', id, ...command };
       session.socket.send(JSON.stringify(message));
     });
@@ -197,25 +220,31 @@ export class Fleet {
     socket.on('pong', () => this.alive.add(socket));
     let session: AgentSession | null = null;
     const helloTimer = setTimeout(() => socket.close(CLOSE.badHello, 'no hello'), 10_000);
+    // Whatever a peer sends, it is checked against the link schemas first; a message that does not fit closes that
+    // link (the reason names the field) and nothing else. A throw here would be uncaught: the whole process would go.
     socket.on('message', (data) => {
-      let message: AgentMessage;
       try {
-        message = JSON.parse(String(data)) as AgentMessage;
-      } catch {
-        socket.close(CLOSE.badHello, 'malformed JSON');
-        return;
-      }
-      if (session === null) {
-        if (message.type !== 'hello' || message.protocol !== LINK_PROTOCOL || !message.cluster || !message.node) {
-          socket.close(CLOSE.badHello, 'expected a hello of protocol 1');
+        if (session === null) {
+          const hello = parseLinkMessage(agentHelloSchema, String(data), 'hello');
+          if (!hello.ok) {
+            this.refuse(socket, CLOSE.badHello, hello.problem, { tokenId });
+            return;
+          }
+          clearTimeout(helloTimer);
+          session = this.register(socket, hello.message, tokenId);
           return;
         }
-        clearTimeout(helloTimer);
-        session = this.register(socket, message, tokenId);
-        return;
+        const update = parseLinkMessage(agentUpdateSchema, String(data));
+        if (!update.ok) {
+          this.refuse(socket, CLOSE.badMessage, update.problem, { tokenId, agent: session.id });
+          return;
+        }
+        session.lastSeenAt = Date.now();
+        this.onAgentMessage(session, update.message);
+      } catch (err) {
+        this.o.logger.error({ err, agent: session?.id, tokenId }, 'failed on a message from an agent: closing its link');
+        socket.close(CLOSE.internal, 'internal error');
       }
-      session.lastSeenAt = Date.now();
-      this.onAgentMessage(session, message);
     });
     socket.on('close', () => {
       clearTimeout(helloTimer);
@@ -229,6 +258,11 @@ export class Fleet {
       this.events.emit('change', { type: 'disconnected', agent: session.id });
     });
     socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'agent socket error'));
+  }
+
+  private refuse(socket: WebSocket, code: number, problem: string, who: { tokenId?: string; agent?: string }): void {
+    this.o.logger.warn({ ...who, problem, closeCode: code }, 'agent broke the link protocol: closing its link');
+    socket.close(code, closeReason(problem));
   }
 
   private register(socket: WebSocket, hello: AgentHello, tokenId: string): AgentSession {
@@ -265,15 +299,24 @@ export class Fleet {
     }
   }
 
-  private onAgentMessage(session: AgentSession, message: AgentMessage): void {
+  private onAgentMessage(session: AgentSession, message: AgentUpdate): void {
     switch (message.type) {
       case 'reply': {
         const pending = session.pending.get(message.id);
         if (!pending) return;
         session.pending.delete(message.id);
         clearTimeout(pending.timer);
-        if (message.ok) pending.resolve(message.result);
-        else pending.reject(new AgentCommandError(session.id, message.error));
+        if (!message.ok) {
+          pending.reject(new AgentCommandError(session.id, message.error));
+          return;
+        }
+        const result = checkLinkValue(commandResultSchemas[pending.op], message.result, 'result');
+        if (result.ok) {
+          pending.resolve(result.message);
+          return;
+        }
+        pending.reject(new AgentProtocolError(`agent ${session.id} answered ${pending.op} with ${result.problem}`, { details: { agent: session.id } }));
+        this.refuse(session.socket, CLOSE.badMessage, result.problem, { agent: session.id });
         return;
       }
       case 'inventory':
@@ -285,8 +328,6 @@ export class Fleet {
         if (message.fault.state !== 'active') session.activeFaults.delete(message.fault.id);
         this.events.emit('change', { type: 'fault', agent: session.id, fault: message.fault });
         return;
-      default:
-        this.o.logger.warn({ agent: session.id, type: (message as { type: string }).type }, 'unexpected message from agent');
     }
   }
 }

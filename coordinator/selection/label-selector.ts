@@ -1,6 +1,7 @@
 // Kubernetes label selectors (`app=etcd,tier!=cache,env in (a,b),!legacy,has`): parser and matcher.
 // ref: kubernetes/apimachinery pkg/labels/selector.go (Lexer/Parser) and pkg/util/validation/validation.go (IsQualifiedName, IsValidLabelValue)
 import { ValidationError } from '../../lib/errors.js';
+import { clip } from '../../lib/text.js';
 
 export const LABEL_OPERATORS = ['exists', 'doesNotExist', 'equals', 'notEquals', 'in', 'notIn'] as const;
 export type LabelOperator = (typeof LABEL_OPERATORS)[number];
@@ -24,19 +25,19 @@ const DNS1123_SUBDOMAIN_RE = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9
 /** Why `key` is not a valid label key (`[prefix/]name`), or null when it is. */
 export function labelKeyProblem(key: string): string | null {
   const parts = key.split('/');
-  if (parts.length > 2) return `label key "${key}" has more than one "/"`;
+  if (parts.length > 2) return `label key "${clip(key, 80)}" has more than one "/"`;
   const name = parts.length === 2 ? parts[1]! : parts[0]!;
   if (parts.length === 2) {
     const prefix = parts[0]!;
-    if (prefix === '') return `label key "${key}" has an empty prefix before "/"`;
+    if (prefix === '') return `label key "${clip(key, 80)}" has an empty prefix before "/"`;
     if (prefix.length > 253 || !DNS1123_SUBDOMAIN_RE.test(prefix)) {
-      return `label key prefix "${prefix}" must be a DNS subdomain (lower-case alphanumerics, "-" and ".", at most 253 characters)`;
+      return `label key prefix "${clip(prefix, 80)}" must be a DNS subdomain (lower-case alphanumerics, "-" and ".", at most 253 characters)`;
     }
   }
-  if (name === '') return `label key "${key}" has an empty name`;
-  if (name.length > 63) return `label key name "${name}" is longer than 63 characters`;
+  if (name === '') return `label key "${clip(key, 80)}" has an empty name`;
+  if (name.length > 63) return `label key name "${clip(name, 80)}" is longer than 63 characters`;
   if (!NAME_RE.test(name)) {
-    return `label key name "${name}" must consist of alphanumerics, "-", "_" or "." and start and end with an alphanumeric`;
+    return `label key name "${clip(name, 80)}" must consist of alphanumerics, "-", "_" or "." and start and end with an alphanumeric`;
   }
   return null;
 }
@@ -44,9 +45,9 @@ export function labelKeyProblem(key: string): string | null {
 /** Why `value` is not a valid label value, or null when it is (the empty string is valid). */
 export function labelValueProblem(value: string): string | null {
   if (value === '') return null;
-  if (value.length > 63) return `label value "${value}" is longer than 63 characters`;
+  if (value.length > 63) return `label value "${clip(value, 80)}" is longer than 63 characters`;
   if (!NAME_RE.test(value)) {
-    return `label value "${value}" must consist of alphanumerics, "-", "_" or "." and start and end with an alphanumeric`;
+    return `label value "${clip(value, 80)}" must consist of alphanumerics, "-", "_" or "." and start and end with an alphanumeric`;
   }
   return null;
 }

@@ -1,49 +1,43 @@
 // The shape of a target group in a drill (`targets.<name>`): which containers or processes, how many, where.
 import { z } from 'zod';
 import { parseOrThrow } from '../../lib/validation.js';
+import { REGEX_MAX_LENGTH, userRegexProblem, userRegexSchema } from '../../lib/user-regex.js';
 import { labelKeyProblem, labelValueProblem, tryParseLabelSelector } from './label-selector.js';
 
 export const TOPOLOGY_KEYS = ['node', 'zone'] as const;
 export type TopologyKey = (typeof TOPOLOGY_KEYS)[number];
 
-function regexProblem(source: string): string | null {
-  try {
-    new RegExp(source);
-    return null;
-  } catch (e) {
-    // V8 says `Invalid regular expression: /(/: Unterminated group`.
-    return (e as Error).message;
-  }
-}
-
-/** A JavaScript regular expression, unanchored (`RegExp.test`): write `^…$` to match the whole name. */
-const regexSchema = z
-  .string({ error: 'must be a regular expression (string)' })
-  .min(1, 'must not be empty')
-  .superRefine((source, ctx) => {
-    const problem = regexProblem(source);
-    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: source });
-  });
+/** An RE2 regular expression, unanchored: write `^…$` to match the whole name (lib/user-regex.ts). */
+const regexSchema = userRegexSchema;
 
 /**
- * A name pattern: `/…/` (a leading and a trailing slash, no flags) is an unanchored JavaScript regex; anything
+ * A name pattern: `/…/` (a leading and a trailing slash, no flags) is an unanchored RE2 regex; anything
  * else is an exact name. Kubernetes cluster and namespace names never contain "/", so the two cannot collide;
  * an entry that starts with "/" but does not end with one (e.g. `/x/i`) is rejected rather than guessed.
  */
 const namePatternSchema = z
   .string({ error: 'must be a string' })
   .min(1, 'must not be empty')
+  .max(REGEX_MAX_LENGTH + 2, `must be at most ${REGEX_MAX_LENGTH + 2} characters`)
   .superRefine((entry, ctx) => {
     if (!entry.startsWith('/')) return;
     if (entry.length < 3 || !entry.endsWith('/')) {
       ctx.addIssue({ code: 'custom', message: 'a regex is written /…/ (non-empty, no flags); an exact name has no "/"', input: entry });
       return;
     }
-    const problem = regexProblem(entry.slice(1, -1));
+    const problem = userRegexProblem(entry.slice(1, -1));
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, input: entry });
   });
 
+/** Bounds on a group's lists (each entry may be a regex: matching cost grows with them). */
+const MAX_PATTERNS = 100;
+const MAX_LABELS = 64;
+
 const labelMapSchema = z.record(z.string(), z.string({ error: 'must be a string' })).superRefine((labels, ctx) => {
+  if (Object.keys(labels).length > MAX_LABELS) {
+    ctx.addIssue({ code: 'custom', message: `at most ${MAX_LABELS} labels` });
+    return;
+  }
   for (const [key, value] of Object.entries(labels)) {
     const problem = labelKeyProblem(key) ?? labelValueProblem(value);
     if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, path: [key], input: value });
@@ -51,7 +45,7 @@ const labelMapSchema = z.record(z.string(), z.string({ error: 'must be a string'
 });
 
 /** Kubernetes label selector syntax; see label-selector.ts. Errors name the 1-based column. */
-const labelSelectorStringSchema = z.string().superRefine((selector, ctx) => {
+const labelSelectorStringSchema = z.string().max(4096, 'must be at most 4096 characters').superRefine((selector, ctx) => {
   const result = tryParseLabelSelector(selector);
   if (!result.ok) ctx.addIssue({ code: 'custom', message: `column ${result.error.column}: ${result.error.message}`, input: selector });
 });
@@ -59,9 +53,9 @@ const labelSelectorStringSchema = z.string().superRefine((selector, ctx) => {
 export const targetGroupSchema = z
   .strictObject({
     /** Cluster names, exact or `/regex/`; a target matches when any entry matches. Absent = every cluster. */
-    clusters: z.array(namePatternSchema).min(1, 'must list at least one cluster (leave it out for all)').optional(),
+    clusters: z.array(namePatternSchema).min(1, 'must list at least one cluster (leave it out for all)').max(MAX_PATTERNS, `at most ${MAX_PATTERNS} entries`).optional(),
     /** Namespace names, exact or `/regex/` (same rule as clusters). Absent = every namespace. */
-    namespaces: z.array(namePatternSchema).min(1, 'must list at least one namespace (leave it out for all)').optional(),
+    namespaces: z.array(namePatternSchema).min(1, 'must list at least one namespace (leave it out for all)').max(MAX_PATTERNS, `at most ${MAX_PATTERNS} entries`).optional(),
     /** Pod labels: a `{key: value}` map (all must be equal) or a Kubernetes selector string. */
     labels: z
       .union([labelMapSchema, labelSelectorStringSchema], {
@@ -71,7 +65,7 @@ export const targetGroupSchema = z
     /** Regex on the pod name (unanchored). */
     pod: regexSchema.optional(),
     /** Regexes on the container name; a target matches when any matches. */
-    containers: z.array(regexSchema).min(1, 'must list at least one regex (leave it out for all)').optional(),
+    containers: z.array(regexSchema).min(1, 'must list at least one regex (leave it out for all)').max(MAX_PATTERNS, `at most ${MAX_PATTERNS} entries`).optional(),
     /** Host mode: plain processes whose command line matches. Exclusive with pod and containers. */
     processes: z.strictObject({ cmdline: regexSchema }).optional(),
     /** How many to pick. Exclusive with percent; with neither, every match is picked. */

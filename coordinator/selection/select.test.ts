@@ -46,11 +46,16 @@ const twoZones = [
 
 describe('targetGroupSchema', () => {
   const invalid: Array<[unknown, string, RegExp]> = [
-    [{ pod: '(' }, 'targets.member.pod', /Invalid regular expression/],
-    [{ containers: ['^etcd$', '[a-'] }, 'targets.member.containers[1]', /Invalid regular expression/],
+    [{ pod: '(' }, 'targets.member.pod', /not a valid RE2 regular expression: missing closing \)/],
+    [{ pod: '(a)\\1' }, 'targets.member.pod', /not a valid RE2 regular expression: invalid escape sequence/],
+    [{ pod: 'etcd(?=-0)' }, 'targets.member.pod', /unsupported Perl syntax.*lookaround/],
+    [{ pod: 'x'.repeat(513) }, 'targets.member.pod', /at most 512 characters/],
+    [{ pod: '[a-z]{600}[0-9]{600}' }, 'targets.member.pod', /too complex: compiles to \d+ instructions, at most 500/],
+    [{ containers: ['^etcd$', '[a-'] }, 'targets.member.containers[1]', /not a valid RE2 regular expression/],
     [{ containers: [] }, 'targets.member.containers', /at least one/],
-    [{ processes: { cmdline: '*x' } }, 'targets.member.processes.cmdline', /Invalid regular expression/],
-    [{ clusters: ['/(/'] }, 'targets.member.clusters[0]', /Invalid regular expression/],
+    [{ processes: { cmdline: '*x' } }, 'targets.member.processes.cmdline', /not a valid RE2 regular expression/],
+    [{ clusters: ['/(/'] }, 'targets.member.clusters[0]', /not a valid RE2 regular expression/],
+    [{ namespaces: ['/(?<!a)b/'] }, 'targets.member.namespaces[0]', /not a valid RE2 regular expression/],
     [{ clusters: ['prod', '/x/i'] }, 'targets.member.clusters[1]', /written \/…\//],
     [{ namespaces: ['//'] }, 'targets.member.namespaces[0]', /written \/…\//],
     [{ labels: 'app in (a' }, 'targets.member.labels', /column 10: /],

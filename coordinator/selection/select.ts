@@ -1,6 +1,7 @@
 // Turns a target group and the fleet's inventory into the targets a step hits: filter, count, pick (seeded).
 import { randomBytes } from 'node:crypto';
 import { NoTargetsError } from '../../lib/errors.js';
+import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
 import { equalityRequirements, matchesLabels, tryParseLabelSelector, type LabelRequirement } from './label-selector.js';
 import { seededRandom, type Random } from './prng.js';
 import { parseTargetGroup, type TargetGroup, type TopologyKey } from './schema.js';
@@ -37,13 +38,13 @@ export interface CompiledGroup {
 type NameMatcher = (name: string) => boolean;
 
 // `/…/` is a regex, anything else an exact name (schema.ts namePatternSchema).
-function nameMatcher(patterns: readonly string[]): NameMatcher {
+function nameMatcher(patterns: readonly string[], path: string): NameMatcher {
   const exact = new Set<string>();
-  const regexes: RegExp[] = [];
-  for (const p of patterns) {
-    if (p.length >= 3 && p.startsWith('/') && p.endsWith('/')) regexes.push(new RegExp(p.slice(1, -1)));
+  const regexes: UserRegex[] = [];
+  patterns.forEach((p, i) => {
+    if (p.length >= 3 && p.startsWith('/') && p.endsWith('/')) regexes.push(compileUserRegex(p.slice(1, -1), `${path}[${i}]`));
     else exact.add(p);
-  }
+  });
   return (name) => exact.has(name) || regexes.some((re) => re.test(name));
 }
 
@@ -60,12 +61,12 @@ function labelRequirements(labels: TargetGroup['labels']): LabelRequirement[] {
 export function compileTargetGroup(input: unknown, path = 'targets'): CompiledGroup {
   const group = parseTargetGroup(input, path);
   const kind = group.processes !== undefined ? 'process' : 'container';
-  const clusters = group.clusters && nameMatcher(group.clusters);
-  const namespaces = group.namespaces && nameMatcher(group.namespaces);
+  const clusters = group.clusters && nameMatcher(group.clusters, `${path}.clusters`);
+  const namespaces = group.namespaces && nameMatcher(group.namespaces, `${path}.namespaces`);
   const labels = labelRequirements(group.labels);
-  const pod = group.pod !== undefined ? new RegExp(group.pod) : undefined;
-  const containers = group.containers?.map((source) => new RegExp(source));
-  const cmdline = group.processes && new RegExp(group.processes.cmdline);
+  const pod = group.pod !== undefined ? compileUserRegex(group.pod, `${path}.pod`) : undefined;
+  const containers = group.containers?.map((source, i) => compileUserRegex(source, `${path}.containers[${i}]`));
+  const cmdline = group.processes && compileUserRegex(group.processes.cmdline, `${path}.processes.cmdline`);
   return {
     group,
     matches: function matchesTargetGroup(t: TargetRecord): boolean {

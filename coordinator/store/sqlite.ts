@@ -1,5 +1,5 @@
 // The default Store: one embedded SQLite file (better-sqlite3, WAL), schema versioned by PRAGMA user_version.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { ConflictError, ErisError, NotFoundError } from '../../lib/errors.js';
@@ -191,7 +191,13 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
-    if (options.path !== ':memory:' && options.path !== '') mkdirSync(dirname(options.path), { recursive: true });
+    if (options.path !== ':memory:' && options.path !== '') {
+      mkdirSync(dirname(options.path), { recursive: true });
+      // Runs, drills and their probes' URLs are the operator's: owner-only, and SQLite gives its -wal and -shm files
+      // the database file's mode (os_unix.c findCreateFileMode). An older, wider file is narrowed.
+      closeSync(openSync(options.path, 'a', 0o600));
+      chmodSync(options.path, 0o600);
+    }
     const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
     try {
       db.pragma('journal_mode = WAL'); // stays `memory` for :memory:

@@ -4,8 +4,9 @@ import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
-import { errorHandler, notFoundHandler, readJson } from '../../lib/http.js';
-import { compileRegex, parseOrThrow } from '../../lib/validation.js';
+import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex } from '../../lib/user-regex.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import { matchesSelector } from '../faults/resolve.js';
@@ -14,6 +15,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
 import { listHostProcesses, type HostProcessInfo } from '../proc/host-processes.js';
 import { ValidationError } from '../../lib/errors.js';
+import { FAULT_STATES } from '../../lib/link/protocol.js';
 
 export interface AgentApiOptions {
   faults: FaultManager;
@@ -28,14 +30,21 @@ export interface AgentApiOptions {
   info: { node: string; version: string; runtime: string | null };
 }
 
+/**
+ * Largest request body the agent reads: a fault request naming 1,000 container ids is ~70 KB. Bodies are bounded
+ * so that a large POST cannot push the agent toward its memory limit (an OOM kill resumes every fault early).
+ */
+export const AGENT_BODY_LIMIT = 256 * 1024;
+
 const targetsQuery = z
   .object({
-    namespace: z.string().min(1).optional(),
+    namespace: z.string().min(1).max(253).optional(),
     pod: z.string().min(1).optional(),
     container: z.string().min(1).optional(),
     /** `k=v,k2=v2` */
     labels: z
       .string()
+      .max(4096)
       .regex(/^[^=,]+=[^=,]*(,[^=,]+=[^=,]*)*$/, 'must be k=v[,k=v…]')
       .optional(),
     cmdline: z.string().min(1).optional(),
@@ -44,11 +53,14 @@ const targetsQuery = z
   })
   .strict();
 
+const faultsQuery = z.object({ state: z.enum(FAULT_STATES, { error: `must be one of ${FAULT_STATES.join(', ')}` }).optional() }).strict();
+
 export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics']));
+  app.use('*', limitBody(() => AGENT_BODY_LIMIT));
 
   app.get('/healthz', (c) =>
     c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length }),
@@ -62,8 +74,10 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
 
   app.get('/v1/targets', async (c) => {
     const q = parseOrThrow(targetsQuery, c.req.query(), 'query');
-    if (q.pod !== undefined) compileRegex(q.pod, 'query.pod');
-    if (q.container !== undefined) compileRegex(q.container, 'query.container');
+    const compiled = {
+      ...(q.pod !== undefined ? { pod: compileUserRegex(q.pod, 'query.pod') } : {}),
+      ...(q.container !== undefined ? { containers: [compileUserRegex(q.container, 'query.container')] } : {}),
+    };
     const labels = q.labels === undefined ? undefined : Object.fromEntries(q.labels.split(',').map((kv) => kv.split('=') as [string, string]));
     const selector = {
       ...(q.namespace !== undefined ? { namespace: q.namespace } : {}),
@@ -74,7 +88,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     let containers: Array<ContainerInfo & { pids?: number[] }> = [];
     if (o.containers !== null) {
       const list = q.refresh === 'true' ? await o.containers.refresh() : o.containers.list();
-      containers = list.filter((ct) => matchesSelector(ct, selector));
+      containers = list.filter((ct) => matchesSelector(ct, selector, compiled));
       if (q.processes === 'true') {
         containers = containers.map((ct) => ({ ...ct, pids: ct.initPid > 0 ? o.cgroups.pidsOf(ct.initPid) : [] }));
       }
@@ -82,7 +96,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     let processes: HostProcessInfo[] | undefined;
     if (q.cmdline !== undefined) {
       if (!o.hostProcesses) throw new ValidationError('query.cmdline: host processes are not targets on this agent', { path: 'query.cmdline' });
-      processes = listHostProcesses(o.procfs, compileRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
+      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
     }
     return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
   });
@@ -95,7 +109,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
   });
 
   app.get('/v1/faults', (c) => {
-    const state = c.req.query('state');
+    const { state } = parseOrThrow(faultsQuery, c.req.query(), 'query');
     const faults = o.faults.list().filter((f) => state === undefined || f.state === state);
     return c.json({ faults });
   });

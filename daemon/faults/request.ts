@@ -2,32 +2,31 @@
 import { z } from 'zod';
 import { OVERRIDES } from './safety.js';
 import { SIGNAL_NAMES } from '../proc/signal.js';
+import { userRegexSchema } from '../../lib/user-regex.js';
+import { linkLabelsSchema } from '../../lib/link/protocol.js';
 
-const regex = z.string().min(1).refine((s) => {
-  try {
-    new RegExp(s);
-    return true;
-  } catch {
-    return false;
-  }
-}, 'must be a valid regular expression');
+// RE2 syntax, bounded: see lib/user-regex.ts.
+const regex = userRegexSchema;
+
+/** Per-request bounds on lists: far above a real drill, low enough to keep one request cheap. */
+const MAX_ITEMS = { ids: 1000, regexes: 100 } as const;
 
 export const containerSelectorSchema = z
   .object({
-    namespace: z.string().min(1).optional(),
+    namespace: z.string().min(1).max(253).optional(),
     /** Regex on the pod name. */
     pod: regex.optional(),
     /** Regexes on the container name; a container matches when any matches. */
-    containers: z.array(regex).min(1).optional(),
+    containers: z.array(regex).min(1).max(MAX_ITEMS.regexes).optional(),
     /** Pod labels that must all be equal. */
-    labels: z.record(z.string(), z.string()).optional(),
+    labels: linkLabelsSchema.optional(),
   })
   .strict();
 
 export const faultTargetSchema = z.union([
-  z.object({ containerIds: z.array(z.string().min(1)).min(1) }).strict(),
+  z.object({ containerIds: z.array(z.string().min(1).max(256)).min(1).max(MAX_ITEMS.ids) }).strict(),
   z.object({ selector: containerSelectorSchema }).strict(),
-  z.object({ pids: z.array(z.number().int().positive()).min(1) }).strict(),
+  z.object({ pids: z.array(z.number().int().positive()).min(1).max(MAX_ITEMS.ids) }).strict(),
   z.object({ cmdline: regex }).strict(),
 ], { error: 'must be exactly one of {containerIds}, {selector}, {pids}, {cmdline}' });
 
@@ -44,9 +43,9 @@ export const faultRequestSchema = z
     leaseSeconds: z.number().positive().optional(),
     override: z.array(z.enum(OVERRIDES)).default([]),
     /** Who placed it (a coordinator id); its faults are resumed when that coordinator is lost. */
-    owner: z.string().min(1).optional(),
-    /** Free-form labels kept with the fault (run id, step name). */
-    labels: z.record(z.string(), z.string()).optional(),
+    owner: z.string().min(1).max(256).optional(),
+    /** Free-form labels kept with the fault (run id, step name); bounded as the link bounds them, so the fault can be reported. */
+    labels: linkLabelsSchema.optional(),
   })
   .strict();
 

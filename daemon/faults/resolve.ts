@@ -6,6 +6,7 @@ import type { CgroupResolver } from '../proc/cgroup.js';
 import { identify, type ProcessIdentity } from '../proc/identity.js';
 import { listHostProcesses } from '../proc/host-processes.js';
 import { containerIdFromCgroup } from '../proc/container-id.js';
+import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
 import type { ContainerSelector, FaultTarget } from './request.js';
 
 export interface ContainerRef {
@@ -74,10 +75,10 @@ export function matchesSelector(c: ContainerInfo, s: ContainerSelector, compiled
   return true;
 }
 
-export function compileSelector(s: ContainerSelector): { pod?: RegExp; containers?: RegExp[] } {
+export function compileSelector(s: ContainerSelector, path = 'target.selector'): { pod?: UserRegex; containers?: UserRegex[] } {
   return {
-    ...(s.pod !== undefined ? { pod: new RegExp(s.pod) } : {}),
-    ...(s.containers !== undefined ? { containers: s.containers.map((r) => new RegExp(r)) } : {}),
+    ...(s.pod !== undefined ? { pod: compileUserRegex(s.pod, `${path}.pod`) } : {}),
+    ...(s.containers !== undefined ? { containers: s.containers.map((r, i) => compileUserRegex(r, `${path}.containers[${i}]`)) } : {}),
   };
 }
 
@@ -207,7 +208,7 @@ export class TargetResolver {
       });
     }
     const { procfs, isUntouchable } = this.options;
-    const matched = listHostProcesses(procfs, new RegExp(source), isUntouchable).map((p) => p.pid);
+    const matched = listHostProcesses(procfs, compileUserRegex(source, 'target.cmdline'), isUntouchable).map((p) => p.pid);
     // A matched child of a matched parent is already in the parent's tree.
     const set = new Set(matched);
     return matched.filter((pid) => !set.has(procfs.stat(pid)?.ppid ?? 0));

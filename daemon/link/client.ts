@@ -3,8 +3,21 @@
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { ErisError } from '../../lib/errors.js';
-import { parseOrThrow, compileRegex } from '../../lib/validation.js';
-import { LINK_PATH, LINK_PROTOCOL, type AgentIdentity, type AgentMessage, type CoordinatorMessage, type Command } from '../../lib/link/protocol.js';
+import { clip } from '../../lib/text.js';
+import { parseOrThrow } from '../../lib/validation.js';
+import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
+import {
+  CLOSE,
+  LINK_MAX_PAYLOAD,
+  LINK_PATH,
+  LINK_PROTOCOL,
+  closeReason,
+  coordinatorMessageSchema,
+  parseLinkMessage,
+  type AgentIdentity,
+  type AgentMessage,
+  type Command,
+} from '../../lib/link/protocol.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
@@ -16,7 +29,7 @@ export interface LinkOptions extends AgentIdentity {
   token: string;
   faults: FaultManager;
   inventory: { list(): readonly ContainerInfo[]; onChange(listener: () => void): () => void } | null;
-  listProcesses: (pattern: RegExp) => HostProcessInfo[];
+  listProcesses: (pattern: UserRegex) => HostProcessInfo[];
   logger: Logger;
   /** How long the coordinator may be gone before its faults are resumed (dead man's switch). */
   graceMs: number;
@@ -73,6 +86,7 @@ export class CoordinatorLink {
       : new WebSocket(url, {
           headers: { authorization: `Bearer ${this.o.token}` },
           handshakeTimeout: 5000,
+          maxPayload: LINK_MAX_PAYLOAD,
           ...(this.o.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
         });
     this.socket = socket;
@@ -103,7 +117,15 @@ export class CoordinatorLink {
         activeFaults: this.o.faults.active(),
       });
     });
-    socket.on('message', (data) => this.onMessage(String(data)));
+    socket.on('message', (data) => {
+      // A throw here would be uncaught and take the agent — and the leases it enforces — down with it.
+      try {
+        this.onMessage(socket, String(data));
+      } catch (err) {
+        this.o.logger.error({ err }, 'failed on a message from the coordinator: dropping the link');
+        socket.close(CLOSE.internal, 'internal error');
+      }
+    });
     socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'coordinator link error'));
     socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
@@ -138,14 +160,15 @@ export class CoordinatorLink {
     }, this.o.graceMs);
   }
 
-  private onMessage(text: string): void {
-    let message: CoordinatorMessage;
-    try {
-      message = JSON.parse(text) as CoordinatorMessage;
-    } catch {
-      this.o.logger.warn('coordinator sent malformed JSON');
+  private onMessage(socket: WebSocket, text: string): void {
+    const parsed = parseLinkMessage(coordinatorMessageSchema, text);
+    if (!parsed.ok) {
+      // Not a coordinator speaking this protocol: drop the link (the dead man's switch covers its faults) and dial again.
+      this.o.logger.warn({ problem: parsed.problem, closeCode: CLOSE.badMessage }, 'coordinator broke the link protocol: closing the link');
+      socket.close(CLOSE.badMessage, closeReason(parsed.problem));
       return;
     }
+    const message = parsed.message;
     if (message.type === 'welcome') {
       this.connected = true;
       this.attempt = 0;
@@ -162,6 +185,7 @@ export class CoordinatorLink {
     }
     if (message.type === 'command') {
       const { id, type: _type, ...command } = message;
+      // fault.create's request is checked by execute (faultRequestSchema): a bad one is answered, not fatal.
       void this.execute(command as Command).then(
         (result) => this.send({ type: 'reply', id, ok: true, result }),
         (error: unknown) => this.send({ type: 'reply', id, ok: false, error: toWireError(error) }),
@@ -181,7 +205,7 @@ export class CoordinatorLink {
         return this.o.faults.resume(command.faultId, 'api');
       case 'processes.list':
         if (!this.o.hostProcesses) return [];
-        return this.o.listProcesses(compileRegex(command.cmdline, 'cmdline'));
+        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline'));
       default:
         throw new ErisError(`unknown command ${(command as { op: string }).op}`);
     }
@@ -192,7 +216,8 @@ export class CoordinatorLink {
   }
 }
 
+// Clipped: a message echoing a user's long input must still fit the link's bounds (lib/link/protocol.ts).
 function toWireError(error: unknown): { code: string; message: string; path?: string } {
-  if (error instanceof ErisError) return { code: error.code, message: error.message, ...(error.path ? { path: error.path } : {}) };
-  return { code: 'ERIS_ERR_INTERNAL', message: (error as Error)?.message ?? String(error) };
+  if (error instanceof ErisError) return { code: error.code, message: clip(error.message, 2000), ...(error.path ? { path: clip(error.path, 500) } : {}) };
+  return { code: 'ERIS_ERR_INTERNAL', message: clip((error as Error)?.message ?? String(error), 2000) };
 }

@@ -1,6 +1,7 @@
 // Host mode: plain processes on the node whose command line matches a regex (kernel threads and the agent's own
 // chain excluded).
 import type { ProcFs } from './procfs.js';
+import type { UserRegex } from '../../lib/user-regex.js';
 
 export interface HostProcessInfo {
   pid: number;
@@ -9,7 +10,7 @@ export interface HostProcessInfo {
   cmdline: string;
 }
 
-export function listHostProcesses(procfs: ProcFs, pattern: RegExp, isUntouchable: (pid: number) => boolean): HostProcessInfo[] {
+export function listHostProcesses(procfs: ProcFs, pattern: UserRegex, isUntouchable: (pid: number) => boolean): HostProcessInfo[] {
   const out: HostProcessInfo[] = [];
   for (const pid of procfs.listPids()) {
     if (isUntouchable(pid)) continue;

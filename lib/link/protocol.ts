@@ -1,36 +1,156 @@
-// The agent ↔ coordinator link: JSON messages over one WebSocket that the agent dials out.
+// The agent ↔ coordinator link: JSON messages over one WebSocket that the agent dials out. The zod schemas here
+// are what each end checks every message it receives against: a peer is never trusted to send the right shape.
+import { z } from 'zod';
 import type { ContainerInfo } from '../../daemon/types.js';
+import { CONTAINER_STATES } from '../../daemon/types.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
+import type { HostProcessInfo } from '../../daemon/proc/host-processes.js';
+import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
+import { formatPath } from '../validation.js';
 
 export const LINK_PATH = '/v1/agents/connect';
 export const LINK_PROTOCOL = 1;
 
-export type { HostProcessInfo } from '../../daemon/proc/host-processes.js';
+export type { HostProcessInfo };
+
+/** Close codes: why one end turned the other away. */
+export const CLOSE = {
+  unauthorized: 4401,
+  /** The first message was not a valid hello. */
+  badHello: 4400,
+  /** A later message broke the protocol (malformed JSON, a field of the wrong shape); the reason names the field. */
+  badMessage: 4402,
+  replaced: 4409,
+  /** The receiving end failed on a message it had accepted (a bug, not the peer's fault). */
+  internal: 1011,
+  shutdown: 1001,
+} as const;
+
+/**
+ * Largest message either end accepts. A hello of a busy node (~500 containers, ~1 KB each) is ~0.5 MB; a
+ * processes.list reply of a host with 2,000 processes and long command lines a few MB.
+ */
+export const LINK_MAX_PAYLOAD = 16 * 1024 * 1024;
+
+// Bounds on what one message may hold: far above any real node, low enough that a hostile peer's message stays cheap.
+const MAX_CONTAINERS = 10_000;
+const MAX_FAULTS = 10_000;
+const MAX_PROCESSES = 100_000;
+const MAX_LABELS = 512;
+
+/** What an agent registers as: a Kubernetes-sized name (DNS subdomain: at most 253 characters). */
+const name = z.string().min(1).max(253);
+/** Ids this protocol mints (command, fault, coordinator). */
+const id = z.string().min(1).max(256);
+/**
+ * What the runtime reports (container, pod, namespace names and ids, images): may be empty (a container created
+ * without kubelet's labels), and a node must not be turned away for an odd one, so the bound is generous.
+ */
+const text = z.string().max(4096);
+const timestamp = z.number().finite();
+const pid = z.number().int().positive();
+/** Pod labels and fault labels; the agent's fault request takes the same bound, so what it accepts it can report. */
+export const linkLabelsSchema = z
+  .record(z.string().max(1024), text)
+  .refine((l) => Object.keys(l).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`);
+const labels = linkLabelsSchema;
+const wireError = z.object({ code: z.string().min(1).max(128), message: text, path: z.string().max(1024).optional() });
+
+export const containerInfoSchema = z.object({
+  id: text.min(1),
+  name: text,
+  image: text,
+  state: z.enum(CONTAINER_STATES),
+  restartCount: z.number().int().nonnegative(),
+  initPid: z.number().int().nonnegative(),
+  createdAt: timestamp,
+  pod: z.object({ id: text, name: text, namespace: text, uid: text, labels }),
+});
+
+export const hostProcessInfoSchema = z.object({
+  pid,
+  ppid: z.number().int().nonnegative(),
+  state: z.string().min(1).max(8),
+  // A command line may be long (ARG_MAX): the message size bounds it.
+  cmdline: z.string(),
+});
+
+const processResultSchema = z.object({
+  pid,
+  startTime: z.string().max(32),
+  ok: z.boolean(),
+  verified: z.boolean(),
+  method: z.enum(['pidfd', 'kill']).optional(),
+  alreadyGone: z.literal(true).optional(),
+  exited: z.literal(true).optional(),
+  error: wireError.omit({ path: true }).optional(),
+  resume: z.object({ ok: z.boolean(), byFault: id.optional(), error: wireError.omit({ path: true }).optional() }).optional(),
+});
+
+export const FAULT_STATES = ['active', 'resumed', 'done', 'failed'] as const;
+
+export const faultSchema = z.object({
+  id,
+  signal: z.enum(SIGNAL_NAMES),
+  scope: z.enum(['all', 'init']),
+  state: z.enum(FAULT_STATES),
+  result: z.enum(['ok', 'partial', 'failed']),
+  createdAt: timestamp,
+  durationMs: z.number().finite().nonnegative(),
+  leaseSeconds: z.number().finite().positive().optional(),
+  leaseExpiresAt: timestamp.optional(),
+  resumedAt: timestamp.optional(),
+  resumeReason: z.enum(['api', 'lease', 'shutdown', 'recovered', 'coordinator-lost', 'processes-gone', 'sigcont']).optional(),
+  resumedBy: id.optional(),
+  undid: z.array(id).max(MAX_CONTAINERS).optional(),
+  requestedBy: text,
+  owner: text.optional(),
+  labels: labels.optional(),
+  targets: z.array(
+    z.object({
+      kind: z.enum(['container', 'process']),
+      container: z.object({ id: text, name: text, namespace: text, pod: text, podUid: text }).optional(),
+      process: z.object({ pid, cmdline: z.string() }).optional(),
+      processes: z.array(processResultSchema).max(MAX_PROCESSES),
+      alreadyGone: z.literal(true).optional(),
+    }),
+  ).max(MAX_CONTAINERS),
+});
+
+const identity = {
+  cluster: name,
+  node: name,
+  zone: name.nullable(),
+  version: z.string().max(64),
+  runtime: z.string().max(256).nullable(),
+  hostProcesses: z.boolean(),
+};
+
 /** Who an agent is: what it registers with, and what the coordinator shows of it. */
-export interface AgentIdentity {
-  cluster: string;
-  node: string;
-  zone: string | null;
-  version: string;
-  runtime: string | null;
-  hostProcesses: boolean;
-}
+export type AgentIdentity = z.output<z.ZodObject<typeof identity>>;
 
-export interface AgentHello extends AgentIdentity {
-  type: 'hello';
-  protocol: typeof LINK_PROTOCOL;
-  containers: ContainerInfo[];
+export const agentHelloSchema = z.object({
+  type: z.literal('hello'),
+  protocol: z.literal(LINK_PROTOCOL),
+  ...identity,
+  containers: z.array(containerInfoSchema).max(MAX_CONTAINERS),
   /** Faults still active on the agent, so a coordinator that reconnects (or restarted) can reconcile. */
-  activeFaults: Fault[];
-}
+  activeFaults: z.array(faultSchema).max(MAX_FAULTS),
+});
+export type AgentHello = z.output<typeof agentHelloSchema>;
 
-export type AgentMessage =
-  | AgentHello
-  | { type: 'inventory'; containers: ContainerInfo[] }
-  | { type: 'fault'; fault: Fault }
-  | { type: 'reply'; id: string; ok: true; result: unknown }
-  | { type: 'reply'; id: string; ok: false; error: { code: string; message: string; path?: string } };
+/** What an agent may send once it said hello. */
+export const agentUpdateSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('inventory'), containers: z.array(containerInfoSchema).max(MAX_CONTAINERS) }),
+  z.object({ type: z.literal('fault'), fault: faultSchema }),
+  z.discriminatedUnion('ok', [
+    z.object({ type: z.literal('reply'), id, ok: z.literal(true), result: z.unknown() }),
+    z.object({ type: z.literal('reply'), id, ok: z.literal(false), error: wireError }),
+  ]),
+]);
+export type AgentUpdate = z.output<typeof agentUpdateSchema>;
+export type AgentMessage = AgentHello | AgentUpdate;
 
 export type Command =
   | { op: 'fault.create'; request: FaultRequestInput }
@@ -38,9 +158,67 @@ export type Command =
   | { op: 'processes.list'; cmdline: string }
   | { op: 'ping' };
 
+export const coordinatorMessageSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('welcome'), coordinatorId: id, protocol: z.literal(LINK_PROTOCOL) }),
+  z.discriminatedUnion('op', [
+    // The request itself is the agent's to validate (faultRequestSchema): a bad one is answered with a 400, the
+    // link stays up.
+    z.object({ type: z.literal('command'), id, op: z.literal('fault.create'), request: z.unknown() }),
+    z.object({ type: z.literal('command'), id, op: z.literal('fault.resume'), faultId: id }),
+    z.object({ type: z.literal('command'), id, op: z.literal('processes.list'), cmdline: text }),
+    z.object({ type: z.literal('command'), id, op: z.literal('ping') }),
+  ]),
+]);
+
 export type CoordinatorMessage =
   | { type: 'welcome'; coordinatorId: string; protocol: typeof LINK_PROTOCOL }
   | ({ type: 'command'; id: string } & Command);
 
-/** Close codes the coordinator uses to tell an agent why it was turned away. */
-export const CLOSE = { unauthorized: 4401, badHello: 4400, replaced: 4409, shutdown: 1001 } as const;
+/** What the agent answers each command with, checked by the coordinator before a caller sees it. */
+export const commandResultSchemas = {
+  'fault.create': faultSchema,
+  'fault.resume': faultSchema,
+  'processes.list': z.array(hostProcessInfoSchema).max(MAX_PROCESSES),
+  ping: z.object({ at: timestamp }),
+} as const satisfies Record<Command['op'], z.ZodType>;
+
+export type LinkParse<T> = { ok: true; message: T } | { ok: false; problem: string };
+
+/**
+ * Parses one text frame against a schema; the problem names the first offending field (`containers[0].pod:
+ * expected object`), as the close reason and the log say it.
+ */
+export function parseLinkMessage<S extends z.ZodType>(schema: S, data: string, prefix?: string): LinkParse<z.output<S>> {
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return { ok: false, problem: 'malformed JSON' };
+  }
+  return checkLinkValue(schema, value, prefix);
+}
+
+export function checkLinkValue<S extends z.ZodType>(schema: S, value: unknown, prefix?: string): LinkParse<z.output<S>> {
+  const r = schema.safeParse(value);
+  if (r.success) return { ok: true, message: r.data };
+  const issue = r.error.issues[0];
+  const path = [prefix, issue ? formatPath(issue.path) : ''].filter((p) => p !== undefined && p !== '').join('.').replace(/\.\[/g, '[');
+  return { ok: false, problem: `${path === '' ? '(root)' : path}: ${issue?.message ?? 'invalid'}` };
+}
+
+/** A WebSocket close reason is at most 123 bytes of UTF-8 (RFC 6455 §5.5): longer ones make `ws` throw. */
+export function closeReason(text: string): string {
+  if (Buffer.byteLength(text) <= 123) return text;
+  let out = text.slice(0, 120);
+  while (Buffer.byteLength(`${out}…`) > 123) out = out.slice(0, -1);
+  return `${out}…`;
+}
+
+// Compile-time: the schemas describe exactly the types the agent builds its messages from.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type Assert<T extends true> = T;
+export type _SchemasMatchTypes = [
+  Assert<Same<z.output<typeof containerInfoSchema>, ContainerInfo>>,
+  Assert<Same<z.output<typeof faultSchema>, Fault>>,
+  Assert<Same<z.output<typeof hostProcessInfoSchema>, HostProcessInfo>>,
+];
