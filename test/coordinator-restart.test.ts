@@ -100,6 +100,9 @@ describe('coordinator killed mid-run', () => {
   it('a coordinator that hangs (SIGSTOP, no FIN) is detected by missed pings, and the grace period still applies', async () => {
     const tree = await spawnTree(1, `${tag} hang`);
     trees.push(tree.pid);
+    // The previous test restarted the coordinator; on a loaded machine its grace period may have resumed the fault
+    // before the agent's backoff brought it back: a run started before it is back finds nothing to freeze.
+    await waitFor(async () => (await coordinator!.api('GET', '/v1/agents')).body.agents?.length === 1, 15000, 'agent reconnected');
     const started = await coordinator!.api('POST', '/v1/runs', { spec: drill('hang') });
     assert.equal(started.status, 201);
     await waitFor(() => procState(tree.pid) === 'T', 5000, 'frozen by the run');
