@@ -11,7 +11,7 @@ const ERIS_ARG_WINDOW = 4;
 /**
  * Processes that only start another and wait for it. One of these above an eris process is eris too: freezing
  * `npm run coordinator` (scope all) would freeze the coordinator, and freezing it alone leaves eris orphaned.
- * The walk up stops at the first ancestor that is not one of these (a shim, systemd, sshd, PID 1).
+ * Only a chain of these counts: a shim, systemd, sshd or PID 1 between the two ends it.
  */
 const WRAPPERS = new Set(['node', 'nodejs', 'npm', 'npx', 'pnpm', 'yarn', 'tsx', 'sh', 'bash', 'dash', 'ash', 'zsh', 'env', 'timeout', 'nohup', 'setsid', 'tini', 'dumb-init', 'sudo', 'su', 'script', 'nsenter']);
 const MAX_HOPS = 64;
@@ -27,24 +27,33 @@ export function processName(procfs: ProcFs, pid: number): string | null {
   return procfs.stat(pid)?.comm ?? null;
 }
 
-/**
- * Every eris process on the host and its wrappers, each with why (for the refusal message). `selfPid` counts as
- * eris whatever its command line (the agent embedded in another program, a test).
- */
-export function findErisProcesses(procfs: ProcFs, selfPid: number = process.pid): Map<number, string> {
-  const found = new Map<number, string>();
-  for (const pid of procfs.listPids()) {
+function isErisProcess(procfs: ProcFs, pid: number, selfPid: number): boolean {
+  if (pid !== selfPid) {
     const argv = procfs.cmdline(pid);
-    if (pid !== selfPid && (argv === null || !isErisCommand(argv))) continue;
-    const st = procfs.stat(pid);
-    if (st === null || st.state === 'Z') continue;
-    found.set(pid, 'an eris process');
-    for (let ppid = st.ppid, hops = 0; ppid > 1 && hops < MAX_HOPS && !found.has(ppid); hops++) {
-      const name = processName(procfs, ppid);
-      if (name === null || !WRAPPERS.has(name)) break;
-      found.set(ppid, `${name}, a wrapper running eris (pid ${pid})`);
-      ppid = procfs.stat(ppid)?.ppid ?? 0;
-    }
+    if (argv === null || !isErisCommand(argv)) return false;
   }
-  return found;
+  const st = procfs.stat(pid);
+  return st !== null && st.state !== 'Z';
+}
+
+/**
+ * Why `pid` is eris (for the refusal message), or undefined: an eris process, or a wrapper with one below it
+ * through wrappers only. Reads only `pid` and the wrappers under it, never the whole host: this runs before every
+ * signal. `selfPid` counts as eris whatever its command line (the agent embedded in another program, a test).
+ */
+export function erisRole(procfs: ProcFs, pid: number, selfPid: number = process.pid): string | undefined {
+  if (isErisProcess(procfs, pid, selfPid)) return 'an eris process';
+  const name = processName(procfs, pid);
+  if (name === null || !WRAPPERS.has(name)) return undefined;
+  let level = [pid];
+  for (let hops = 0; hops < MAX_HOPS && level.length > 0; hops++) {
+    const next: number[] = [];
+    for (const child of level.flatMap((p) => procfs.children(p))) {
+      if (isErisProcess(procfs, child, selfPid)) return `${name}, a wrapper running eris (pid ${child})`;
+      const childName = processName(procfs, child);
+      if (childName !== null && WRAPPERS.has(childName)) next.push(child);
+    }
+    level = next;
+  }
+  return undefined;
 }

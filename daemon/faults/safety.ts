@@ -1,7 +1,7 @@
 // Safety rules: which processes and namespaces the agent refuses to touch, and which overrides a request may name.
 import { ForbiddenTargetError } from '../../lib/errors.js';
 import type { ProcFs } from '../proc/procfs.js';
-import { findErisProcesses, processName } from './eris-processes.js';
+import { erisRole, processName } from './eris-processes.js';
 
 /** Overrides a request may name explicitly. Host PID 1 and the agent itself (and its ancestors) have none. */
 export const OVERRIDES = ['denied-namespace', 'protected-process'] as const;
@@ -87,10 +87,6 @@ export class SafetyPolicy {
    * list. Overridable with `protected-process`: the runtime and kubelet.
    */
   checkProcesses(pids: readonly number[], overrides: readonly Override[]): void {
-    if (pids.length === 0) return;
-    // One /proc scan per check: eris processes come and go (a CLI run), so nothing is cached. Measured here:
-    // ~1 ms median (4 ms p95) with 110 processes on the host.
-    const eris = findErisProcesses(this.procfs, this.selfPid);
     for (const pid of pids) {
       if (this.untouchable.has(pid)) {
         const what = pid === 1 ? 'host PID 1' : pid === this.selfPid ? 'the agent itself' : 'an ancestor of the agent';
@@ -99,7 +95,8 @@ export class SafetyPolicy {
           details: { reason: 'untouchable', pid },
         });
       }
-      const why = eris.get(pid);
+      // Read per target, nothing cached: eris processes come and go (a CLI run).
+      const why = erisRole(this.procfs, pid, this.selfPid);
       if (why !== undefined) {
         throw new ForbiddenTargetError(`pid ${pid} is ${why}; eris never signals itself`, {
           path: 'target',

@@ -69,6 +69,23 @@ export class ProcFs {
     }
   }
 
+  /** The children of a process (of every thread of it), from task/TID/children; [] when gone. */
+  children(pid: number): number[] {
+    let tids: string[];
+    try {
+      tids = readdirSync(`${this.root}/${pid}/task`);
+    } catch (err) {
+      if (GONE.has((err as NodeJS.ErrnoException).code ?? '')) return [];
+      throw err;
+    }
+    const out: number[] = [];
+    for (const tid of tids) {
+      const text = this.readSmall(`${this.root}/${pid}/task/${tid}/children`);
+      for (const word of text?.split(' ') ?? []) if (word !== '') out.push(Number(word));
+    }
+    return out;
+  }
+
   /** Every process (thread-group leader) visible in this /proc, in directory order. */
   listPids(): number[] {
     const pids: number[] = [];
