@@ -37,16 +37,7 @@ describe('hostile agent → real coordinator', () => {
   const tag = `eris-link-victim-${process.pid}`;
   const linkUrl = () => coordinator.url.replace(/^http/, 'ws');
 
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(5000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-  };
+  const call = (method: string, path: string, body?: unknown) => coordinator.api(method, path, body, 5000);
 
   /** The coordinator is alive, answers health, and the real agent still freezes and resumes through it. */
   const stillServing = async () => {

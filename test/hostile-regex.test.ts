@@ -43,17 +43,8 @@ describe('hostile regexes against the real agent and coordinator', () => {
   const trees: number[] = [];
   let shortTree: number;
 
-  const call = async (p: ErisProcess, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${p.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      // Without a bound the test would wait as long as the hung server.
-      signal: AbortSignal.timeout(5000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-  };
+  // Bounded, or the test would wait as long as the hung server.
+  const call = (p: ErisProcess, method: string, path: string, body?: unknown) => p.api(method, path, body, 5000);
 
   before(async () => {
     assertBuilt();

@@ -10,7 +10,8 @@ export interface ErisProcess {
   child: ChildProcess;
   url: string;
   logs: string[];
-  api(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>;
+  /** A JSON call with the token; `timeoutMs` bounds it, so a test waits no longer than that on a hung server. */
+  api(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<{ status: number; body: any }>;
   /** Sends the signal (SIGTERM by default) and waits for exit. */
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
@@ -45,11 +46,12 @@ export async function startErisProcess(
     child,
     url,
     logs,
-    async api(method, path, body) {
+    async api(method, path, body, timeoutMs) {
       const res = await fetch(`${url}${path}`, {
         method,
         headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
       });
       const text = await res.text();
       return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };

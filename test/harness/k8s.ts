@@ -134,19 +134,6 @@ export class K8sCluster {
   nodePidNamespace(): string {
     return readlinkSync(`/proc/${this.nodeInitPid()}/ns/pid`);
   }
-
-  /**
-   * The machine's PID of a process the node (CRI, hostPID pods) knows by `nodePid`: the one in the node's PID
-   * namespace whose `NSpid:` line ends with it.
-   */
-  machinePidOf(nodePid: number): number {
-    const ns = this.nodePidNamespace();
-    for (const pid of processesInNamespace(ns)) {
-      const nspid = nsPidsOf(pid);
-      if (nspid.at(-1) === nodePid) return pid;
-    }
-    throw new Error(`no process of the node has node PID ${nodePid}`);
-  }
 }
 
 /** `NSpid:` of /proc/PID/status: the process's PID in each PID namespace, outermost first. */

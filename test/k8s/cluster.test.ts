@@ -97,19 +97,6 @@ function cmdlineOf(pid: number): string {
   }
 }
 
-/** An `it` that prints what the cluster looks like when it fails. */
-function itOnCluster(name: string, options: { timeout: number }, fn: () => Promise<void>, cluster: () => K8sCluster | undefined): void {
-  it(name, options, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      const c = cluster();
-      if (c) console.log((await c.diagnostics()).replace(/^/gm, '# '));
-      throw err;
-    }
-  });
-}
-
 describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the machine`, { skip: k8sSkipReason() }, () => {
   let cluster: K8sCluster | undefined;
   let before_: MachineFootprint;
@@ -120,6 +107,16 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
   const nodeProcesses = () => [...new Set([...processesInNamespace(nodePidNs), ...allProcesses().filter((p) => cgroupOf(p).includes(`:/${K8S_CGROUP_ROOT}/`))])];
   const stoppedInNode = () => nodeProcesses().filter((p) => procState(p) === 'T').map((p) => `${p} ${cmdlineOf(p)}`);
   const erisProcessesInNode = () => nodeProcesses().filter((p) => cmdlineOf(p).includes('/opt/eris/bin/eris.js'));
+  /** An `it` that prints what the cluster looks like when it fails. */
+  const itOnCluster = (name: string, options: { timeout: number }, fn: () => Promise<void>) =>
+    it(name, options, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        if (cluster) console.log((await cluster.diagnostics()).replace(/^/gm, '# '));
+        throw err;
+      }
+    });
 
   before(async () => {
     before_ = await machineFootprint();
@@ -227,7 +224,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     const { agents } = await waitForJson<{ agents: Array<{ cluster: string; node: string; connectedAt: number }> }>(`${coordinatorUrl}/v1/agents`, (b) => b.agents.some((x) => x.node === K8S_NODE_NAME), 60_000);
     console.log(`# helm install → Ready in ${readyS.toFixed(1)} s; agent registered ${((Date.now() - started) / 1000).toFixed(1)} s after install began`);
     assert.equal(agents.find((a) => a.node === K8S_NODE_NAME)?.cluster, 'testbed');
-  }, () => cluster);
+  });
 
   itOnCluster('runs examples/etcd-one-member.yaml: freeze, detect, SIGKILL, kubelet restarts, recover — as an independent poller saw it', { timeout: 600_000 }, async () => {
     const etcdImage = await buildEtcdImage(ETCD_IMAGE, { outDir: work });
@@ -288,7 +285,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     assert.ok(Math.abs(ttd - polledTtd) <= PROBE_INTERVAL_MS + SLACK_MS, `TTD ${ttd} ms vs poller ${polledTtd} ms`);
     assert.ok(Math.abs(ttr - polledTtr) <= PROBE_INTERVAL_MS + SLACK_MS, `TTR ${ttr} ms vs poller ${polledTtr} ms`);
     assert.deepEqual(stoppedInNode(), [], 'nothing is left stopped on the node');
-  }, () => cluster);
+  });
 
   it('validates and dry-runs the two-member examples against this cluster', { timeout: 60_000 }, async () => {
     for (const file of ['examples/etcd-two-members-one-zone.yaml', 'examples/etcd-two-zones.yaml']) {
@@ -306,7 +303,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     await cluster!.helm(['uninstall', 'eris', '-n', ERIS_NAMESPACE, '--wait', '--timeout', '120s']);
     await waitFor(() => erisProcessesInNode().length === 0, 60_000, 'the eris pods to go');
     assert.deepEqual(stoppedInNode(), []);
-  }, () => cluster);
+  });
 
   it('leaves nothing behind when brought down: no process, mount, network namespace, route, cgroup or tunable', { timeout: 120_000 }, async () => {
     const started = Date.now();
