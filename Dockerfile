@@ -1,10 +1,10 @@
 # eris: one image for the agent (DaemonSet, hostPID, privileged) and the coordinator (Deployment).
-# koffi ships prebuilt binaries for linux-x64/arm64 glibc: hence a Debian (bookworm) base, not Alpine.
-# better-sqlite3 downloads a prebuilt binary from GitHub, or compiles from source where that host is unreachable
-# (offline, air-gapped): the build stage is the full node image, which has python3, make and g++.
+# Node.js 26 (the current LTS): the store is its built-in node:sqlite, so `npm ci` compiles nothing and needs no
+# network beyond the npm registry. koffi ships prebuilt binaries for linux-x64/arm64 glibc: hence a Debian (bookworm)
+# base, not Alpine.
 # Without a Docker engine, `node scripts/image/build-image.mjs --out eris.oci.tar` builds the same image by
 # following this file (only the instructions it knows; test/image.test.ts keeps the two in step).
-FROM node:20-bookworm AS build
+FROM node:26-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY bin ./bin
@@ -17,7 +17,7 @@ COPY sdk ./sdk
 COPY schemas ./schemas
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:26-bookworm-slim
 WORKDIR /opt/eris
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules

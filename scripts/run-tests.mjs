@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Runs every *.test.ts with Node's own test runner (through tsx). Node 20's --test takes no globs, so we list the files.
+// Runs every *.test.ts with Node's own test runner (through tsx). The files are listed here (not globbed by --test)
+// so that an argument can pick a subset by substring: `node scripts/run-tests.mjs agent-busy store/`.
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';

@@ -70,6 +70,14 @@ const NETWORK_REASONS: Readonly<Record<string, string>> = {
   HPE_INVALID_CONSTANT: 'invalid HTTP answer',
 };
 
+/**
+ * Node ≥ 24 appends advice for its own command line to certificate errors ("; if the root CA is installed locally,
+ * try running Node.js with --use-system-ca"): it is about the coordinator's runtime, not the probe, so it is cut.
+ */
+function withoutRuntimeHint(message: string): string {
+  return message.replace(/; if the root CA is installed locally, .*$/, '');
+}
+
 /** A short reason for a failed request: `connection refused`, `tls: self-signed certificate`, … */
 export function describeNetworkError(error: unknown): string {
   // Happy eyeballs (autoSelectFamily) reports an AggregateError with one error per address tried.
@@ -81,7 +89,7 @@ export function describeNetworkError(error: unknown): string {
   if (typeof code === 'string') {
     const known = NETWORK_REASONS[code];
     if (known !== undefined) return known;
-    if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `tls: ${message} (${code})`;
+    if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/.test(code)) return `tls: ${withoutRuntimeHint(message)} (${code})`;
     if (code.startsWith('HPE_')) return `invalid HTTP answer: ${message}`;
     return `${message} (${code})`;
   }

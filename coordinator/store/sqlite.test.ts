@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync } from 'node:sqlite';
 import { ErisError } from '../../lib/errors.js';
-import { MIGRATIONS, SqliteStore } from './sqlite.js';
+import { MIGRATIONS, SqliteStore, userVersion } from './sqlite.js';
 import { runStoreContract } from './store.contract.js';
 
 function tempDir(): string {
@@ -42,10 +42,10 @@ describe('SqliteStore', () => {
       const reopened = new SqliteStore({ path: join(dir, 'eris.db') });
       assert.deepEqual(reopened.schema, { from: MIGRATIONS.length, to: MIGRATIONS.length });
       reopened.close();
-      const db = new Database(join(dir, 'eris.db'));
-      assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-      assert.equal(db.pragma('user_version', { simple: true }), MIGRATIONS.length);
-      assert.equal(db.pragma('integrity_check', { simple: true }), 'ok');
+      const db = new DatabaseSync(join(dir, 'eris.db'));
+      assert.equal(db.prepare('PRAGMA journal_mode').get()?.journal_mode, 'wal');
+      assert.equal(userVersion(db), MIGRATIONS.length);
+      assert.equal(db.prepare('PRAGMA integrity_check').get()?.integrity_check, 'ok');
       db.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -56,12 +56,12 @@ describe('SqliteStore', () => {
     const dir = tempDir();
     try {
       const path = join(dir, 'eris.db');
-      const db = new Database(path);
-      db.pragma(`user_version = ${MIGRATIONS.length + 1}`);
+      const db = new DatabaseSync(path);
+      db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
       db.close();
       assert.throws(() => new SqliteStore({ path }), (e: unknown) => e instanceof ErisError && /newer than this coordinator/.test(e.message));
-      const check = new Database(path);
-      assert.equal(check.pragma('user_version', { simple: true }), MIGRATIONS.length + 1);
+      const check = new DatabaseSync(path);
+      assert.equal(userVersion(check), MIGRATIONS.length + 1);
       check.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
-// The default Store: one embedded SQLite file (better-sqlite3, WAL), schema versioned by PRAGMA user_version.
+// The default Store: one embedded SQLite file (Node's built-in node:sqlite, WAL), schema versioned by PRAGMA user_version.
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import Database from 'better-sqlite3';
+import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ConflictError, ErisError, NotFoundError } from '../../lib/errors.js';
 import { checkEvent, checkEventsQuery, checkLimit, checkStatus, checkStatuses, decodeJson, encodeJson } from './common.js';
 import {
@@ -125,69 +125,97 @@ const runOf = (r: RunRow): StoredRun => ({
 const RUN_COLUMNS = 'id, drill_name, spec, status, dry_run, created_at, started_at, ended_at, result, error';
 
 /** Brings the schema to the latest version, each migration in its own transaction. Refuses a newer schema. */
-export function migrate(db: Database.Database): { from: number; to: number } {
-  const from = db.pragma('user_version', { simple: true }) as number;
+export function migrate(db: DatabaseSync): { from: number; to: number } {
+  const from = userVersion(db);
   if (from > MIGRATIONS.length) {
-    throw new ErisError(`store ${db.name}: schema version ${from} is newer than this coordinator knows (${MIGRATIONS.length}); upgrade eris`, {
+    throw new ErisError(`store ${db.location() ?? ':memory:'}: schema version ${from} is newer than this coordinator knows (${MIGRATIONS.length}); upgrade eris`, {
       details: { schemaVersion: from, supported: MIGRATIONS.length },
     });
   }
   for (let v = from; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    }).immediate();
+    immediateTransaction(db, () => db.exec(`${MIGRATIONS[v]!}; PRAGMA user_version = ${v + 1};`));
   }
   return { from, to: MIGRATIONS.length };
 }
 
+export function userVersion(db: DatabaseSync): number {
+  return Number((db.prepare('PRAGMA user_version').get() as { user_version: number }).user_version);
+}
+
+/** Runs `work` in a BEGIN IMMEDIATE transaction (the write lock taken up front), rolled back if it throws. */
+function immediateTransaction<T>(db: DatabaseSync, work: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const result = work();
+    db.exec('COMMIT');
+    return result;
+  } catch (e) {
+    if (db.isTransaction) db.exec('ROLLBACK');
+    throw e;
+  }
+}
+
+/** A prepared statement with the row type its SELECT returns (node:sqlite types rows as plain records). */
+interface Statement<Row> {
+  run(...params: Param[]): { changes: number | bigint };
+  get(...params: Param[]): Row | undefined;
+  all(...params: Param[]): Row[];
+}
+type Param = string | number | null | Record<string, string | number | null>;
+
+function prepare<Row = never>(db: DatabaseSync, sql: string): Statement<Row> {
+  return db.prepare(sql) as StatementSync as unknown as Statement<Row>;
+}
+
 // Every statement the store runs, prepared once (listRuns builds its WHERE per query).
-function prepareStatements(db: Database.Database) {
+function prepareStatements(db: DatabaseSync) {
   return {
-    saveDrill: db.prepare<[{ name: string; spec: string; yaml: string | null; at: number }]>(
+    saveDrill: prepare(db,
       `INSERT INTO drills (name, spec, yaml, created_at, updated_at) VALUES (@name, @spec, @yaml, @at, @at)
        ON CONFLICT (name) DO UPDATE SET spec = excluded.spec, yaml = excluded.yaml, updated_at = excluded.updated_at`,
     ),
-    getDrill: db.prepare<[string], DrillRow>('SELECT * FROM drills WHERE name = ?'),
-    listDrills: db.prepare<[], DrillRow>('SELECT * FROM drills ORDER BY name'),
-    deleteDrill: db.prepare<[string]>('DELETE FROM drills WHERE name = ?'),
-    createRun: db.prepare<[string, string | null, string, string, number, number, number | null]>(
+    getDrill: prepare<DrillRow>(db, 'SELECT * FROM drills WHERE name = ?'),
+    listDrills: prepare<DrillRow>(db, 'SELECT * FROM drills ORDER BY name'),
+    deleteDrill: prepare(db, 'DELETE FROM drills WHERE name = ?'),
+    createRun: prepare(db,
       'INSERT INTO runs (id, drill_name, spec, status, dry_run, created_at, started_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
     ),
     // NULL parameter = leave the column as it is (JSON null is the text 'null', not SQL NULL).
-    updateRun: db.prepare<
-      [{ id: string; status: string | null; startedAt: number | null; endedAt: number | null; result: string | null; error: string | null }]
-    >(
+    updateRun: prepare(db,
       `UPDATE runs SET status = coalesce(@status, status), started_at = coalesce(@startedAt, started_at),
          ended_at = coalesce(@endedAt, ended_at), result = coalesce(@result, result), error = coalesce(@error, error)
        WHERE id = @id`,
     ),
-    getRun: db.prepare<[string], RunRow>(`SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
-    cursor: db.prepare<[string], { created_at: number; rowid: number }>('SELECT created_at, rowid FROM runs WHERE id = ?'),
-    appendEvent: db.prepare<[{ runId: string; at: number; type: string; data: string }], { seq: number }>(
+    getRun: prepare<RunRow>(db, `SELECT ${RUN_COLUMNS} FROM runs WHERE id = ?`),
+    cursor: prepare<{ created_at: number; rowid: number }>(db, 'SELECT created_at, rowid FROM runs WHERE id = ?'),
+    appendEvent: prepare<{ seq: number }>(db,
       // One statement, so one implicit transaction: the next seq is read and used under the same write lock.
       `INSERT INTO events (run_id, seq, at, type, data)
        SELECT @runId, coalesce(max(seq), 0) + 1, @at, @type, @data FROM events WHERE run_id = @runId
        RETURNING seq`,
     ),
-    listEvents: db.prepare<[string, number, number], EventRow>(
+    listEvents: prepare<EventRow>(db,
       'SELECT seq, at, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
-    activeRuns: db.prepare<[], { id: string }>("SELECT id FROM runs WHERE status IN ('pending', 'running') ORDER BY rowid"),
-    interrupt: db.prepare<[number]>(
+    activeRuns: prepare<{ id: string }>(db, "SELECT id FROM runs WHERE status IN ('pending', 'running') ORDER BY rowid"),
+    interrupt: prepare(db,
       "UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status IN ('pending', 'running')",
     ),
   };
 }
 
-const isConstraint = (e: unknown, code: string) => e instanceof Database.SqliteError && e.code === code;
+// Extended result codes (https://sqlite.org/rescode.html): node:sqlite reports them as `errcode`.
+const SQLITE_CONSTRAINT_FOREIGNKEY = 787;
+const SQLITE_CONSTRAINT_UNIQUE = 2067;
+const isConstraint = (e: unknown, errcode: number) =>
+  e instanceof Error && (e as Error & { errcode?: number }).errcode === errcode;
 
 export class SqliteStore implements Store {
   readonly path: string;
   readonly schema: { from: number; to: number };
-  private readonly db: Database.Database;
+  private readonly db: DatabaseSync;
   private readonly stmt: ReturnType<typeof prepareStatements>;
-  private readonly listRunsStatements = new Map<string, Database.Statement<Array<string | number>, RunRow>>();
+  private readonly listRunsStatements = new Map<string, Statement<RunRow>>();
 
   constructor(options: SqliteStoreOptions) {
     this.path = options.path;
@@ -198,11 +226,10 @@ export class SqliteStore implements Store {
       closeSync(openSync(options.path, 'a', 0o600));
       chmodSync(options.path, 0o600);
     }
-    const db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+    const db = new DatabaseSync(options.path, { timeout: options.busyTimeoutMs ?? 5000, enableForeignKeyConstraints: true });
     try {
-      db.pragma('journal_mode = WAL'); // stays `memory` for :memory:
-      db.pragma(`synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
-      db.pragma('foreign_keys = ON');
+      db.exec('PRAGMA journal_mode = WAL'); // stays `memory` for :memory:
+      db.exec(`PRAGMA synchronous = ${(options.synchronous ?? 'full').toUpperCase()}`);
       this.schema = migrate(db);
     } catch (e) {
       db.close();
@@ -226,7 +253,7 @@ export class SqliteStore implements Store {
   }
 
   deleteDrill(name: string): boolean {
-    return this.stmt.deleteDrill.run(name).changes > 0;
+    return Number(this.stmt.deleteDrill.run(name).changes) > 0;
   }
 
   createRun(run: NewRun): void {
@@ -234,7 +261,7 @@ export class SqliteStore implements Store {
     try {
       this.stmt.createRun.run(run.id, run.drillName, encodeJson(run.spec, 'spec'), status, run.dryRun ? 1 : 0, run.createdAt, run.startedAt ?? null);
     } catch (e) {
-      if (isConstraint(e, 'SQLITE_CONSTRAINT_UNIQUE')) throw new ConflictError(`run ${run.id} already exists`, { path: 'id', cause: e });
+      if (isConstraint(e, SQLITE_CONSTRAINT_UNIQUE)) throw new ConflictError(`run ${run.id} already exists`, { path: 'id', cause: e });
       throw e;
     }
   }
@@ -244,7 +271,7 @@ export class SqliteStore implements Store {
     const result = patch.result !== undefined ? encodeJson(patch.result, 'result') : null;
     const error = patch.error !== undefined ? encodeJson(patch.error, 'error') : null;
     const { changes } = this.stmt.updateRun.run({ id, status, startedAt: patch.startedAt ?? null, endedAt: patch.endedAt ?? null, result, error });
-    if (changes === 0) throw new NotFoundError(`no run ${id}`, { path: 'id' });
+    if (Number(changes) === 0) throw new NotFoundError(`no run ${id}`, { path: 'id' });
   }
 
   getRun(id: string): StoredRun | null {
@@ -275,7 +302,7 @@ export class SqliteStore implements Store {
       ORDER BY created_at DESC, rowid DESC LIMIT ?`;
     // Few distinct shapes (which filters, how many statuses), so each is prepared once and kept.
     let statement = this.listRunsStatements.get(sql);
-    if (!statement) this.listRunsStatements.set(sql, (statement = this.db.prepare<Array<string | number>, RunRow>(sql)));
+    if (!statement) this.listRunsStatements.set(sql, (statement = prepare<RunRow>(this.db, sql)));
     return statement.all(...params, limit ?? -1).map(runOf);
   }
 
@@ -284,7 +311,7 @@ export class SqliteStore implements Store {
     try {
       return this.stmt.appendEvent.get({ runId, at: event.at, type: event.type, data: encodeJson(event.data, 'data') })!.seq;
     } catch (e) {
-      if (isConstraint(e, 'SQLITE_CONSTRAINT_FOREIGNKEY')) throw new NotFoundError(`no run ${runId}`, { path: 'runId', cause: e });
+      if (isConstraint(e, SQLITE_CONSTRAINT_FOREIGNKEY)) throw new NotFoundError(`no run ${runId}`, { path: 'runId', cause: e });
       throw e;
     }
   }
@@ -295,16 +322,14 @@ export class SqliteStore implements Store {
   }
 
   markInterrupted(now: number): string[] {
-    return this.db
-      .transaction(() => {
-        const ids = this.stmt.activeRuns.all().map((r) => r.id);
-        this.stmt.interrupt.run(now);
-        return ids;
-      })
-      .immediate();
+    return immediateTransaction(this.db, () => {
+      const ids = this.stmt.activeRuns.all().map((r) => r.id);
+      this.stmt.interrupt.run(now);
+      return ids;
+    });
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (this.db.isOpen) this.db.close();
   }
 }

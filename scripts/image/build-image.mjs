@@ -43,7 +43,7 @@ export function parseDockerfile(text) {
   return stages;
 }
 
-/** The Node.js major version an official `node:` base image carries (`node:20-bookworm-slim` → 20). */
+/** The Node.js major version an official `node:` base image carries (`node:26-bookworm-slim` → 26). */
 export function nodeMajorOf(from) {
   const m = /^node:(\d+)(?:[.-]|$)/.exec(from);
   if (!m) throw new Error(`Dockerfile: FROM ${from}: only official node:<major>… images can be followed here`);
