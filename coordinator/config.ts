@@ -6,8 +6,9 @@ import type { OptionDoc } from '../daemon/config.js';
 
 export const COORDINATOR_OPTIONS = [
   { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_COORDINATOR_LISTEN', doc: 'address of the API and the agent link (default 0.0.0.0:7700)' },
-  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'bearer tokens for users and agents, one per line ("name:token")' },
-  { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'a bearer token (prefer --token-file; comma-separated for several)' },
+  { key: 'tokensFile', flag: '--tokens-file <file>', env: 'ERIS_COORDINATOR_TOKENS_FILE', doc: 'tokens with roles (agent, operator, viewer) and scopes, YAML or JSON (docs/security.md)' },
+  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'legacy: tokens without roles, one per line ("name:token"); each may operate and register any agent' },
+  { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'legacy: a token without a role (operator and agent); comma-separated for several' },
   { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default ./eris-data)' },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
@@ -19,6 +20,7 @@ export const COORDINATOR_OPTIONS = [
 export const coordinatorConfigSchema = z
   .object({
     listen: hostPortSchema.default('0.0.0.0:7700'),
+    tokensFile: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     dataDir: z.string().min(1).default('eris-data'),

@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import { serverTokens } from '../lib/auth.js';
+import { coordinatorPrincipals } from './auth/principals.js';
 import { VERSION } from '../lib/version.js';
 import { splitHostPort } from '../daemon/config.js';
 import type { CoordinatorConfig } from './config.js';
@@ -49,8 +49,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const { logger } = deps;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const listen = splitHostPort(config.listen);
-  const { tokens, host, generatedTokenPath } = serverTokens(
-    { tokenFile: config.tokenFile, token: config.token, dir: config.dataDir, generatedName: 'coordinator.token', host: listen.host },
+  const { principals, host, generatedTokenPath } = coordinatorPrincipals(
+    { tokensFile: config.tokensFile, tokenFile: config.tokenFile, token: config.token, dataDir: config.dataDir, host: listen.host },
     (details, message) => logger.warn(details, message),
   );
   const port = listen.port;
@@ -69,7 +69,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   let faults: ImmediateFaults | null = null;
   const fleet = new Fleet({
     coordinatorId,
-    tokens,
+    principals,
     logger,
     commandTimeoutMs: config.commandTimeoutSeconds * 1000,
     // A fault this coordinator placed goes on only while its run (or immediate fault) is alive here.
@@ -84,7 +84,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const probes = new ProbeRunner({ jq });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, tokens, logger });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {

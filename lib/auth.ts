@@ -66,7 +66,7 @@ export function generatedToken(dir: string, name: string): { secret: string; pat
   return { secret, path };
 }
 
-export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): TokenEntry | null {
+export function authenticate<T extends TokenEntry>(tokens: readonly T[], header: string | undefined): T | null {
   const m = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
   if (!m) return null;
   const candidate = hash(m[1]!.trim());

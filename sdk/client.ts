@@ -11,6 +11,7 @@ import {
   type DryRunResult,
   type Health,
   type ImmediateFault,
+  type ResumedFault,
   type ImmediateFaultInput,
   type ReportFormat,
   type RunEvent,
@@ -133,7 +134,7 @@ export class ErisClient {
     list: async (o?: RequestOptions): Promise<ImmediateFault[]> => (await this.call<{ faults: ImmediateFault[] }>('GET', '/v1/faults', o)).faults,
     get: (id: string, o?: RequestOptions): Promise<ImmediateFault> => this.call('GET', `/v1/faults/${enc(id)}`, o),
     /** Resumes what the fault stopped (idempotent). */
-    resume: (id: string, o?: RequestOptions): Promise<ImmediateFault> => this.call('DELETE', `/v1/faults/${enc(id)}`, o),
+    resume: (id: string, o?: RequestOptions): Promise<ResumedFault> => this.call('DELETE', `/v1/faults/${enc(id)}`, o),
   };
 
   readonly drills = {

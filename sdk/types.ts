@@ -5,7 +5,7 @@ import type { AgentView } from '../coordinator/fleet/fleet.js';
 import type { Selection } from '../coordinator/selection/select.js';
 import type { TargetGroupInput } from '../coordinator/selection/schema.js';
 import type { TargetRecord } from '../coordinator/selection/types.js';
-import type { ImmediateFault, immediateFaultSchema } from '../coordinator/api/faults.js';
+import type { ImmediateFault, ResumedFault, immediateFaultSchema } from '../coordinator/api/faults.js';
 import type { dryRun } from '../coordinator/api/app.js';
 import type { DrillInput } from '../coordinator/drill/schema.js';
 import type { RunReport, StepRecord, TimelineEntry } from '../coordinator/engine/report.js';
@@ -14,7 +14,7 @@ import type { Fault } from '../daemon/faults/manager.js';
 import type { FinalRunStatus, RunEventPayloads } from '../coordinator/engine/events.js';
 
 export type { FinalRunStatus };
-export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
+export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, ResumedFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
 export interface VersionInfo {
   version: string;

@@ -6,7 +6,6 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
-import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
 import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
@@ -25,6 +24,9 @@ import { parseTargetGroup } from '../selection/schema.js';
 import { parseLabelSelector, matchesLabels } from '../selection/label-selector.js';
 import type { ImmediateFaults } from './faults.js';
 import { registerOpenApi } from './openapi.js';
+import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
+import { inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
+import type { TargetFilter } from '../engine/targets.js';
 
 export interface CoordinatorApiOptions {
   coordinatorId: string;
@@ -33,8 +35,16 @@ export interface CoordinatorApiOptions {
   engine: DrillEngine;
   faults: ImmediateFaults;
   registry: Registry;
-  tokens: readonly TokenEntry[];
+  principals: readonly Principal[];
   logger: Logger;
+}
+
+/** Served without a token: health, metrics, and the API's own description. */
+export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json'] as const;
+
+/** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
+function scopeOf(p: Principal): TargetFilter | undefined {
+  return isScoped(p) ? (t) => inScope(p, t) : undefined;
 }
 
 /**
@@ -59,26 +69,31 @@ const runsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: AuthVariables }> {
-  const app = new OpenAPIHono<{ Variables: AuthVariables }>();
+export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: CoordinatorVariables }> {
+  const app = new OpenAPIHono<{ Variables: CoordinatorVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
-  app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json']));
+  app.use('*', principalAuth({ principals: o.principals, open: OPEN_PATHS }));
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
   app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId }));
 
-  app.get('/v1/agents', (c) => c.json({ agents: o.fleet.agents() }));
+  app.get('/v1/agents', (c) => {
+    const p = c.get('principal');
+    return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) });
+  });
 
   app.get('/v1/targets', (c) => {
     const q = c.req.query();
     const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
     const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
+    const within = scopeOf(c.get('principal'));
     const targets = o.fleet
       .targets()
+      .filter((t) => (within ? within(t) : true))
       .filter((t) => (q.cluster ? t.cluster === q.cluster : true))
       .filter((t) => (q.namespace ? t.namespace === q.namespace : true))
       .filter((t) => (pod ? pod.test(t.pod) : true))
@@ -90,14 +105,28 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.post('/v1/selections', async (c) => {
     const body = (await readJson(c)) as Record<string, unknown>;
     const group = parseTargetGroup(body, 'target');
-    const selection = await selectGroup(o.fleet, group, 'target');
+    const selection = await selectGroup(o.fleet, group, 'target', undefined, scopeOf(c.get('principal')));
     return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched, picked: selection.picked });
   });
 
-  app.post('/v1/faults', async (c) => c.json(await o.faults.create(await readJson(c)), 201));
-  app.get('/v1/faults', (c) => c.json({ faults: o.faults.list() }));
-  app.get('/v1/faults/:id', (c) => c.json(o.faults.get(c.req.param('id'))));
-  app.delete('/v1/faults/:id', async (c) => c.json(await o.faults.resume(c.req.param('id'))));
+  app.post('/v1/faults', async (c) => {
+    const p = c.get('principal');
+    const within = scopeOf(p);
+    return c.json(await o.faults.create(await readJson(c), { tokenId: p.id, ...(within ? { within } : {}) }), 201);
+  });
+  // A scoped token sees (and resumes) only the faults whose every target is in its scope; others are "not found".
+  const visibleFault = (c: { get(key: 'principal'): Principal }, id: string) => {
+    const within = scopeOf(c.get('principal'));
+    const fault = o.faults.get(id);
+    if (!o.faults.visible(fault.id, within && ((place) => inScope(c.get('principal'), place)))) throw new NotFoundError(`no fault ${id}`, { path: 'id' });
+    return fault;
+  };
+  app.get('/v1/faults', (c) => {
+    const p = c.get('principal');
+    return c.json({ faults: o.faults.list().filter((f) => o.faults.visible(f.id, isScoped(p) ? (place) => inScope(p, place) : undefined)) });
+  });
+  app.get('/v1/faults/:id', (c) => c.json(visibleFault(c, c.req.param('id'))));
+  app.delete('/v1/faults/:id', async (c) => c.json(await o.faults.resume(visibleFault(c, c.req.param('id')).id)));
 
   app.get('/v1/schemas/drill.json', (c) => c.json(drillJsonSchema()));
 
@@ -130,8 +159,15 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       drillName = stored.name;
     } else raw = request.spec;
     const drill = await loadDrill(raw);
-    if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined), 200);
-    const handle = o.engine.start(drill, { drillName: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) });
+    const p = c.get('principal');
+    const within = scopeOf(p);
+    if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within), 200);
+    requirePermission(p, 'operate', 'POST /v1/runs (not a dry run)');
+    const handle = o.engine.start(drill, {
+      drillName: drillName ?? drill.metadata.name,
+      ...(request.seed !== undefined ? { seed: String(request.seed) } : {}),
+      ...(within ? { within } : {}),
+    });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
     return c.json(o.store.getRun(handle.id), 201);
   });
@@ -245,10 +281,10 @@ async function readDrillBody(contentType: string | undefined, text: string): Pro
 
 /** What a run would hit, group by group; touches nothing. */
 /** With the run's seed, the preview picks what `run --seed` will (the engine seeds group G with `SEED/G`). */
-export async function dryRun(fleet: Fleet, drill: Drill, seed?: string): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
+export async function dryRun(fleet: Fleet, drill: Drill, seed?: string, within?: TargetFilter): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
   const groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> = {};
   for (const [name, group] of Object.entries(drill.spec.targets)) {
-    const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined));
+    const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined), within);
     groups[name] = { wanted: s.wanted, matched: s.matched.length, seed: s.seed, picked: s.picked.map((t) => ({ key: targetKey(t), ...t })) };
   }
   return { dryRun: true, drill: drill.metadata.name, groups };

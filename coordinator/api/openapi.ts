@@ -8,6 +8,7 @@ const json = (description: string) => ({ description, content: { 'application/js
 const errors = {
   400: { description: 'Bad request: the message names the field', content: { 'application/json': { schema: errorBody } } },
   401: { description: 'Missing or wrong bearer token', content: { 'application/json': { schema: errorBody } } },
+  403: { description: 'The token\'s role does not allow it (ERIS_ERR_FORBIDDEN_ROLE, details.needed names the role) or it is outside the token\'s scope', content: { 'application/json': { schema: errorBody } } },
   404: { description: 'Not found', content: { 'application/json': { schema: errorBody } } },
 };
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
@@ -41,7 +42,7 @@ const ROUTES: Route[] = [
   { method: 'post', path: '/v1/faults', summary: 'Freeze / kill / resume these now: {target, signal, scope, lease, override}', tags: ['faults'], request: body('immediate fault'), responses: { 201: json('fault'), ...errors } },
   { method: 'get', path: '/v1/faults', summary: 'Immediate faults', tags: ['faults'], responses: { 200: json('{faults}'), ...errors } },
   { method: 'get', path: '/v1/faults/{id}', summary: 'One immediate fault', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
-  { method: 'delete', path: '/v1/faults/{id}', summary: 'Resume an immediate fault (idempotent)', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
+  { method: 'delete', path: '/v1/faults/{id}', summary: 'Resume an immediate fault (idempotent); resume.confirmed and resume.seen say what state its processes are in afterwards', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
   { method: 'post', path: '/v1/drills', summary: 'Store a drill (JSON, or YAML with content-type application/yaml)', tags: ['drills'], request: body('drill (see /v1/schemas/drill.json)'), responses: { 201: json('stored drill'), ...errors } },
   { method: 'get', path: '/v1/drills', summary: 'Stored drills', tags: ['drills'], responses: { 200: json('{drills}'), ...errors } },
   { method: 'get', path: '/v1/drills/{name}', summary: 'One stored drill', tags: ['drills'], request: { params: nameParam }, responses: { 200: json('drill'), ...errors } },

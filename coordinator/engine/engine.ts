@@ -10,7 +10,7 @@ import type { ProbeRunner, ProbeResult } from '../probes/runner.js';
 import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import type { TargetRecord } from '../selection/types.js';
 import { stepKind, type Drill, type Step } from '../drill/schema.js';
-import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault } from './targets.js';
+import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import type { CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
@@ -52,6 +52,8 @@ interface RunState {
   timeline: Map<string, TimelineEntry>;
   steps: StepRecord[];
   probeStats: Map<string, { latencies: number[]; failures: number }>;
+  /** The starter's scope: a run picks only what the token that started it may reach. */
+  within?: TargetFilter;
 }
 
 export class DrillEngine {
@@ -85,7 +87,7 @@ export class DrillEngine {
     return () => this.events.off(channel, listener);
   }
 
-  start(drill: Drill, options: { drillName: string | null; seed?: string }): RunHandle {
+  start(drill: Drill, options: { drillName: string | null; seed?: string; within?: TargetFilter }): RunHandle {
     const id = randomUUID();
     const seed = options.seed ?? randomUUID().slice(0, 8);
     const createdAt = this.now();
@@ -100,6 +102,7 @@ export class DrillEngine {
       timeline: new Map(),
       steps: [],
       probeStats: new Map(),
+      ...(options.within ? { within: options.within } : {}),
     };
     this.runs.set(id, state);
     const done = this.execute(state, createdAt);
@@ -219,7 +222,7 @@ export class DrillEngine {
     if (known) return known;
     const spec = state.drill.spec.targets[group];
     if (!spec) throw new ValidationError(`no target group ${group}`, { path: `targets.${group}` });
-    const selection = await selectGroup(this.o.fleet, spec, `targets.${group}`, spec.seed ?? `${state.seed}/${group}`);
+    const selection = await selectGroup(this.o.fleet, spec, `targets.${group}`, spec.seed ?? `${state.seed}/${group}`, state.within);
     state.picks.set(group, selection.picked);
     this.emit(state, 'selection', { group, wanted: selection.wanted, matched: selection.matched.length, picked: selection.picked, seed: selection.seed });
     return selection.picked;
