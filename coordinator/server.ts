@@ -21,6 +21,7 @@ import { ProbeRunner } from './probes/runner.js';
 import { DrillEngine } from './engine/engine.js';
 import { ImmediateFaults } from './api/faults.js';
 import { createCoordinatorApi } from './api/app.js';
+import { AuditLog } from './audit/audit-log.js';
 
 export interface Coordinator {
   url: string;
@@ -65,12 +66,14 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
 
+  const audit = new AuditLog({ store, logger });
   let engine: DrillEngine | null = null;
   let faults: ImmediateFaults | null = null;
   const fleet = new Fleet({
     coordinatorId,
     principals,
     logger,
+    onRefused: (r) => audit.refused(r.principal ?? null, 'agent.refused', r.agent ?? 'agent link', { code: r.code, message: r.message }),
     commandTimeoutMs: config.commandTimeoutSeconds * 1000,
     // A fault this coordinator placed goes on only while its run (or immediate fault) is alive here.
     keepFault: (fault) => (fault.labels?.runId !== undefined ? (engine?.isActive(fault.labels.runId) ?? false) : (faults?.owns(fault) ?? false)),
@@ -84,7 +87,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const probes = new ProbeRunner({ jq });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {

@@ -9,11 +9,27 @@ import type { ImmediateFault, ResumedFault, immediateFaultSchema } from '../coor
 import type { dryRun } from '../coordinator/api/app.js';
 import type { DrillInput } from '../coordinator/drill/schema.js';
 import type { RunReport, StepRecord, TimelineEntry } from '../coordinator/engine/report.js';
-import type { RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
+import type { AuditRecord, RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
 import type { Fault } from '../daemon/faults/manager.js';
 import type { FinalRunStatus, RunEventPayloads } from '../coordinator/engine/events.js';
 
-export type { FinalRunStatus };
+export type { FinalRunStatus, AuditRecord };
+
+/** GET /v1/audit filters: times as Unix ms, a Date, or ISO 8601 text. */
+export interface AuditQuery {
+  since?: number | Date | string;
+  until?: number | Date | string;
+  actor?: string;
+  action?: string;
+  limit?: number;
+  cursor?: number;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  /** Pass as `cursor` for the next (older) page; null on the last. */
+  nextCursor: number | null;
+}
 export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, ResumedFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
 export interface VersionInfo {

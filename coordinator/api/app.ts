@@ -27,6 +27,9 @@ import { registerOpenApi } from './openapi.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
 import { inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
 import type { TargetFilter } from '../engine/targets.js';
+import type { AuditLog, AuditAction } from '../audit/audit-log.js';
+import type { AuditResult } from '../store/types.js';
+import { registerAuditRoutes } from './audit-routes.js';
 
 export interface CoordinatorApiOptions {
   coordinatorId: string;
@@ -37,6 +40,21 @@ export interface CoordinatorApiOptions {
   registry: Registry;
   principals: readonly Principal[];
   logger: Logger;
+  audit: AuditLog;
+}
+
+type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
+
+/** Overrides a drill's steps ask for (they let it touch what safety would refuse), for the audit. */
+function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) overridesIn(v, found);
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'override' && Array.isArray(v)) for (const o of v) found.add(String(o));
+      else overridesIn(v, found);
+    }
+  }
+  return found;
 }
 
 /** Served without a token: health, metrics, and the API's own description. */
@@ -73,7 +91,28 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   const app = new OpenAPIHono<{ Variables: CoordinatorVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
-  app.use('*', principalAuth({ principals: o.principals, open: OPEN_PATHS }));
+  app.use(
+    '*',
+    principalAuth({
+      principals: o.principals,
+      open: OPEN_PATHS,
+      onRefused: (c, r) => o.audit.refused(r.principal ?? null, 'auth.refused', `${c.req.method} ${c.req.path}`, { code: r.code }),
+    }),
+  );
+
+  /** Runs an action and records it: its outcome when it returns, `failed` with the error's code when it throws. */
+  async function audited<T>(c: { get(key: 'principal'): Principal }, action: AuditAction, target: string | null, run: () => Promise<T> | T, outcome: (value: T) => Outcome = () => ({})): Promise<T> {
+    let value: T;
+    try {
+      value = await run();
+    } catch (err) {
+      o.audit.record(c.get('principal'), action, target, 'failed', { code: (err as { code?: string }).code ?? 'ERIS_ERR', message: String((err as Error).message).slice(0, 300) });
+      throw err;
+    }
+    const r = outcome(value);
+    o.audit.record(c.get('principal'), action, r.target === undefined ? target : r.target, r.result ?? 'ok', r.details);
+    return value;
+  }
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
@@ -112,7 +151,15 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.post('/v1/faults', async (c) => {
     const p = c.get('principal');
     const within = scopeOf(p);
-    return c.json(await o.faults.create(await readJson(c), { tokenId: p.id, ...(within ? { within } : {}) }), 201);
+    const body = await readJson(c);
+    const override = (body as { override?: unknown } | null)?.override;
+    if (Array.isArray(override) && override.length > 0) o.audit.record(p, 'override.use', 'POST /v1/faults', 'ok', { override: override.slice(0, 10).map(String) });
+    const fault = await audited(c, 'fault.create', null, () => o.faults.create(body, { tokenId: p.id, ...(within ? { within } : {}) }), (f) => ({
+      target: f.id,
+      result: f.parts.length === 0 && f.errors.length > 0 ? 'failed' : 'ok',
+      details: { signal: f.signal, targets: f.targets.length, errors: f.errors.length },
+    }));
+    return c.json(fault, 201);
   });
   // A scoped token sees (and resumes) only the faults whose every target is in its scope; others are "not found".
   const visibleFault = (c: { get(key: 'principal'): Principal }, id: string) => {
@@ -126,16 +173,25 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     return c.json({ faults: o.faults.list().filter((f) => o.faults.visible(f.id, isScoped(p) ? (place) => inScope(p, place) : undefined)) });
   });
   app.get('/v1/faults/:id', (c) => c.json(visibleFault(c, c.req.param('id'))));
-  app.delete('/v1/faults/:id', async (c) => c.json(await o.faults.resume(visibleFault(c, c.req.param('id')).id)));
+  app.delete('/v1/faults/:id', async (c) => {
+    const id = c.req.param('id');
+    const resumed = await audited(c, 'fault.resume', id, () => o.faults.resume(visibleFault(c, id).id), (f) => ({
+      result: f.resume.confirmed ? 'ok' : 'failed',
+      details: { confirmed: f.resume.confirmed, seen: f.resume.seen },
+    }));
+    return c.json(resumed);
+  });
 
   app.get('/v1/schemas/drill.json', (c) => c.json(drillJsonSchema()));
 
   app.post('/v1/drills', async (c) => {
-    const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
-    const drill = await loadDrill(raw);
-    const now = Date.now();
-    o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: now });
-    return c.json({ name: drill.metadata.name, drill: raw }, 201);
+    const saved = await audited(c, 'drill.save', null, async () => {
+      const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
+      const drill = await loadDrill(raw);
+      o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
+      return { name: drill.metadata.name, drill: raw };
+    }, (d) => ({ target: d.name }));
+    return c.json(saved, 201);
   });
   app.get('/v1/drills', (c) => c.json({ drills: o.store.listDrills().map((d) => ({ name: d.name, createdAt: d.createdAt, updatedAt: d.updatedAt, spec: d.spec })) }));
   app.get('/v1/drills/:name', (c) => {
@@ -143,9 +199,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     if (!d) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
     return c.json(d);
   });
-  app.delete('/v1/drills/:name', (c) => {
-    if (!o.store.deleteDrill(c.req.param('name'))) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
-    return c.json({ deleted: c.req.param('name') });
+  app.delete('/v1/drills/:name', async (c) => {
+    const name = c.req.param('name');
+    await audited(c, 'drill.delete', name, () => {
+      if (!o.store.deleteDrill(name)) throw new NotFoundError(`no drill ${name}`, { path: 'name' });
+    });
+    return c.json({ deleted: name });
   });
 
   app.post('/v1/runs', async (c) => {
@@ -162,12 +221,20 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     const p = c.get('principal');
     const within = scopeOf(p);
     if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within), 200);
-    requirePermission(p, 'operate', 'POST /v1/runs (not a dry run)');
-    const handle = o.engine.start(drill, {
-      drillName: drillName ?? drill.metadata.name,
-      ...(request.seed !== undefined ? { seed: String(request.seed) } : {}),
-      ...(within ? { within } : {}),
-    });
+    try {
+      requirePermission(p, 'operate', 'POST /v1/runs (not a dry run)');
+    } catch (err) {
+      o.audit.refused(p, 'auth.refused', 'POST /v1/runs', { code: (err as { code: string }).code });
+      throw err;
+    }
+    const overrides = [...overridesIn(drill.spec.steps)];
+    const handle = await audited(c, 'run.start', null, () =>
+      o.engine.start(drill, {
+        drillName: drillName ?? drill.metadata.name,
+        ...(request.seed !== undefined ? { seed: String(request.seed) } : {}),
+        ...(within ? { within } : {}),
+      }), (h) => ({ target: h.id, details: { drill: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) } }));
+    if (overrides.length > 0) o.audit.record(p, 'override.use', handle.id, 'ok', { override: overrides });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
     return c.json(o.store.getRun(handle.id), 201);
   });
@@ -180,10 +247,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/runs/:id', (c) => c.json(getRun(o.store, c.req.param('id'))));
 
-  app.post('/v1/runs/:id/abort', (c) => {
+  app.post('/v1/runs/:id/abort', async (c) => {
     const run = getRun(o.store, c.req.param('id'));
-    if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
-    o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
+    await audited(c, 'run.abort', run.id, () => {
+      if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
+      o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
+    });
     return c.json({ id: run.id, status: 'aborting' }, 202);
   });
 
@@ -250,6 +319,8 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       }
     });
   });
+
+  registerAuditRoutes(app, o.store);
 
   registerOpenApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'eris-coordinator', version: VERSION, description: 'Chaos drills for stateful clusters.' } });

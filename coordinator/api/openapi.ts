@@ -54,6 +54,49 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/v1/runs/{id}/events', summary: 'Server-sent events of a run (replay, then live until it ends; ?after=SEQ; ?follow=false to stop after the replay)', tags: ['runs'], request: { params: idParam }, responses: { 200: { description: 'text/event-stream' }, ...errors } },
   { method: 'post', path: '/v1/runs/{id}/abort', summary: 'Abort a run: everything it stopped is resumed', tags: ['runs'], request: { params: idParam }, responses: { 202: json('aborting'), 409: json('not running'), ...errors } },
   { method: 'get', path: '/v1/runs/{id}/report', summary: 'Report as JSON or JUnit XML (?format=json|junit)', tags: ['runs'], request: { params: idParam }, responses: { 200: json('report'), 409: json('still running'), ...errors } },
+  {
+    method: 'get',
+    path: '/v1/audit',
+    summary: 'Audit trail, newest first: who (token id, role) did what, when, with what result. A scoped token sees its own records only.',
+    tags: ['audit'],
+    request: {
+      query: z.object({
+        since: z.string().optional().openapi({ description: 'Unix ms or ISO 8601; records at or after it' }),
+        until: z.string().optional().openapi({ description: 'Unix ms or ISO 8601; records before it' }),
+        actor: z.string().optional().openapi({ description: 'token id' }),
+        action: z.string().optional().openapi({ description: 'run.start, run.abort, fault.create, fault.resume, drill.save, drill.delete, override.use, auth.refused, agent.refused' }),
+        limit: z.string().optional().openapi({ description: '1..1000, default 100' }),
+        cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'records and the cursor of the next page (null on the last)',
+        content: {
+          'application/json': {
+            schema: z
+              .object({
+                records: z.array(
+                  z.object({
+                    seq: z.number().int(),
+                    at: z.number().int(),
+                    actor: z.string().nullable(),
+                    role: z.string().nullable(),
+                    action: z.string(),
+                    target: z.string().nullable(),
+                    result: z.enum(['ok', 'refused', 'failed']),
+                    details: z.any(),
+                  }),
+                ),
+                nextCursor: z.number().int().nullable(),
+              })
+              .openapi('AuditPage'),
+          },
+        },
+      },
+      ...errors,
+    },
+  },
 ];
 
 export function registerOpenApi(app: OpenAPIHono<any>): void {
