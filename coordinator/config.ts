@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 import type { OptionDoc } from '../daemon/config.js';
+import { ProbePolicy } from './probes/policy.js';
 
 export const COORDINATOR_OPTIONS = [
   { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_COORDINATOR_LISTEN', doc: 'address of the API and the agent link (default 0.0.0.0:7700)' },
@@ -13,6 +14,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
+  { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
@@ -27,6 +29,11 @@ export const coordinatorConfigSchema = z
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     commandTimeoutSeconds: z.coerce.number().positive().default(15),
+    /** Refused by default: loopback, link-local, cloud metadata, unspecified (coordinator/probes/policy.ts). */
+    probeAllow: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+      .default([]),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),
@@ -43,5 +50,7 @@ export function loadCoordinatorConfig(options: Record<string, unknown>, env: Nod
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${config.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: --tls-cert and --tls-key go together`, { path: config.tlsCert === undefined ? 'tlsCert' : 'tlsKey' });
   }
+  // The allow list is checked here, once, so a bad entry stops the start with its index named.
+  new ProbePolicy({ allow: config.probeAllow });
   return config;
 }

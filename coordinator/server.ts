@@ -18,6 +18,7 @@ import type { Store } from './store/types.js';
 import { Fleet } from './fleet/fleet.js';
 import { JqPool } from './probes/jq.js';
 import { ProbeRunner } from './probes/runner.js';
+import { ProbePolicy } from './probes/policy.js';
 import { DrillEngine } from './engine/engine.js';
 import { ImmediateFaults } from './api/faults.js';
 import { createCoordinatorApi } from './api/app.js';
@@ -84,10 +85,11 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
     return counts;
   });
   const jq = new JqPool({ size: 1 });
-  const probes = new ProbeRunner({ jq });
+  const probePolicy = new ProbePolicy({ allow: config.probeAllow });
+  const probes = new ProbeRunner({ jq, policy: probePolicy });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {

@@ -50,7 +50,7 @@ describe('coordinator + agent in host mode', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eris-coord-host-'));
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), probeAllow: 'loopback' }, {}), { logger: silentLogger() });
     agent = await startAgent(
       loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
       { logger: silentLogger() },

@@ -30,6 +30,8 @@ import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import type { ProbePolicy } from '../probes/policy.js';
+import { checkProbeDestinations } from '../probes/destinations.js';
 
 export interface CoordinatorApiOptions {
   coordinatorId: string;
@@ -41,6 +43,8 @@ export interface CoordinatorApiOptions {
   principals: readonly Principal[];
   logger: Logger;
   audit: AuditLog;
+  /** Drills whose probes aim where the policy refuses are refused when stored and when run. */
+  probePolicy: ProbePolicy;
 }
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
@@ -188,6 +192,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     const saved = await audited(c, 'drill.save', null, async () => {
       const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
       const drill = await loadDrill(raw);
+      await checkProbeDestinations(drill, o.probePolicy);
       o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
       return { name: drill.metadata.name, drill: raw };
     }, (d) => ({ target: d.name }));
@@ -218,6 +223,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       drillName = stored.name;
     } else raw = request.spec;
     const drill = await loadDrill(raw);
+    await checkProbeDestinations(drill, o.probePolicy);
     const p = c.get('principal');
     const within = scopeOf(p);
     if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within), 200);
