@@ -85,11 +85,14 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
     return counts;
   });
   const jq = new JqPool({ size: 1 });
+  // Filters from requests are compile-checked apart from the probes' pool, bounded: jq folds constant expressions
+  // when it compiles, so `"x" * 2e8` costs seconds and 200 MB before any input. A worker that grew is replaced.
+  const jqCheck = new JqPool({ size: 1, evalTimeoutMs: 500, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 }, maxWasmBytes: 32 * 1024 * 1024 });
   const probePolicy = new ProbePolicy({ allow: config.probeAllow });
   const probes = new ProbeRunner({ jq, policy: probePolicy });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {
@@ -127,6 +130,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
       await engine!.shutdown();
       fleet.close();
       await jq.close();
+      await jqCheck.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();

@@ -31,6 +31,7 @@ import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
 import type { ProbePolicy } from '../probes/policy.js';
+import type { JqPool } from '../probes/jq.js';
 import { checkProbeDestinations } from '../probes/destinations.js';
 
 export interface CoordinatorApiOptions {
@@ -45,6 +46,8 @@ export interface CoordinatorApiOptions {
   audit: AuditLog;
   /** Drills whose probes aim where the policy refuses are refused when stored and when run. */
   probePolicy: ProbePolicy;
+  /** Compile-checks the jq filters of drills from requests, off the main thread, bounded in time and memory. */
+  jqCheck: JqPool;
 }
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
@@ -191,7 +194,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.post('/v1/drills', async (c) => {
     const saved = await audited(c, 'drill.save', null, async () => {
       const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
-      const drill = await loadDrill(raw);
+      const drill = await loadDrill(raw, { jq: o.jqCheck });
       await checkProbeDestinations(drill, o.probePolicy);
       o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
       return { name: drill.metadata.name, drill: raw };
@@ -222,7 +225,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       raw = stored.spec;
       drillName = stored.name;
     } else raw = request.spec;
-    const drill = await loadDrill(raw);
+    const drill = await loadDrill(raw, { jq: o.jqCheck });
     await checkProbeDestinations(drill, o.probePolicy);
     const p = c.get('principal');
     const within = scopeOf(p);
