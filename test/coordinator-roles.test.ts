@@ -3,6 +3,7 @@
 // scoped tokens see only their clusters; a resume is confirmed from the processes' state, not from the agent's ack.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -145,6 +146,42 @@ describe('roles on tokens', () => {
   it('a scoped viewer sees only its clusters', async () => {
     assert.deepEqual((await api(T.otherViewer, 'GET', '/v1/agents')).body.agents, []);
     assert.deepEqual((await api(T.otherViewer, 'GET', '/v1/targets')).body.targets, []);
+  });
+
+  it('masks secrets in command lines and labels; a viewer sees only the program', async () => {
+    const secretTag = `eris-roles-secret-${process.pid}`;
+    const child = spawn('sh', ['-c', 'sleep 1000 & wait', secretTag, '--password=TOPSECRET123', '--db-token', 'hunter2', 'API_KEY=abc123'], { stdio: 'ignore' });
+    try {
+      await waitFor(() => procState(child.pid!) !== null, 3000, 'the process');
+      const group = { processes: { cmdline: secretTag }, count: 1 };
+      const operator = await api(T.operator, 'POST', '/v1/selections', group);
+      assert.equal(operator.status, 200, JSON.stringify(operator.body));
+      const picked = operator.body.picked[0];
+      assert.equal(picked.cmdline, `sh -c sleep 1000 & wait ${secretTag} --password=*** --db-token *** API_KEY=***`);
+      assert.equal(picked.labels.password, '***');
+      assert.equal(picked.labels['db-token'], '***');
+      // Matched on the real command line (by the agent), even on a value shown masked.
+      const bySecret = await api(T.operator, 'POST', '/v1/selections', { processes: { cmdline: `${secretTag} --password=TOPSECRET123` } });
+      assert.equal(bySecret.status, 200, JSON.stringify(bySecret.body));
+      assert.ok(!JSON.stringify(bySecret.body).includes('TOPSECRET123'));
+      const viewer = await api(T.viewer, 'POST', '/v1/selections', group);
+      assert.equal(viewer.body.picked[0].cmdline, 'sh …');
+      assert.deepEqual(viewer.body.picked[0].labels, {});
+      const onAgent = await fetch(`${agent.url}/v1/targets?cmdline=${encodeURIComponent(secretTag)}`, { headers: { authorization: 'Bearer local-agent-api-token-0123' } });
+      const agentBody = JSON.stringify(await onAgent.json());
+      assert.ok(agentBody.includes('--password=***') && !/TOPSECRET123|hunter2|abc123/.test(agentBody), agentBody);
+      const fault = await api(T.operator, 'POST', '/v1/faults', { target: group, signal: 'SIGSTOP', lease: '30s' });
+      try {
+        assert.equal(fault.status, 201, JSON.stringify(fault.body));
+        assert.ok(!/TOPSECRET123|hunter2|abc123/.test(JSON.stringify(fault.body)), 'the fault record shows no secret');
+        const seen = await api(T.viewer, 'GET', `/v1/faults/${fault.body.id}`);
+        assert.equal(seen.body.parts[0].fault.targets[0].process.cmdline, 'sh …');
+      } finally {
+        await api(T.operator, 'DELETE', `/v1/faults/${fault.body.id}`);
+      }
+    } finally {
+      killTree(child.pid!);
+    }
   });
 
   it('DELETE /v1/faults/{id} reports the processes it saw running again', async () => {

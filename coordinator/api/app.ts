@@ -25,11 +25,13 @@ import { parseLabelSelector, matchesLabels } from '../selection/label-selector.j
 import type { ImmediateFaults } from './faults.js';
 import { registerOpenApi } from './openapi.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
-import { inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
+import { can, inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
 import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { faultForViewer, targetForViewer } from './viewer-view.js';
+import type { TargetRecord } from '../selection/types.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';
 import { checkProbeDestinations } from '../probes/destinations.js';
@@ -151,8 +153,10 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.post('/v1/selections', async (c) => {
     const body = (await readJson(c)) as Record<string, unknown>;
     const group = parseTargetGroup(body, 'target');
-    const selection = await selectGroup(o.fleet, group, 'target', undefined, scopeOf(c.get('principal')));
-    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched, picked: selection.picked });
+    const p = c.get('principal');
+    const selection = await selectGroup(o.fleet, group, 'target', undefined, scopeOf(p));
+    const shown = can(p, 'operate') ? <T,>(t: T) => t : targetForViewer;
+    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched.map(shown), picked: selection.picked.map(shown) });
   });
 
   app.post('/v1/faults', async (c) => {
@@ -177,9 +181,13 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   };
   app.get('/v1/faults', (c) => {
     const p = c.get('principal');
-    return c.json({ faults: o.faults.list().filter((f) => o.faults.visible(f.id, isScoped(p) ? (place) => inScope(p, place) : undefined)) });
+    const faults = o.faults.list().filter((f) => o.faults.visible(f.id, isScoped(p) ? (place) => inScope(p, place) : undefined));
+    return c.json({ faults: can(p, 'operate') ? faults : faults.map(faultForViewer) });
   });
-  app.get('/v1/faults/:id', (c) => c.json(visibleFault(c, c.req.param('id'))));
+  app.get('/v1/faults/:id', (c) => {
+    const fault = visibleFault(c, c.req.param('id'));
+    return c.json(can(c.get('principal'), 'operate') ? fault : faultForViewer(fault));
+  });
   app.delete('/v1/faults/:id', async (c) => {
     const id = c.req.param('id');
     const resumed = await audited(c, 'fault.resume', id, () => o.faults.resume(visibleFault(c, id).id), (f) => ({
@@ -229,7 +237,11 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     await checkProbeDestinations(drill, o.probePolicy);
     const p = c.get('principal');
     const within = scopeOf(p);
-    if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within), 200);
+    if (request.dryRun) {
+      const preview = await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within);
+      if (!can(p, 'operate')) for (const g of Object.values(preview.groups)) g.picked = g.picked.map((t) => targetForViewer(t as TargetRecord));
+      return c.json(preview, 200);
+    }
     try {
       requirePermission(p, 'operate', 'POST /v1/runs (not a dry run)');
     } catch (err) {

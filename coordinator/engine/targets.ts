@@ -14,7 +14,7 @@ export async function selectGroup(fleet: Fleet, group: TargetGroup, path: string
   const all = group.processes ? await fleet.processes(group.processes.cmdline) : fleet.targets();
   // Filtered before the pick, so count/percent/spread apply to what the caller may reach, and the seed stays repeatable.
   const inventory = within === undefined ? all : all.filter(within);
-  return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}) });
+  return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}), ...(group.processes ? { cmdlineMatchedByAgents: true } : {}) });
 }
 
 export function targetKey(t: Pick<TargetRecord, 'cluster' | 'node' | 'namespace' | 'pod' | 'container'>): string {

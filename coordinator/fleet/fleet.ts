@@ -33,6 +33,7 @@ import type { FaultRequestInput } from '../../daemon/faults/request.js';
 import type { ContainerInfo } from '../../daemon/types.js';
 import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
+import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
 
 export interface AgentView extends AgentIdentity {
   id: string;
@@ -192,12 +193,13 @@ export class Fleet {
     return id;
   }
 
-  placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
-    return this.command(agent, { op: 'fault.create', request }) as Promise<Fault>;
+  // Faults come back with the command lines of process targets masked (an older agent sends them whole).
+  async placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
+    return redactFaultCmdlines((await this.command(agent, { op: 'fault.create', request })) as Fault);
   }
 
-  resumeFault(agent: string, faultId: string): Promise<Fault> {
-    return this.command(agent, { op: 'fault.resume', faultId }) as Promise<Fault>;
+  async resumeFault(agent: string, faultId: string): Promise<Fault> {
+    return redactFaultCmdlines((await this.command(agent, { op: 'fault.resume', faultId })) as Fault);
   }
 
   /** What the agent sees of these processes now: state letters, null for the gone. */
@@ -322,7 +324,7 @@ export class Fleet {
       connectedAt: now,
       lastSeenAt: now,
       containers: hello.containers,
-      activeFaults: new Map(hello.activeFaults.map((f) => [f.id, f])),
+      activeFaults: new Map(hello.activeFaults.map((f) => [f.id, redactFaultCmdlines(f)])),
       principal,
       pending: new Map(),
     };
@@ -369,11 +371,13 @@ export class Fleet {
         session.containers = message.containers;
         this.events.emit('change', { type: 'inventory', agent: session.id });
         return;
-      case 'fault':
-        session.activeFaults.set(message.fault.id, message.fault);
-        if (message.fault.state !== 'active') session.activeFaults.delete(message.fault.id);
-        this.events.emit('change', { type: 'fault', agent: session.id, fault: message.fault });
+      case 'fault': {
+        const fault = redactFaultCmdlines(message.fault);
+        session.activeFaults.set(fault.id, fault);
+        if (fault.state !== 'active') session.activeFaults.delete(fault.id);
+        this.events.emit('change', { type: 'fault', agent: session.id, fault });
         return;
+      }
     }
   }
 }
@@ -395,7 +399,8 @@ export function containerTarget(hello: Pick<AgentHello, 'cluster' | 'node' | 'zo
 }
 
 function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
-  // A host process has no pod: it is addressed as cluster/node/-/pid.
+  // A host process has no pod: it is addressed as cluster/node/-/pid. Its command line and the labels read from it
+  // are shown with secret-looking values masked (an older agent sends them whole).
   return {
     cluster: hello.cluster,
     node: hello.node,
@@ -405,11 +410,11 @@ function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
     podUid: '',
     container: p.cmdline.split(' ')[0] ?? '',
     containerId: `pid:${p.pid}`,
-    labels: cmdlineLabels(p.cmdline.split(' ')),
+    labels: redactLabels(cmdlineLabels(p.cmdline.split(' '))),
     state: p.state === 'T' || p.state === 't' ? 'stopped' : 'running',
     kind: 'process',
     pid: p.pid,
-    cmdline: p.cmdline,
+    cmdline: redactCmdline(p.cmdline),
   };
 }
 

@@ -6,6 +6,7 @@ import { ErisError } from '../../lib/errors.js';
 import { clip } from '../../lib/text.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
+import { redactCmdline } from '../../lib/redact.js';
 import {
   CLOSE,
   LINK_MAX_PAYLOAD,
@@ -210,7 +211,8 @@ export class CoordinatorLink {
         return command.processes.map((p) => ({ ...p, state: this.o.processState(p) }));
       case 'processes.list':
         if (!this.o.hostProcesses) return [];
-        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline'));
+        // Matched on the real command line; sent with secret-looking values masked.
+        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline')).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
       default:
         throw new ErisError(`unknown command ${(command as { op: string }).op}`);
     }
