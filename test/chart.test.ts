@@ -110,6 +110,7 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     [['--set', 'coordinator.persistance.enabled=false'], /persistance/],
     [['--set', 'image.pullPolicy=Sometimes'], /image\/pullPolicy|image\.pullPolicy/],
     [['--set', 'auth.agentToken=short'], /auth\/agentToken|auth\.agentToken/],
+    [['--set', 'auth.token=abc'], /auth\/token|auth\.token/],
     [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=agent', '--set', 'auth.users[0].token=0123456789abcdef'], /auth\/users\/0\/role|auth\.users\.0\.role/],
     [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=viewer'], /auth\/users\/0|auth\.users\.0/],
   ];
