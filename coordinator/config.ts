@@ -15,6 +15,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
   { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
+  { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
@@ -34,6 +35,7 @@ export const coordinatorConfigSchema = z
       .union([z.string(), z.array(z.string())])
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .default([]),
+    rateLimit: z.coerce.number().min(0).max(1_000_000).default(200),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),

@@ -92,7 +92,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const probes = new ProbeRunner({ jq, policy: probePolicy });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck, rateLimitPerSecond: config.rateLimit });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {

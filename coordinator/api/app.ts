@@ -30,6 +30,8 @@ import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
+import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
+import { cachedExposition } from '../../lib/metrics.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
 import type { TargetRecord } from '../selection/types.js';
 import type { ProbePolicy } from '../probes/policy.js';
@@ -50,7 +52,14 @@ export interface CoordinatorApiOptions {
   probePolicy: ProbePolicy;
   /** Compile-checks the jq filters of drills from requests, off the main thread, bounded in time and memory. */
   jqCheck: JqPool;
+  /** Requests a second each token may sustain (burst twice that); 0 = no limit. */
+  rateLimitPerSecond: number;
 }
+
+/** Never rate-limited: what puts processes back (a resume, an abort) must not wait behind a caller's own flood. */
+const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && /^\/v1\/runs\/[^/]+\/abort$/.test(path));
+/** Scrapes one address may make a second: Prometheus makes one every few seconds. */
+const METRICS_PER_SECOND = 10;
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
 
@@ -122,10 +131,17 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     o.audit.record(c.get('principal'), action, r.target === undefined ? target : r.target, r.result ?? 'ok', r.details);
     return value;
   }
+  if (o.rateLimitPerSecond > 0) {
+    const perToken = new TokenBuckets({ perSecond: o.rateLimitPerSecond });
+    app.use('*', rateLimit(perToken, { key: (c) => (isResume(c.req.method, c.req.path) ? null : ((c.get('principal') as Principal | undefined)?.id ?? null)), what: 'this token' }));
+  }
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
-  app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
+  // /metrics has no token: bounded per address, and rendered at most once a second however many ask.
+  const metricsText = cachedExposition(o.registry);
+  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
+  app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': o.registry.contentType }));
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId }));
 
   app.get('/v1/agents', (c) => {
