@@ -10,6 +10,12 @@ const errors = {
   401: { description: 'Missing or wrong bearer token', content: { 'application/json': { schema: errorBody } } },
   403: { description: 'The token\'s role does not allow it (ERIS_ERR_FORBIDDEN_ROLE, details.needed names the role) or it is outside the token\'s scope', content: { 'application/json': { schema: errorBody } } },
   404: { description: 'Not found', content: { 'application/json': { schema: errorBody } } },
+  429: { description: 'The token sent more than --rate-limit requests a second (ERIS_ERR_RATE_LIMITED; see Retry-After). Resumes and aborts are never limited.', content: { 'application/json': { schema: errorBody } } },
+};
+/** A drill refused for what its probes would do (not its shape). */
+const refused = {
+  description: 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY) or a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY); path names the field',
+  content: { 'application/json': { schema: errorBody } },
 };
 const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
 const nameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' } }) });
@@ -43,12 +49,12 @@ const ROUTES: Route[] = [
   { method: 'get', path: '/v1/faults', summary: 'Immediate faults', tags: ['faults'], responses: { 200: json('{faults}'), ...errors } },
   { method: 'get', path: '/v1/faults/{id}', summary: 'One immediate fault', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
   { method: 'delete', path: '/v1/faults/{id}', summary: 'Resume an immediate fault (idempotent); resume.confirmed and resume.seen say what state its processes are in afterwards', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
-  { method: 'post', path: '/v1/drills', summary: 'Store a drill (JSON, or YAML with content-type application/yaml)', tags: ['drills'], request: body('drill (see /v1/schemas/drill.json)'), responses: { 201: json('stored drill'), ...errors } },
+  { method: 'post', path: '/v1/drills', summary: 'Store a drill (JSON, or YAML with content-type application/yaml)', tags: ['drills'], request: body('drill (see /v1/schemas/drill.json)'), responses: { 201: json('stored drill'), ...errors, 422: refused } },
   { method: 'get', path: '/v1/drills', summary: 'Stored drills', tags: ['drills'], responses: { 200: json('{drills}'), ...errors } },
   { method: 'get', path: '/v1/drills/{name}', summary: 'One stored drill', tags: ['drills'], request: { params: nameParam }, responses: { 200: json('drill'), ...errors } },
   { method: 'delete', path: '/v1/drills/{name}', summary: 'Delete a stored drill', tags: ['drills'], request: { params: nameParam }, responses: { 200: json('deleted'), ...errors } },
   { method: 'get', path: '/v1/schemas/drill.json', summary: 'JSON Schema of a drill file', tags: ['drills'], responses: { 200: json('JSON Schema') } },
-  { method: 'post', path: '/v1/runs', summary: 'Start a run: {drill: name} or {spec: drill}; {dryRun: true} previews the picks', tags: ['runs'], request: body('run request'), responses: { 201: json('run'), 200: json('dry run'), ...errors } },
+  { method: 'post', path: '/v1/runs', summary: 'Start a run: {drill: name} or {spec: drill}; {dryRun: true} previews the picks', tags: ['runs'], request: body('run request'), responses: { 201: json('run'), 200: json('dry run'), ...errors, 422: refused } },
   { method: 'get', path: '/v1/runs', summary: 'Runs, newest first (filters: drill, status, limit)', tags: ['runs'], responses: { 200: json('{runs}'), ...errors } },
   { method: 'get', path: '/v1/runs/{id}', summary: 'One run', tags: ['runs'], request: { params: idParam }, responses: { 200: json('run'), ...errors } },
   { method: 'get', path: '/v1/runs/{id}/events', summary: 'Server-sent events of a run (replay, then live until it ends; ?after=SEQ; ?follow=false to stop after the replay)', tags: ['runs'], request: { params: idParam }, responses: { 200: { description: 'text/event-stream' }, ...errors } },
