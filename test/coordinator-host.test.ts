@@ -223,6 +223,10 @@ describe('coordinator + agent in host mode', () => {
     const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
     assert.equal(run.status, 'failed');
     assert.equal(run.result.resumed.faults, 1);
+    // Confirmed from the process's state after the resume, not from the agent's ack.
+    assert.equal(run.result.resumed.confirmed, 1);
+    assert.equal(run.result.resumed.seen.stopped, 0);
+    assert.ok(run.result.resumed.seen.running >= 1, JSON.stringify(run.result.resumed));
     const pid = run.result.timeline[0].target.pid;
     await waitFor(() => isRunning(pid), 2000, 'resumed after the failed run');
   });

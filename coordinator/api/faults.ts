@@ -11,7 +11,7 @@ import { positiveDuration } from '../probes/duration.js';
 import { targetGroupSchema } from '../selection/schema.js';
 import { placeFaults, selectGroup, targetKey, type TargetFilter } from '../engine/targets.js';
 import type { TargetRecord } from '../selection/types.js';
-import { checkResume, countSeen, type ResumeCheck, type SeenState } from './resume-check.js';
+import { checkResume, countSeen, type ResumeCheck, type SeenState } from '../fleet/resume-check.js';
 
 export const immediateFaultSchema = z.strictObject({
   target: targetGroupSchema,

@@ -10,6 +10,7 @@ import type { ProbeRunner, ProbeResult } from '../probes/runner.js';
 import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import type { TargetRecord } from '../selection/types.js';
 import { stepKind, type Drill, type Step } from '../drill/schema.js';
+import { checkResume, countSeen, type ResumeCheck } from '../fleet/resume-check.js';
 import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import type { CoordinatorMetrics } from '../metrics.js';
@@ -163,13 +164,20 @@ export class DrillEngine {
     return report;
   }
 
-  /** The run's finally: every SIGSTOP fault it placed is resumed, whatever happened. */
-  private async resumeAll(state: RunState, log: Logger): Promise<{ faults: number; errors: number }> {
+  /**
+   * The run's finally: every SIGSTOP fault it placed is resumed, whatever happened, and then confirmed from the state
+   * of its processes (what the agent reads of them, not its ack).
+   */
+  private async resumeAll(state: RunState, log: Logger): Promise<RunReport['resumed']> {
     let errors = 0;
+    const checks: ResumeCheck[] = [];
     await Promise.all(
       state.stopFaults.map(async ({ agent, fault }) => {
         try {
-          await this.o.fleet.resumeFault(agent, fault.id);
+          const after = await this.o.fleet.resumeFault(agent, fault.id);
+          const check = await checkResume(this.o.fleet, agent, fault, after);
+          checks.push(check);
+          if (!check.confirmed) log.error({ agent, faultId: fault.id, problem: check.problem, processes: check.processes }, 'a resume is not borne out by the processes');
         } catch (err) {
           errors++;
           // The agent is unreachable: its lease and its dead man's switch resume the processes.
@@ -177,8 +185,9 @@ export class DrillEngine {
         }
       }),
     );
-    if (state.stopFaults.length > 0) this.emit(state, 'resumed', { faults: state.stopFaults.length, errors });
-    return { faults: state.stopFaults.length, errors };
+    const resumed = { faults: state.stopFaults.length, errors, confirmed: checks.filter((c) => c.confirmed).length, seen: countSeen(checks) };
+    if (state.stopFaults.length > 0) this.emit(state, 'resumed', resumed);
+    return resumed;
   }
 
   private async runSteps(state: RunState, steps: readonly Step[], path: string, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,7 @@
 // Confirms a resume from what the agent reports of the processes themselves (their state now), not from its ack.
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { ProcessRef, ProcessState } from '../../lib/link/protocol.js';
-import type { Fleet } from '../fleet/fleet.js';
+import type { Fleet } from './fleet.js';
 
 /** What the coordinator saw of one process after asking for it to be resumed. */
 export type SeenState = 'running' | 'stopped' | 'held' | 'gone' | 'unknown';
