@@ -22,6 +22,7 @@ import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { JqPool } from '../coordinator/probes/jq.js';
 import { ProbeRunner, type ProbeResult } from '../coordinator/probes/runner.js';
+import { ProbePolicy } from '../coordinator/probes/policy.js';
 import { parseProbeSpec, renderProbe, type RenderedProbe } from '../coordinator/probes/spec.js';
 import type { ContainerdTestbed } from '../test/harness/containerd.js';
 import {
@@ -150,7 +151,7 @@ async function drive(what: string, concurrency: number, n: number, one: () => Pr
 
 async function throughput(port: number): Promise<ThroughputRow[]> {
   pool = new JqPool({ size: 1 });
-  const runner = new ProbeRunner({ jq: pool });
+  const runner = new ProbeRunner({ jq: pool, policy: new ProbePolicy({ allow: ['loopback'] }) });
   const probe = (path: string, jq?: string): RenderedProbe =>
     renderProbe(parseProbeSpec({ url: `http://127.0.0.1:${port}${path}`, ...(jq ? { jq } : {}), timeout: '10s' }), null);
   const health = probe('/health', '.health == "true"');

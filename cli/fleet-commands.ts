@@ -1,6 +1,7 @@
 // `eris agents`, `eris targets`, `eris faults ls|show|rm`: what the coordinator sees and what it holds stopped.
 import { Command } from 'commander';
-import type { Fault, ImmediateFault } from '../sdk/types.js';
+import type { Fault, ImmediateFault, ResumedFault } from '../sdk/types.js';
+import { CliExit, EXIT } from './exit.js';
 import { clientFor } from './connection.js';
 import { ago, printJson, table, wantsJson, when, withOutput, type OutputOptions } from './output.js';
 
@@ -89,10 +90,20 @@ export function faultsCommand(): Command {
     withOutput(new Command('rm').alias('resume').description('resume what a fault stopped (idempotent)').argument('<id...>', 'fault ids')).action(
       async (ids: string[], opts: OutputOptions, command: Command) => {
         const client = clientFor(command);
-        const resumed: ImmediateFault[] = [];
+        const resumed: ResumedFault[] = [];
         for (const id of ids) resumed.push(await client.faults.resume(id));
-        if (wantsJson(opts)) return printJson(resumed);
-        for (const f of resumed) process.stdout.write(`${f.id}: ${[...new Set(f.parts.map((p) => p.fault.state))].join(',') || 'nothing to resume'}\n`);
+        const unconfirmed = resumed.some((f) => !f.resume.confirmed);
+        if (wantsJson(opts)) {
+          printJson(resumed);
+        } else {
+          for (const f of resumed) {
+            const { running, held, gone, stopped, unknown } = f.resume.seen;
+            const seen = `seen: ${running} running, ${gone} gone${held ? `, ${held} held by another fault` : ''}${stopped ? `, ${stopped} STILL STOPPED` : ''}${unknown ? `, ${unknown} unknown` : ''}`;
+            process.stdout.write(`${f.id}: ${[...new Set(f.parts.map((p) => p.fault.state))].join(',') || 'nothing to resume'} (${seen})\n`);
+          }
+        }
+        // A resume the processes do not bear out is a failure, whatever the agents answered.
+        if (unconfirmed) throw new CliExit(EXIT.failed);
       },
     ),
   );

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { VERSION } from '../lib/version.js';
 import { agentCommand } from './agent-command.js';
+import { auditCommand } from './audit-command.js';
 import { coordinatorCommand } from './coordinator-command.js';
 import { addConnectionOptions } from './connection.js';
 import { contextCommand } from './context-command.js';
@@ -37,9 +38,10 @@ export function buildProgram(): Command {
   program.addCommand(agentsCommand());
   program.addCommand(faultsCommand());
   program.addCommand(schemaCommand());
+  program.addCommand(auditCommand());
   program.addCommand(contextCommand());
   // Every command that talks to a coordinator takes the connection options after its name too.
-  const CLIENTS = new Set(['run', 'runs', 'drills', 'targets', 'agents', 'faults']);
+  const CLIENTS = new Set(['run', 'runs', 'drills', 'targets', 'agents', 'faults', 'audit']);
   const leaves = (c: Command): Command[] => (c.commands.length === 0 ? [c] : c.commands.flatMap(leaves));
   for (const c of program.commands) if (CLIENTS.has(c.name())) leaves(c).forEach(addConnectionOptions);
   // Subcommands exit through main(), like the program itself (commander would call process.exit).

@@ -123,7 +123,7 @@ export function plainView(stream: NodeJS.WritableStream, progress: RunProgress, 
           break;
         }
         case 'resumed':
-          line(e.data.at, `resumed ${e.data.faults} fault${e.data.faults === 1 ? '' : 's'}${e.data.errors ? c.red(` (${e.data.errors} could not be resumed: the agents' leases will)`) : ''}`);
+          line(e.data.at, `resumed ${e.data.faults} fault${e.data.faults === 1 ? '' : 's'}${e.data.errors ? c.red(` (${e.data.errors} could not be resumed: the agents' leases will)`) : ''}${stillStopped(e.data, c)}`);
           break;
         default:
           break;
@@ -256,7 +256,15 @@ export function summary(report: RunReport, c: Colors): string {
   }
   if (report.resumed.faults > 0) {
     out.push('');
-    out.push(`resumed ${report.resumed.faults} fault${report.resumed.faults === 1 ? '' : 's'}${report.resumed.errors > 0 ? c.red(`, ${report.resumed.errors} could not be resumed (the agents' leases will)`) : ''}`);
+    out.push(`resumed ${report.resumed.faults} fault${report.resumed.faults === 1 ? '' : 's'}${report.resumed.errors > 0 ? c.red(`, ${report.resumed.errors} could not be resumed (the agents' leases will)`) : ''}${stillStopped(report.resumed, c)}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+/** What the processes showed after the resume, when something is off: `, 1 process still stopped`. */
+function stillStopped(resumed: RunReport['resumed'], c: Colors): string {
+  const stopped = resumed.seen?.stopped ?? 0;
+  const unknown = resumed.seen?.unknown ?? 0;
+  const parts = [...(stopped > 0 ? [`${stopped} process${stopped === 1 ? '' : 'es'} still stopped`] : []), ...(unknown > 0 ? [`${unknown} not confirmed`] : [])];
+  return parts.length === 0 ? '' : c.red(`, ${parts.join(', ')}`);
 }

@@ -3,15 +3,19 @@ import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 import type { OptionDoc } from '../daemon/config.js';
+import { ProbePolicy } from './probes/policy.js';
 
 export const COORDINATOR_OPTIONS = [
   { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_COORDINATOR_LISTEN', doc: 'address of the API and the agent link (default 0.0.0.0:7700)' },
-  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'bearer tokens for users and agents, one per line ("name:token")' },
-  { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'a bearer token (prefer --token-file; comma-separated for several)' },
+  { key: 'tokensFile', flag: '--tokens-file <file>', env: 'ERIS_COORDINATOR_TOKENS_FILE', doc: 'tokens with roles (agent, operator, viewer) and scopes, YAML or JSON (docs/security.md)' },
+  { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'legacy: tokens without roles, one per line ("name:token"); each may operate and register any agent' },
+  { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'legacy: a token without a role (operator and agent); comma-separated for several' },
   { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default ./eris-data)' },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
+  { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
+  { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
@@ -19,12 +23,19 @@ export const COORDINATOR_OPTIONS = [
 export const coordinatorConfigSchema = z
   .object({
     listen: hostPortSchema.default('0.0.0.0:7700'),
+    tokensFile: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
     dataDir: z.string().min(1).default('eris-data'),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     commandTimeoutSeconds: z.coerce.number().positive().default(15),
+    /** Refused by default: loopback, link-local, cloud metadata, unspecified (coordinator/probes/policy.ts). */
+    probeAllow: z
+      .union([z.string(), z.array(z.string())])
+      .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
+      .default([]),
+    rateLimit: z.coerce.number().min(0).max(1_000_000).default(200),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),
@@ -41,5 +52,7 @@ export function loadCoordinatorConfig(options: Record<string, unknown>, env: Nod
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${config.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: --tls-cert and --tls-key go together`, { path: config.tlsCert === undefined ? 'tlsCert' : 'tlsKey' });
   }
+  // The allow list is checked here, once, so a bad entry stops the start with its index named.
+  new ProbePolicy({ allow: config.probeAllow });
   return config;
 }

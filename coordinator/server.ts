@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import { serve } from '@hono/node-server';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
-import { serverTokens } from '../lib/auth.js';
+import { coordinatorPrincipals } from './auth/principals.js';
 import { VERSION } from '../lib/version.js';
 import { splitHostPort } from '../daemon/config.js';
 import type { CoordinatorConfig } from './config.js';
@@ -18,9 +18,11 @@ import type { Store } from './store/types.js';
 import { Fleet } from './fleet/fleet.js';
 import { JqPool } from './probes/jq.js';
 import { ProbeRunner } from './probes/runner.js';
+import { ProbePolicy } from './probes/policy.js';
 import { DrillEngine } from './engine/engine.js';
 import { ImmediateFaults } from './api/faults.js';
 import { createCoordinatorApi } from './api/app.js';
+import { AuditLog } from './audit/audit-log.js';
 
 export interface Coordinator {
   url: string;
@@ -49,8 +51,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const { logger } = deps;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   const listen = splitHostPort(config.listen);
-  const { tokens, host, generatedTokenPath } = serverTokens(
-    { tokenFile: config.tokenFile, token: config.token, dir: config.dataDir, generatedName: 'coordinator.token', host: listen.host },
+  const { principals, host, generatedTokenPath } = coordinatorPrincipals(
+    { tokensFile: config.tokensFile, tokenFile: config.tokenFile, token: config.token, dataDir: config.dataDir, host: listen.host },
     (details, message) => logger.warn(details, message),
   );
   const port = listen.port;
@@ -65,12 +67,14 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
 
+  const audit = new AuditLog({ store, logger });
   let engine: DrillEngine | null = null;
   let faults: ImmediateFaults | null = null;
   const fleet = new Fleet({
     coordinatorId,
-    tokens,
+    principals,
     logger,
+    onRefused: (r) => audit.refused(r.principal ?? null, 'agent.refused', r.agent ?? 'agent link', { code: r.code, message: r.message }),
     commandTimeoutMs: config.commandTimeoutSeconds * 1000,
     // A fault this coordinator placed goes on only while its run (or immediate fault) is alive here.
     keepFault: (fault) => (fault.labels?.runId !== undefined ? (engine?.isActive(fault.labels.runId) ?? false) : (faults?.owns(fault) ?? false)),
@@ -81,10 +85,14 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
     return counts;
   });
   const jq = new JqPool({ size: 1 });
-  const probes = new ProbeRunner({ jq });
+  // Filters from requests are compile-checked apart from the probes' pool, bounded: jq folds constant expressions
+  // when it compiles, so `"x" * 2e8` costs seconds and 200 MB before any input. A worker that grew is replaced.
+  const jqCheck = new JqPool({ size: 1, evalTimeoutMs: 500, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 }, maxWasmBytes: 32 * 1024 * 1024 });
+  const probePolicy = new ProbePolicy({ allow: config.probeAllow });
+  const probes = new ProbeRunner({ jq, policy: probePolicy });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, tokens, logger });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck, rateLimitPerSecond: config.rateLimit });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {
@@ -122,6 +130,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
       await engine!.shutdown();
       fleet.close();
       await jq.close();
+      await jqCheck.close();
       server.closeAllConnections?.();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       store.close();

@@ -128,6 +128,10 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       faults,
       inventory,
       listProcesses: (pattern) => listHostProcesses(procfs, pattern, isUntouchable),
+      processState: ({ pid, startTime }) => {
+        const stat = procfs.stat(pid);
+        return stat !== null && stat.startTime === startTime ? stat.state : null;
+      },
       logger,
       graceMs: config.coordinatorGraceSeconds * 1000,
       heartbeatMs: config.coordinatorHeartbeatSeconds * 1000,

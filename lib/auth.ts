@@ -9,7 +9,14 @@ export interface TokenEntry {
   /** Shown in logs and audit records instead of the secret. */
   id: string;
   secretHash: Buffer;
+  /** The secret's length, when it was read as text (a token given by its hash has none): weak ones are refused or warned about. */
+  length?: number;
 }
+
+/** Shorter tokens are refused: a few characters are guessed in seconds. */
+export const MIN_TOKEN_LENGTH = 8;
+/** Shorter tokens are accepted with a warning (a generated one has 32 characters). */
+export const GOOD_TOKEN_LENGTH = 16;
 
 function hash(secret: string): Buffer {
   return createHash('sha256').update(secret).digest();
@@ -20,7 +27,7 @@ function entry(line: string): TokenEntry {
   const m = /^([A-Za-z0-9_.-]{1,64}):(.+)$/.exec(line);
   const secret = m ? m[2]! : line;
   const id = m ? m[1]! : `sha256:${hash(secret).toString('hex').slice(0, 8)}`;
-  return { id, secretHash: hash(secret) };
+  return { id, secretHash: hash(secret), length: secret.length };
 }
 
 export function parseTokens(text: string): TokenEntry[] {
@@ -66,7 +73,7 @@ export function generatedToken(dir: string, name: string): { secret: string; pat
   return { secret, path };
 }
 
-export function authenticate(tokens: readonly TokenEntry[], header: string | undefined): TokenEntry | null {
+export function authenticate<T extends TokenEntry>(tokens: readonly T[], header: string | undefined): T | null {
   const m = header === undefined ? null : /^Bearer\s+(.+)$/i.exec(header);
   if (!m) return null;
   const candidate = hash(m[1]!.trim());
@@ -95,6 +102,7 @@ export function serverTokens(
   warn: (details: Record<string, unknown>, message: string) => void,
 ): { tokens: TokenEntry[]; host: string; generatedTokenPath: string | null } {
   const tokens = loadTokens({ ...(options.tokenFile ? { tokenFile: options.tokenFile } : {}), ...(options.token ? { token: options.token } : {}) });
+  checkTokenStrength(tokens, options.tokenFile !== undefined ? 'tokenFile' : 'token', warn);
   if (tokens.length > 0) return { tokens, host: options.host, generatedTokenPath: null };
   const generated = generatedToken(options.dir, options.generatedName);
   let host = options.host;
@@ -104,6 +112,17 @@ export function serverTokens(
   }
   warn({ tokenFile: generated.path }, 'no token configured: generated one; only that token is accepted');
   return { tokens: loadTokens({ token: `local:${generated.secret}` }), host, generatedTokenPath: generated.path };
+}
+
+/** Refuses tokens shorter than MIN_TOKEN_LENGTH (naming the token by id, never the secret); warns below GOOD_TOKEN_LENGTH. */
+export function checkTokenStrength(tokens: readonly TokenEntry[], field: string, warn: (details: Record<string, unknown>, message: string) => void): void {
+  for (const t of tokens) {
+    if (t.length === undefined) continue;
+    if (t.length < MIN_TOKEN_LENGTH) {
+      throw new ConfigError(`${field}: token ${t.id} has ${t.length} characters; at least ${MIN_TOKEN_LENGTH} are required (${GOOD_TOKEN_LENGTH}+ advised: openssl rand -base64 24)`, { path: field });
+    }
+    if (t.length < GOOD_TOKEN_LENGTH) warn({ tokenId: t.id, length: t.length }, `token ${t.id} is short (${t.length} characters): use at least ${GOOD_TOKEN_LENGTH}`);
+  }
 }
 
 export function isLoopbackHost(host: string): boolean {

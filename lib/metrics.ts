@@ -12,3 +12,27 @@ export function collectProcessMetrics(registry: Registry, prefix: string): void 
     registry.removeSingleMetric(`${prefix}${name}`);
   }
 }
+
+/**
+ * The registry's exposition, rendered at most once per `maxAgeMs` however many ask (one render shared by concurrent
+ * scrapes): 200 connections looping on /metrics cost one render a second, not 200 renders at a time.
+ */
+export function cachedExposition(registry: Registry, maxAgeMs = 1000, now: () => number = Date.now): () => Promise<string> {
+  let cached: { text: string; at: number } | null = null;
+  let rendering: Promise<string> | null = null;
+  return function metricsText() {
+    if (cached !== null && now() - cached.at < maxAgeMs) return Promise.resolve(cached.text);
+    rendering ??= registry.metrics().then(
+      (text) => {
+        cached = { text, at: now() };
+        rendering = null;
+        return text;
+      },
+      (err: unknown) => {
+        rendering = null;
+        throw err;
+      },
+    );
+    return rendering;
+  };
+}

@@ -6,11 +6,14 @@ import {
   RUN_EVENT_TYPES,
   isFinalEvent,
   type AgentView,
+  type AuditPage,
+  type AuditQuery,
   type DrillInput,
   type DrillSummary,
   type DryRunResult,
   type Health,
   type ImmediateFault,
+  type ResumedFault,
   type ImmediateFaultInput,
   type ReportFormat,
   type RunEvent,
@@ -133,8 +136,24 @@ export class ErisClient {
     list: async (o?: RequestOptions): Promise<ImmediateFault[]> => (await this.call<{ faults: ImmediateFault[] }>('GET', '/v1/faults', o)).faults,
     get: (id: string, o?: RequestOptions): Promise<ImmediateFault> => this.call('GET', `/v1/faults/${enc(id)}`, o),
     /** Resumes what the fault stopped (idempotent). */
-    resume: (id: string, o?: RequestOptions): Promise<ImmediateFault> => this.call('DELETE', `/v1/faults/${enc(id)}`, o),
+    resume: (id: string, o?: RequestOptions): Promise<ResumedFault> => this.call('DELETE', `/v1/faults/${enc(id)}`, o),
   };
+
+  /** The audit trail, newest first (GET /v1/audit); page on with `cursor: page.nextCursor`. */
+  audit(query: AuditQuery = {}, o?: RequestOptions): Promise<AuditPage> {
+    const time = (t: number | Date | string) => (t instanceof Date ? t.getTime() : t);
+    return this.call('GET', '/v1/audit', {
+      ...o,
+      query: {
+        ...(query.since !== undefined ? { since: time(query.since) } : {}),
+        ...(query.until !== undefined ? { until: time(query.until) } : {}),
+        ...(query.actor !== undefined ? { actor: query.actor } : {}),
+        ...(query.action !== undefined ? { action: query.action } : {}),
+        ...(query.limit !== undefined ? { limit: query.limit } : {}),
+        ...(query.cursor !== undefined ? { cursor: query.cursor } : {}),
+      },
+    });
+  }
 
   readonly drills = {
     /** Stores a drill under its metadata.name: an object, or YAML text (kept as written). */

@@ -5,16 +5,32 @@ import type { AgentView } from '../coordinator/fleet/fleet.js';
 import type { Selection } from '../coordinator/selection/select.js';
 import type { TargetGroupInput } from '../coordinator/selection/schema.js';
 import type { TargetRecord } from '../coordinator/selection/types.js';
-import type { ImmediateFault, immediateFaultSchema } from '../coordinator/api/faults.js';
+import type { ImmediateFault, ResumedFault, immediateFaultSchema } from '../coordinator/api/faults.js';
 import type { dryRun } from '../coordinator/api/app.js';
 import type { DrillInput } from '../coordinator/drill/schema.js';
 import type { RunReport, StepRecord, TimelineEntry } from '../coordinator/engine/report.js';
-import type { RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
+import type { AuditRecord, RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
 import type { Fault } from '../daemon/faults/manager.js';
 import type { FinalRunStatus, RunEventPayloads } from '../coordinator/engine/events.js';
 
-export type { FinalRunStatus };
-export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
+export type { FinalRunStatus, AuditRecord };
+
+/** GET /v1/audit filters: times as Unix ms, a Date, or ISO 8601 text. */
+export interface AuditQuery {
+  since?: number | Date | string;
+  until?: number | Date | string;
+  actor?: string;
+  action?: string;
+  limit?: number;
+  cursor?: number;
+}
+
+export interface AuditPage {
+  records: AuditRecord[];
+  /** Pass as `cursor` for the next (older) page; null on the last. */
+  nextCursor: number | null;
+}
+export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, ResumedFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
 export interface VersionInfo {
   version: string;

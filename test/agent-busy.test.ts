@@ -30,7 +30,7 @@ describe('eris-agent on a busy process tree (children come and go)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eris-busy-'));
-    agent = await startAgent(loadAgentConfig({ listen: '127.0.0.1:0', token: 't', stateDir: dir, noCri: true, hostProcesses: true }, {}), { logger: silentLogger() });
+    agent = await startAgent(loadAgentConfig({ listen: '127.0.0.1:0', token: 'agent-busy-token', stateDir: dir, noCri: true, hostProcesses: true }, {}), { logger: silentLogger() });
   });
   after(async () => {
     await agent?.close();

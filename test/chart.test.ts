@@ -3,10 +3,12 @@
 // bad values naming the field. test/k8s/cluster.test.ts installs it on a real node.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tmpdir } from 'node:os';
 import { parse, parseAllDocuments } from 'yaml';
+import { principalsFrom } from '../coordinator/auth/tokens-file.js';
 import { run } from './harness/containerd.js';
 import { k8sBinDir, k8sSkipReason } from './harness/k8s.js';
 import { AGENT_OPTIONS } from '../daemon/config.js';
@@ -107,6 +109,10 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     [['--set', 'coordinator.service.type=Ingress'], /coordinator\/service\/type|coordinator\.service\.type/],
     [['--set', 'coordinator.persistance.enabled=false'], /persistance/],
     [['--set', 'image.pullPolicy=Sometimes'], /image\/pullPolicy|image\.pullPolicy/],
+    [['--set', 'auth.agentToken=short'], /auth\/agentToken|auth\.agentToken/],
+    [['--set', 'auth.token=abc'], /auth\/token|auth\.token/],
+    [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=agent', '--set', 'auth.users[0].token=0123456789abcdef'], /auth\/users\/0\/role|auth\.users\.0\.role/],
+    [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=viewer'], /auth\/users\/0|auth\.users\.0/],
   ];
   for (const [args, field] of bad) {
     it(`rejects ${args[1]} naming the field`, async () => {
@@ -115,6 +121,41 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
       assert.match(r.stderr, field);
     });
   }
+
+  it('with roles: agents mount only their own Secret, the coordinator a tokens file that loads', async () => {
+    const ROLES = [
+      '--set', 'auth.agentToken=agent-token-0123456789', '--set', 'cluster=lab',
+      '--set', 'auth.users[0].id=ci', '--set', 'auth.users[0].role=operator', '--set', 'auth.users[0].token=ci-token-0123456789ab', '--set', 'auth.users[0].namespaces[0]=etcd',
+      '--set', 'auth.users[1].id=dash', '--set', 'auth.users[1].role=viewer', '--set', `auth.users[1].sha256=${'ab'.repeat(32)}`,
+    ];
+    const r = await helm(['template', 'eris', CHART, ...ROLES]);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = manifests(r.stdout);
+    const secrets = docs.filter((d) => d.kind === 'Secret') as Array<Manifest & { stringData: Record<string, string> }>;
+    assert.deepEqual(secrets.map((s) => s.metadata.name).sort(), ['eris-eris-agent-token', 'eris-eris-users']);
+    const agentSecret = secrets.find((s) => s.metadata.name === 'eris-eris-agent-token')!;
+    assert.deepEqual(Object.keys(agentSecret.stringData), ['token'], 'the agents\' Secret holds no user token');
+    const ds = docs.find((d) => d.kind === 'DaemonSet')!;
+    assert.deepEqual(ds.spec.template.spec.volumes.find((v: any) => v.name === 'token').secret, { secretName: 'eris-eris-agent-token' });
+    const coordinator = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+    assert.ok(coordinator.containers[0].args.includes('--tokens-file=/etc/eris/users/tokens.yaml'));
+    assert.deepEqual(coordinator.volumes.filter((v: any) => v.secret).map((v: any) => v.secret.secretName).sort(), ['eris-eris-agent-token', 'eris-eris-users']);
+    // The rendered tokens file loads as the coordinator would read it from its mounts.
+    const users = secrets.find((s) => s.metadata.name === 'eris-eris-users')!.stringData;
+    const dir = mkdtempSync(join(tmpdir(), 'eris-chart-'));
+    try {
+      writeFileSync(join(dir, 'agent-token'), agentSecret.stringData.token!);
+      writeFileSync(join(dir, 'user-ci'), users['user-ci']!);
+      const principals = principalsFrom(parse(users['tokens.yaml']!.replace('/etc/eris/agent/token', join(dir, 'agent-token'))), dir);
+      assert.deepEqual(principals.map((p) => [p.id, p.roles[0], p.agentCluster ?? null, p.namespaces ?? null]), [
+        ['agents-lab', 'agent', 'lab', null],
+        ['ci', 'operator', null, ['etcd']],
+        ['dash', 'viewer', null, null],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('refuses to render without a token: eris never serves an open API', async () => {
     const r = await helm(['template', 'eris', CHART]);

@@ -102,7 +102,7 @@ export async function startSampleCluster(name: string, size = 3): Promise<Sample
   const token = `${name}-token`;
   const tag = `eris-${name}-${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), `eris-${name}-`));
-  const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token, dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+  const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token, dataDir: join(dir, 'coord'), probeAllow: 'loopback' }, {}), { logger: silentLogger() });
   const agent = await startAgent(
     loadAgentConfig({ listen: '127.0.0.1:0', token, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
     { logger: silentLogger() },

@@ -50,7 +50,7 @@ describe('coordinator + agent in host mode', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eris-coord-host-'));
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), probeAllow: 'loopback' }, {}), { logger: silentLogger() });
     agent = await startAgent(
       loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
       { logger: silentLogger() },
@@ -223,6 +223,10 @@ describe('coordinator + agent in host mode', () => {
     const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
     assert.equal(run.status, 'failed');
     assert.equal(run.result.resumed.faults, 1);
+    // Confirmed from the process's state after the resume, not from the agent's ack.
+    assert.equal(run.result.resumed.confirmed, 1);
+    assert.equal(run.result.resumed.seen.stopped, 0);
+    assert.ok(run.result.resumed.seen.running >= 1, JSON.stringify(run.result.resumed));
     const pid = run.result.timeline[0].target.pid;
     await waitFor(() => isRunning(pid), 2000, 'resumed after the failed run');
   });

@@ -58,6 +58,7 @@ describe('probe spec schema', () => {
       interval: 500,
       expectStatus: [200],
       insecureSkipVerify: false,
+      redact: false,
     });
   });
 

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { ValidationError } from '../lib/errors.js';
 import { JqPool } from '../coordinator/probes/jq.js';
 import { ProbeRunner, type ProbeResult } from '../coordinator/probes/runner.js';
+import { ProbePolicy } from '../coordinator/probes/policy.js';
 import { parseProbeSpec, renderProbe, validateProbe, type ProbeSpecInput, type RenderedProbe } from '../coordinator/probes/spec.js';
 import { findExecutable } from './harness/requirements.js';
 
@@ -88,7 +89,7 @@ describe('ProbeRunner on a real HTTP server', () => {
     server = await startServer(routes);
     base = `http://127.0.0.1:${port(server)}`;
     pool = new JqPool();
-    runner = new ProbeRunner({ jq: pool });
+    runner = new ProbeRunner({ jq: pool, policy: new ProbePolicy({ allow: ['loopback'] }) });
   });
 
   after(async () => {
@@ -350,7 +351,7 @@ describe('ProbeRunner on a real HTTPS server with a self-signed certificate', { 
     const routes = new Map<string, Handler>([['/health', () => ({ body: '{"health":"true"}' })]]);
     server = await startServer(routes, { key: readFileSync(join(dir, 'key.pem'), 'utf8'), cert: readFileSync(join(dir, 'cert.pem'), 'utf8') });
     pool = new JqPool();
-    runner = new ProbeRunner({ jq: pool });
+    runner = new ProbeRunner({ jq: pool, policy: new ProbePolicy({ allow: ['loopback'] }) });
   });
 
   after(async () => {

@@ -133,6 +133,8 @@ describe('ErisClient against a coordinator and a host-mode agent', () => {
       assert.equal((await client.faults.get(fault.id)).parts[0]!.fault.state, 'active');
       const resumed = await client.faults.resume(fault.id);
       assert.equal(resumed.parts[0]!.fault.state, 'resumed');
+      assert.equal(resumed.resume.confirmed, true);
+      assert.deepEqual(resumed.resume.parts[0]!.processes.map((p) => [p.pid, p.seen]), [[pid, 'running']]);
       await waitFor(() => isRunning(pid), 2000, 'resumed');
       await assert.rejects(client.faults.get('nope'), { status: 404 });
     } finally {

@@ -60,7 +60,8 @@ export function demoCommand(): Command {
       const say = (s: string) => (opts.json ? process.stderr : process.stdout).write(`${s}\n`);
       const cleanups: Array<() => Promise<void>> = [];
       try {
-        const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token, dataDir: join(dir, 'coordinator') }, {}), { logger });
+        // The demo's members listen on this machine's loopback, which the probe policy refuses by default.
+        const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token, dataDir: join(dir, 'coordinator'), probeAllow: 'loopback' }, {}), { logger });
         cleanups.push(() => coordinator.close());
         say(`coordinator  ${coordinator.url}  (SQLite in ${dir})`);
         const agent = await startAgent(

@@ -6,7 +6,6 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
-import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
 import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
@@ -25,6 +24,19 @@ import { parseTargetGroup } from '../selection/schema.js';
 import { parseLabelSelector, matchesLabels } from '../selection/label-selector.js';
 import type { ImmediateFaults } from './faults.js';
 import { registerOpenApi } from './openapi.js';
+import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
+import { can, inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
+import type { TargetFilter } from '../engine/targets.js';
+import type { AuditLog, AuditAction } from '../audit/audit-log.js';
+import type { AuditResult } from '../store/types.js';
+import { registerAuditRoutes } from './audit-routes.js';
+import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
+import { cachedExposition } from '../../lib/metrics.js';
+import { faultForViewer, targetForViewer } from './viewer-view.js';
+import type { TargetRecord } from '../selection/types.js';
+import type { ProbePolicy } from '../probes/policy.js';
+import type { JqPool } from '../probes/jq.js';
+import { checkProbeDestinations } from '../probes/destinations.js';
 
 export interface CoordinatorApiOptions {
   coordinatorId: string;
@@ -33,8 +45,42 @@ export interface CoordinatorApiOptions {
   engine: DrillEngine;
   faults: ImmediateFaults;
   registry: Registry;
-  tokens: readonly TokenEntry[];
+  principals: readonly Principal[];
   logger: Logger;
+  audit: AuditLog;
+  /** Drills whose probes aim where the policy refuses are refused when stored and when run. */
+  probePolicy: ProbePolicy;
+  /** Compile-checks the jq filters of drills from requests, off the main thread, bounded in time and memory. */
+  jqCheck: JqPool;
+  /** Requests a second each token may sustain (burst twice that); 0 = no limit. */
+  rateLimitPerSecond: number;
+}
+
+/** Never rate-limited: what puts processes back (a resume, an abort) must not wait behind a caller's own flood. */
+const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && /^\/v1\/runs\/[^/]+\/abort$/.test(path));
+/** Scrapes one address may make a second: Prometheus makes one every few seconds. */
+const METRICS_PER_SECOND = 10;
+
+type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
+
+/** Overrides a drill's steps ask for (they let it touch what safety would refuse), for the audit. */
+function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) overridesIn(v, found);
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, v] of Object.entries(value)) {
+      if (key === 'override' && Array.isArray(v)) for (const o of v) found.add(String(o));
+      else overridesIn(v, found);
+    }
+  }
+  return found;
+}
+
+/** Served without a token: health, metrics, and the API's own description. */
+export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json'] as const;
+
+/** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
+function scopeOf(p: Principal): TargetFilter | undefined {
+  return isScoped(p) ? (t) => inScope(p, t) : undefined;
 }
 
 /**
@@ -59,26 +105,59 @@ const runsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(50),
 });
 
-export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: AuthVariables }> {
-  const app = new OpenAPIHono<{ Variables: AuthVariables }>();
+export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: CoordinatorVariables }> {
+  const app = new OpenAPIHono<{ Variables: CoordinatorVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
-  app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json']));
+  app.use(
+    '*',
+    principalAuth({
+      principals: o.principals,
+      open: OPEN_PATHS,
+      onRefused: (c, r) => o.audit.refused(r.principal ?? null, 'auth.refused', `${c.req.method} ${c.req.path}`, { code: r.code }),
+    }),
+  );
+
+  /** Runs an action and records it: its outcome when it returns, `failed` with the error's code when it throws. */
+  async function audited<T>(c: { get(key: 'principal'): Principal }, action: AuditAction, target: string | null, run: () => Promise<T> | T, outcome: (value: T) => Outcome = () => ({})): Promise<T> {
+    let value: T;
+    try {
+      value = await run();
+    } catch (err) {
+      o.audit.record(c.get('principal'), action, target, 'failed', { code: (err as { code?: string }).code ?? 'ERIS_ERR', message: String((err as Error).message).slice(0, 300) });
+      throw err;
+    }
+    const r = outcome(value);
+    o.audit.record(c.get('principal'), action, r.target === undefined ? target : r.target, r.result ?? 'ok', r.details);
+    return value;
+  }
+  if (o.rateLimitPerSecond > 0) {
+    const perToken = new TokenBuckets({ perSecond: o.rateLimitPerSecond });
+    app.use('*', rateLimit(perToken, { key: (c) => (isResume(c.req.method, c.req.path) ? null : ((c.get('principal') as Principal | undefined)?.id ?? null)), what: 'this token' }));
+  }
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
-  app.get('/metrics', async (c) => c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType }));
+  // /metrics has no token: bounded per address, and rendered at most once a second however many ask.
+  const metricsText = cachedExposition(o.registry);
+  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
+  app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': o.registry.contentType }));
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId }));
 
-  app.get('/v1/agents', (c) => c.json({ agents: o.fleet.agents() }));
+  app.get('/v1/agents', (c) => {
+    const p = c.get('principal');
+    return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) });
+  });
 
   app.get('/v1/targets', (c) => {
     const q = c.req.query();
     const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
     const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
+    const within = scopeOf(c.get('principal'));
     const targets = o.fleet
       .targets()
+      .filter((t) => (within ? within(t) : true))
       .filter((t) => (q.cluster ? t.cluster === q.cluster : true))
       .filter((t) => (q.namespace ? t.namespace === q.namespace : true))
       .filter((t) => (pod ? pod.test(t.pod) : true))
@@ -90,23 +169,61 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   app.post('/v1/selections', async (c) => {
     const body = (await readJson(c)) as Record<string, unknown>;
     const group = parseTargetGroup(body, 'target');
-    const selection = await selectGroup(o.fleet, group, 'target');
-    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched, picked: selection.picked });
+    const p = c.get('principal');
+    const selection = await selectGroup(o.fleet, group, 'target', undefined, scopeOf(p));
+    const shown = can(p, 'operate') ? <T,>(t: T) => t : targetForViewer;
+    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched.map(shown), picked: selection.picked.map(shown) });
   });
 
-  app.post('/v1/faults', async (c) => c.json(await o.faults.create(await readJson(c)), 201));
-  app.get('/v1/faults', (c) => c.json({ faults: o.faults.list() }));
-  app.get('/v1/faults/:id', (c) => c.json(o.faults.get(c.req.param('id'))));
-  app.delete('/v1/faults/:id', async (c) => c.json(await o.faults.resume(c.req.param('id'))));
+  app.post('/v1/faults', async (c) => {
+    const p = c.get('principal');
+    const within = scopeOf(p);
+    const body = await readJson(c);
+    const override = (body as { override?: unknown } | null)?.override;
+    if (Array.isArray(override) && override.length > 0) o.audit.record(p, 'override.use', 'POST /v1/faults', 'ok', { override: override.slice(0, 10).map(String) });
+    const fault = await audited(c, 'fault.create', null, () => o.faults.create(body, { tokenId: p.id, ...(within ? { within } : {}) }), (f) => ({
+      target: f.id,
+      result: f.parts.length === 0 && f.errors.length > 0 ? 'failed' : 'ok',
+      details: { signal: f.signal, targets: f.targets.length, errors: f.errors.length },
+    }));
+    return c.json(fault, 201);
+  });
+  // A scoped token sees (and resumes) only the faults whose every target is in its scope; others are "not found".
+  const visibleFault = (c: { get(key: 'principal'): Principal }, id: string) => {
+    const within = scopeOf(c.get('principal'));
+    const fault = o.faults.get(id);
+    if (!o.faults.visible(fault.id, within && ((place) => inScope(c.get('principal'), place)))) throw new NotFoundError(`no fault ${id}`, { path: 'id' });
+    return fault;
+  };
+  app.get('/v1/faults', (c) => {
+    const p = c.get('principal');
+    const faults = o.faults.list().filter((f) => o.faults.visible(f.id, isScoped(p) ? (place) => inScope(p, place) : undefined));
+    return c.json({ faults: can(p, 'operate') ? faults : faults.map(faultForViewer) });
+  });
+  app.get('/v1/faults/:id', (c) => {
+    const fault = visibleFault(c, c.req.param('id'));
+    return c.json(can(c.get('principal'), 'operate') ? fault : faultForViewer(fault));
+  });
+  app.delete('/v1/faults/:id', async (c) => {
+    const id = c.req.param('id');
+    const resumed = await audited(c, 'fault.resume', id, () => o.faults.resume(visibleFault(c, id).id), (f) => ({
+      result: f.resume.confirmed ? 'ok' : 'failed',
+      details: { confirmed: f.resume.confirmed, seen: f.resume.seen },
+    }));
+    return c.json(resumed);
+  });
 
   app.get('/v1/schemas/drill.json', (c) => c.json(drillJsonSchema()));
 
   app.post('/v1/drills', async (c) => {
-    const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
-    const drill = await loadDrill(raw);
-    const now = Date.now();
-    o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: now });
-    return c.json({ name: drill.metadata.name, drill: raw }, 201);
+    const saved = await audited(c, 'drill.save', null, async () => {
+      const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
+      const drill = await loadDrill(raw, { jq: o.jqCheck });
+      await checkProbeDestinations(drill, o.probePolicy);
+      o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
+      return { name: drill.metadata.name, drill: raw };
+    }, (d) => ({ target: d.name }));
+    return c.json(saved, 201);
   });
   app.get('/v1/drills', (c) => c.json({ drills: o.store.listDrills().map((d) => ({ name: d.name, createdAt: d.createdAt, updatedAt: d.updatedAt, spec: d.spec })) }));
   app.get('/v1/drills/:name', (c) => {
@@ -114,9 +231,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     if (!d) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
     return c.json(d);
   });
-  app.delete('/v1/drills/:name', (c) => {
-    if (!o.store.deleteDrill(c.req.param('name'))) throw new NotFoundError(`no drill ${c.req.param('name')}`, { path: 'name' });
-    return c.json({ deleted: c.req.param('name') });
+  app.delete('/v1/drills/:name', async (c) => {
+    const name = c.req.param('name');
+    await audited(c, 'drill.delete', name, () => {
+      if (!o.store.deleteDrill(name)) throw new NotFoundError(`no drill ${name}`, { path: 'name' });
+    });
+    return c.json({ deleted: name });
   });
 
   app.post('/v1/runs', async (c) => {
@@ -129,9 +249,29 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
       raw = stored.spec;
       drillName = stored.name;
     } else raw = request.spec;
-    const drill = await loadDrill(raw);
-    if (request.dryRun) return c.json(await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined), 200);
-    const handle = o.engine.start(drill, { drillName: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) });
+    const drill = await loadDrill(raw, { jq: o.jqCheck });
+    await checkProbeDestinations(drill, o.probePolicy);
+    const p = c.get('principal');
+    const within = scopeOf(p);
+    if (request.dryRun) {
+      const preview = await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within);
+      if (!can(p, 'operate')) for (const g of Object.values(preview.groups)) g.picked = g.picked.map((t) => targetForViewer(t as TargetRecord));
+      return c.json(preview, 200);
+    }
+    try {
+      requirePermission(p, 'operate', 'POST /v1/runs (not a dry run)');
+    } catch (err) {
+      o.audit.refused(p, 'auth.refused', 'POST /v1/runs', { code: (err as { code: string }).code });
+      throw err;
+    }
+    const overrides = [...overridesIn(drill.spec.steps)];
+    const handle = await audited(c, 'run.start', null, () =>
+      o.engine.start(drill, {
+        drillName: drillName ?? drill.metadata.name,
+        ...(request.seed !== undefined ? { seed: String(request.seed) } : {}),
+        ...(within ? { within } : {}),
+      }), (h) => ({ target: h.id, details: { drill: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) } }));
+    if (overrides.length > 0) o.audit.record(p, 'override.use', handle.id, 'ok', { override: overrides });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
     return c.json(o.store.getRun(handle.id), 201);
   });
@@ -144,10 +284,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/runs/:id', (c) => c.json(getRun(o.store, c.req.param('id'))));
 
-  app.post('/v1/runs/:id/abort', (c) => {
+  app.post('/v1/runs/:id/abort', async (c) => {
     const run = getRun(o.store, c.req.param('id'));
-    if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
-    o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
+    await audited(c, 'run.abort', run.id, () => {
+      if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
+      o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
+    });
     return c.json({ id: run.id, status: 'aborting' }, 202);
   });
 
@@ -215,6 +357,8 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     });
   });
 
+  registerAuditRoutes(app, o.store);
+
   registerOpenApi(app);
   app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'eris-coordinator', version: VERSION, description: 'Chaos drills for stateful clusters.' } });
   app.get('/docs', swaggerUI({ url: '/openapi.json' }));
@@ -245,10 +389,10 @@ async function readDrillBody(contentType: string | undefined, text: string): Pro
 
 /** What a run would hit, group by group; touches nothing. */
 /** With the run's seed, the preview picks what `run --seed` will (the engine seeds group G with `SEED/G`). */
-export async function dryRun(fleet: Fleet, drill: Drill, seed?: string): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
+export async function dryRun(fleet: Fleet, drill: Drill, seed?: string, within?: TargetFilter): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
   const groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> = {};
   for (const [name, group] of Object.entries(drill.spec.targets)) {
-    const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined));
+    const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined), within);
     groups[name] = { wanted: s.wanted, matched: s.matched.length, seed: s.seed, picked: s.picked.map((t) => ({ key: targetKey(t), ...t })) };
   }
   return { dryRun: true, drill: drill.metadata.name, groups };

@@ -9,7 +9,9 @@ import { OVERRIDES } from '../../daemon/faults/safety.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { positiveDuration } from '../probes/duration.js';
 import { targetGroupSchema } from '../selection/schema.js';
-import { placeFaults, selectGroup, targetKey } from '../engine/targets.js';
+import { placeFaults, selectGroup, targetKey, type TargetFilter } from '../engine/targets.js';
+import type { TargetRecord } from '../selection/types.js';
+import { checkResume, countSeen, type ResumeCheck, type SeenState } from '../fleet/resume-check.js';
 
 export const immediateFaultSchema = z.strictObject({
   target: targetGroupSchema,
@@ -30,6 +32,13 @@ export interface ImmediateFault {
   targets: string[];
   parts: Array<{ agent: string; fault: Fault }>;
   errors: Array<{ agent: string; code: string; message: string }>;
+  /** Who placed it (token id). */
+  createdBy?: string;
+}
+
+/** A resume's answer: the fault, and what the coordinator saw of its processes afterwards. */
+export interface ResumedFault extends ImmediateFault {
+  resume: { confirmed: boolean; seen: Record<SeenState, number>; parts: ResumeCheck[] };
 }
 
 /** How many immediate faults are remembered; the oldest that no longer hold anything are forgotten first. */
@@ -39,6 +48,8 @@ export class ImmediateFaults {
   private readonly faults = new Map<string, ImmediateFault>();
   /** Agent fault id → its part, so a state change from the fleet is one lookup however large the fault. */
   private readonly parts = new Map<string, ImmediateFault['parts'][number]>();
+  /** Where each fault's targets are (cluster, namespace), so a scoped token sees and resumes only its own. */
+  private readonly places = new Map<string, Array<Pick<TargetRecord, 'cluster' | 'namespace'>>>();
 
   constructor(private readonly fleet: Fleet) {
     fleet.onChange((e) => {
@@ -55,6 +66,7 @@ export class ImmediateFaults {
     for (const [id, old] of this.faults) {
       if (old.parts.some((p) => p.fault.state === 'active')) continue;
       this.faults.delete(id);
+      this.places.delete(id);
       for (const part of old.parts) this.parts.delete(part.fault.id);
       if (this.faults.size <= HISTORY_LIMIT) return;
     }
@@ -64,9 +76,15 @@ export class ImmediateFaults {
     return fault.labels?.immediate !== undefined && this.faults.has(fault.labels.immediate);
   }
 
-  async create(body: unknown): Promise<ImmediateFault> {
+  /** Whether every target of the fault passes `within` (a scoped token's view). */
+  visible(id: string, within?: (place: Pick<TargetRecord, 'cluster' | 'namespace'>) => boolean): boolean {
+    if (within === undefined) return true;
+    return (this.places.get(id) ?? []).every(within);
+  }
+
+  async create(body: unknown, by?: { tokenId: string; within?: TargetFilter }): Promise<ImmediateFault> {
     const request = parseOrThrow(immediateFaultSchema, body);
-    const selection = await selectGroup(this.fleet, request.target, 'target');
+    const selection = await selectGroup(this.fleet, request.target, 'target', undefined, by?.within);
     const id = randomUUID();
     const { placed, errors } = await placeFaults(this.fleet, selection.picked, {
       signal: request.signal,
@@ -83,7 +101,9 @@ export class ImmediateFaults {
       targets: selection.picked.map(targetKey),
       parts: placed.map((p) => ({ agent: p.agent, fault: p.fault })),
       errors: errors.map((e) => ({ agent: e.agent, code: (e.error as { code?: string }).code ?? 'ERIS_ERR', message: (e.error as Error).message })),
+      ...(by ? { createdBy: by.tokenId } : {}),
     };
+    this.places.set(id, selection.picked.map((t) => ({ cluster: t.cluster, namespace: t.namespace })));
     this.remember(record);
     return record;
   }
@@ -98,14 +118,21 @@ export class ImmediateFaults {
     return f;
   }
 
-  async resume(id: string): Promise<ImmediateFault> {
+  /**
+   * Resumes every part still active, then asks each agent what state the processes are in: the answer says what was
+   * seen (`resume.confirmed` only when none is left stopped by this fault), not merely that the agents said yes.
+   */
+  async resume(id: string): Promise<ResumedFault> {
     const record = this.get(id);
-    await Promise.all(
-      record.parts.map(async (part) => {
-        if (part.fault.state !== 'active') return;
-        part.fault = await this.fleet.resumeFault(part.agent, part.fault.id);
+    const parts = await Promise.all(
+      record.parts.map(async (part): Promise<ResumeCheck | null> => {
+        if (part.fault.signal !== 'SIGSTOP') return null;
+        const before = part.fault;
+        if (part.fault.state === 'active') part.fault = await this.fleet.resumeFault(part.agent, part.fault.id);
+        return checkResume(this.fleet, part.agent, before, part.fault);
       }),
     );
-    return record;
+    const checks = parts.filter((c): c is ResumeCheck => c !== null);
+    return { ...record, resume: { confirmed: checks.every((c) => c.confirmed), seen: countSeen(checks), parts: checks } };
   }
 }

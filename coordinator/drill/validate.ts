@@ -2,7 +2,8 @@
 // steps; jq filters compiled by jq). Every error names the path.
 import { ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
-import { checkJqFilter } from '../probes/jq.js';
+import { checkJqFilter, type JqPool } from '../probes/jq.js';
+import { JqTooCostlyError } from '../probes/errors.js';
 import { probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import { drillSchema, type Drill, type Step } from './schema.js';
 
@@ -56,15 +57,34 @@ export function drillReferenceProblems(drill: Drill): DrillProblem[] {
 }
 
 /** Validates a drill completely or throws the first problem as a ValidationError naming its path. */
-export async function loadDrill(input: unknown): Promise<Drill> {
+export interface LoadDrillOptions {
+  /**
+   * Where jq filters are compile-checked: a pool (workers bounded in time and memory, off the calling thread — what a
+   * server must use), or, absent, the calling thread (the CLI).
+   */
+  jq?: JqPool;
+  /** All of a drill's filters together may take this long to compile. Default 3000 ms. */
+  jqBudgetMs?: number;
+}
+
+export async function loadDrill(input: unknown, options: LoadDrillOptions = {}): Promise<Drill> {
   const drill = parseOrThrow(drillSchema, input);
   const problems = drillReferenceProblems(drill);
   if (problems.length > 0) {
     const first = problems[0]!;
     throw new ValidationError(`${first.path}: ${first.message}`, { path: first.path, details: { problems } });
   }
+  // A hundred probes each just under the per-filter bound would still hold a worker for minutes: one budget a drill.
+  const budgetMs = options.jqBudgetMs ?? 3000;
+  const started = performance.now();
   for (const [name, probe] of Object.entries(drill.spec.probes)) {
-    if (probe.jq !== undefined) await checkJqFilter(probe.jq, `spec.probes.${name}.jq`);
+    if (probe.jq === undefined) continue;
+    const path = `spec.probes.${name}.jq`;
+    if (options.jq !== undefined) await options.jq.compile(probe.jq, path);
+    else await checkJqFilter(probe.jq, path);
+    if (performance.now() - started > budgetMs) {
+      throw new JqTooCostlyError(`${path}: the drill's jq filters took longer than ${budgetMs} ms to compile`, { path });
+    }
   }
   return drill;
 }

@@ -10,7 +10,8 @@ import type { ProbeRunner, ProbeResult } from '../probes/runner.js';
 import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import type { TargetRecord } from '../selection/types.js';
 import { stepKind, type Drill, type Step } from '../drill/schema.js';
-import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault } from './targets.js';
+import { checkResume, countSeen, type ResumeCheck } from '../fleet/resume-check.js';
+import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import type { CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
@@ -52,6 +53,8 @@ interface RunState {
   timeline: Map<string, TimelineEntry>;
   steps: StepRecord[];
   probeStats: Map<string, { latencies: number[]; failures: number }>;
+  /** The starter's scope: a run picks only what the token that started it may reach. */
+  within?: TargetFilter;
 }
 
 export class DrillEngine {
@@ -85,7 +88,7 @@ export class DrillEngine {
     return () => this.events.off(channel, listener);
   }
 
-  start(drill: Drill, options: { drillName: string | null; seed?: string }): RunHandle {
+  start(drill: Drill, options: { drillName: string | null; seed?: string; within?: TargetFilter }): RunHandle {
     const id = randomUUID();
     const seed = options.seed ?? randomUUID().slice(0, 8);
     const createdAt = this.now();
@@ -100,6 +103,7 @@ export class DrillEngine {
       timeline: new Map(),
       steps: [],
       probeStats: new Map(),
+      ...(options.within ? { within: options.within } : {}),
     };
     this.runs.set(id, state);
     const done = this.execute(state, createdAt);
@@ -160,13 +164,20 @@ export class DrillEngine {
     return report;
   }
 
-  /** The run's finally: every SIGSTOP fault it placed is resumed, whatever happened. */
-  private async resumeAll(state: RunState, log: Logger): Promise<{ faults: number; errors: number }> {
+  /**
+   * The run's finally: every SIGSTOP fault it placed is resumed, whatever happened, and then confirmed from the state
+   * of its processes (what the agent reads of them, not its ack).
+   */
+  private async resumeAll(state: RunState, log: Logger): Promise<RunReport['resumed']> {
     let errors = 0;
+    const checks: ResumeCheck[] = [];
     await Promise.all(
       state.stopFaults.map(async ({ agent, fault }) => {
         try {
-          await this.o.fleet.resumeFault(agent, fault.id);
+          const after = await this.o.fleet.resumeFault(agent, fault.id);
+          const check = await checkResume(this.o.fleet, agent, fault, after);
+          checks.push(check);
+          if (!check.confirmed) log.error({ agent, faultId: fault.id, problem: check.problem, processes: check.processes }, 'a resume is not borne out by the processes');
         } catch (err) {
           errors++;
           // The agent is unreachable: its lease and its dead man's switch resume the processes.
@@ -174,8 +185,9 @@ export class DrillEngine {
         }
       }),
     );
-    if (state.stopFaults.length > 0) this.emit(state, 'resumed', { faults: state.stopFaults.length, errors });
-    return { faults: state.stopFaults.length, errors };
+    const resumed = { faults: state.stopFaults.length, errors, confirmed: checks.filter((c) => c.confirmed).length, seen: countSeen(checks) };
+    if (state.stopFaults.length > 0) this.emit(state, 'resumed', resumed);
+    return resumed;
   }
 
   private async runSteps(state: RunState, steps: readonly Step[], path: string, signal: AbortSignal): Promise<void> {
@@ -219,7 +231,7 @@ export class DrillEngine {
     if (known) return known;
     const spec = state.drill.spec.targets[group];
     if (!spec) throw new ValidationError(`no target group ${group}`, { path: `targets.${group}` });
-    const selection = await selectGroup(this.o.fleet, spec, `targets.${group}`, spec.seed ?? `${state.seed}/${group}`);
+    const selection = await selectGroup(this.o.fleet, spec, `targets.${group}`, spec.seed ?? `${state.seed}/${group}`, state.within);
     state.picks.set(group, selection.picked);
     this.emit(state, 'selection', { group, wanted: selection.wanted, matched: selection.matched.length, picked: selection.picked, seed: selection.seed });
     return selection.picked;

@@ -1,4 +1,5 @@
 // A run's report: steps, the per-target timeline (injected → detected → recovered), as JSON and as JUnit XML.
+import type { SeenState } from '../fleet/resume-check.js';
 import type { RunStatus } from '../store/types.js';
 
 export interface StepRecord {
@@ -40,7 +41,12 @@ export interface RunReport {
   steps: StepRecord[];
   timeline: TimelineEntry[];
   probes: Record<string, { evaluations: number; failures: number; p50LatencyMs: number | null; maxLatencyMs: number | null }>;
-  resumed: { faults: number; errors: number };
+  /**
+   * What the run's end resumed. `confirmed`: faults whose every process was seen running, gone or held by another
+   * fault afterwards (read from the processes, not taken from the agent's ack); `seen`: those processes by state.
+   * Absent from reports recorded before resumes were confirmed.
+   */
+  resumed: { faults: number; errors: number; confirmed?: number; seen?: Record<SeenState, number> };
 }
 
 const xml = (s: string) => s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);

@@ -7,9 +7,14 @@ import { select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
 import type { TargetRecord } from '../selection/types.js';
 
-export async function selectGroup(fleet: Fleet, group: TargetGroup, path: string, seed?: string | number): Promise<Selection> {
-  const inventory = group.processes ? await fleet.processes(group.processes.cmdline) : fleet.targets();
-  return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}) });
+/** Which targets a caller may reach at all (a scoped token's clusters and namespaces); absent = every target. */
+export type TargetFilter = (target: TargetRecord) => boolean;
+
+export async function selectGroup(fleet: Fleet, group: TargetGroup, path: string, seed?: string | number, within?: TargetFilter): Promise<Selection> {
+  const all = group.processes ? await fleet.processes(group.processes.cmdline) : fleet.targets();
+  // Filtered before the pick, so count/percent/spread apply to what the caller may reach, and the seed stays repeatable.
+  const inventory = within === undefined ? all : all.filter(within);
+  return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}), ...(group.processes ? { cmdlineMatchedByAgents: true } : {}) });
 }
 
 export function targetKey(t: Pick<TargetRecord, 'cluster' | 'node' | 'namespace' | 'pod' | 'container'>): string {

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../lib/logger.js';
-import { authenticate, type TokenEntry } from '../../lib/auth.js';
+import { authenticate } from '../../lib/auth.js';
+import type { Principal } from '../auth/roles.js';
 import { ErisError, NotFoundError, TimeoutError, UnavailableError } from '../../lib/errors.js';
 import {
   CLOSE,
@@ -24,12 +25,15 @@ import {
   type Command,
   type CoordinatorMessage,
   type HostProcessInfo,
+  type ProcessRef,
+  type ProcessState,
 } from '../../lib/link/protocol.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
 import type { ContainerInfo } from '../../daemon/types.js';
 import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
+import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
 
 export interface AgentView extends AgentIdentity {
   id: string;
@@ -47,13 +51,18 @@ interface AgentSession {
   lastSeenAt: number;
   containers: ContainerInfo[];
   activeFaults: Map<string, Fault>;
+  /** The token it registered with: another token may not take its place (see register). */
+  principal: Principal;
   pending: Map<string, { op: Command['op']; resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>;
 }
 
 export interface FleetOptions {
   coordinatorId: string;
-  tokens: readonly TokenEntry[];
+  /** Tokens that may register: those with the agent role, each bound to its cluster (and node). */
+  principals: readonly Principal[];
   logger: Logger;
+  /** Told of each link turned away for who it is (no token, a token without the agent role, outside its binding). */
+  onRefused?: (refusal: { code: string; message: string; principal?: Principal; agent?: string }) => void;
   commandTimeoutMs?: number;
   /** Decides whether an active fault an agent reports (after a reconnect or a coordinator restart) should go on. */
   keepFault?: (fault: Fault) => boolean;
@@ -117,12 +126,20 @@ export class Fleet {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
-    const token = authenticate(this.o.tokens, req.headers.authorization);
-    if (token === null) {
+    const principal = authenticate(this.o.principals, req.headers.authorization);
+    if (principal === null) {
+      this.o.onRefused?.({ code: 'ERIS_ERR_UNAUTHORIZED', message: 'agent link without a valid token' });
       socket.end('HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\n\r\n{"error":{"code":"ERIS_ERR_UNAUTHORIZED","message":"a valid bearer token is required"}}');
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, token.id));
+    if (!principal.roles.includes('agent')) {
+      const message = `token ${principal.id} has no agent role: it cannot register an agent`;
+      this.o.onRefused?.({ code: 'ERIS_ERR_FORBIDDEN_ROLE', message, principal });
+      const body = JSON.stringify({ error: { code: 'ERIS_ERR_FORBIDDEN_ROLE', message, details: { needed: 'agent' } } });
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
   }
 
   onChange(listener: (event: { type: 'connected' | 'disconnected' | 'inventory' | 'fault'; agent: string; fault?: Fault }) => void): () => void {
@@ -176,12 +193,18 @@ export class Fleet {
     return id;
   }
 
-  placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
-    return this.command(agent, { op: 'fault.create', request }) as Promise<Fault>;
+  // Faults come back with the command lines of process targets masked (an older agent sends them whole).
+  async placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
+    return redactFaultCmdlines((await this.command(agent, { op: 'fault.create', request })) as Fault);
   }
 
-  resumeFault(agent: string, faultId: string): Promise<Fault> {
-    return this.command(agent, { op: 'fault.resume', faultId }) as Promise<Fault>;
+  async resumeFault(agent: string, faultId: string): Promise<Fault> {
+    return redactFaultCmdlines((await this.command(agent, { op: 'fault.resume', faultId })) as Fault);
+  }
+
+  /** What the agent sees of these processes now: state letters, null for the gone. */
+  processStates(agent: string, processes: ProcessRef[]): Promise<ProcessState[]> {
+    return this.command(agent, { op: 'processes.state', processes }) as Promise<ProcessState[]>;
   }
 
   /** Sends a command and waits for the agent's reply (or the timeout). */
@@ -215,7 +238,8 @@ export class Fleet {
     this.wss.close();
   }
 
-  private accept(socket: WebSocket, tokenId: string): void {
+  private accept(socket: WebSocket, principal: Principal): void {
+    const tokenId = principal.id;
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
     let session: AgentSession | null = null;
@@ -231,7 +255,13 @@ export class Fleet {
             return;
           }
           clearTimeout(helloTimer);
-          session = this.register(socket, hello.message, tokenId);
+          const refusal = this.bindingProblem(principal, hello.message);
+          if (refusal !== null) {
+            this.o.onRefused?.({ code: 'ERIS_ERR_FORBIDDEN_BINDING', message: refusal, principal, agent: agentId(hello.message.cluster, hello.message.node) });
+            this.refuse(socket, CLOSE.forbidden, refusal, { tokenId });
+            return;
+          }
+          session = this.register(socket, hello.message, principal);
           return;
         }
         const update = parseLinkMessage(agentUpdateSchema, String(data));
@@ -265,7 +295,24 @@ export class Fleet {
     socket.close(code, closeReason(problem));
   }
 
-  private register(socket: WebSocket, hello: AgentHello, tokenId: string): AgentSession {
+  /**
+   * Why this token may not register this hello, or null. A token registers only as its bound cluster (and node). A
+   * node already connected with another token keeps its link unless the newcomer's token is bound to that very node:
+   * a cluster-wide (or legacy) token cannot evict a node's agent and answer its commands in its place.
+   */
+  private bindingProblem(p: Principal, hello: AgentHello): string | null {
+    const id = agentId(hello.cluster, hello.node);
+    if (p.agentCluster !== undefined && p.agentCluster !== hello.cluster) return `token ${p.id} is bound to cluster ${p.agentCluster}, not ${hello.cluster}`;
+    if (p.agentNode !== undefined && p.agentNode !== hello.node) return `token ${p.id} is bound to node ${p.agentNode}, not ${hello.node}`;
+    const previous = this.sessions.get(id);
+    if (previous !== undefined && previous.principal.id !== p.id && p.agentNode === undefined) {
+      return `${id} is connected with another token; only a token bound to node ${hello.node} may replace it`;
+    }
+    return null;
+  }
+
+  private register(socket: WebSocket, hello: AgentHello, principal: Principal): AgentSession {
+    const tokenId = principal.id;
     const id = agentId(hello.cluster, hello.node);
     const previous = this.sessions.get(id);
     if (previous) previous.socket.close(CLOSE.replaced, 'replaced by a newer connection of the same node');
@@ -277,7 +324,8 @@ export class Fleet {
       connectedAt: now,
       lastSeenAt: now,
       containers: hello.containers,
-      activeFaults: new Map(hello.activeFaults.map((f) => [f.id, f])),
+      activeFaults: new Map(hello.activeFaults.map((f) => [f.id, redactFaultCmdlines(f)])),
+      principal,
       pending: new Map(),
     };
     this.sessions.set(id, session);
@@ -323,11 +371,13 @@ export class Fleet {
         session.containers = message.containers;
         this.events.emit('change', { type: 'inventory', agent: session.id });
         return;
-      case 'fault':
-        session.activeFaults.set(message.fault.id, message.fault);
-        if (message.fault.state !== 'active') session.activeFaults.delete(message.fault.id);
-        this.events.emit('change', { type: 'fault', agent: session.id, fault: message.fault });
+      case 'fault': {
+        const fault = redactFaultCmdlines(message.fault);
+        session.activeFaults.set(fault.id, fault);
+        if (fault.state !== 'active') session.activeFaults.delete(fault.id);
+        this.events.emit('change', { type: 'fault', agent: session.id, fault });
         return;
+      }
     }
   }
 }
@@ -349,7 +399,8 @@ export function containerTarget(hello: Pick<AgentHello, 'cluster' | 'node' | 'zo
 }
 
 function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
-  // A host process has no pod: it is addressed as cluster/node/-/pid.
+  // A host process has no pod: it is addressed as cluster/node/-/pid. Its command line and the labels read from it
+  // are shown with secret-looking values masked (an older agent sends them whole).
   return {
     cluster: hello.cluster,
     node: hello.node,
@@ -359,11 +410,11 @@ function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
     podUid: '',
     container: p.cmdline.split(' ')[0] ?? '',
     containerId: `pid:${p.pid}`,
-    labels: cmdlineLabels(p.cmdline.split(' ')),
+    labels: redactLabels(cmdlineLabels(p.cmdline.split(' '))),
     state: p.state === 'T' || p.state === 't' ? 'stopped' : 'running',
     kind: 'process',
     pid: p.pid,
-    cmdline: p.cmdline,
+    cmdline: redactCmdline(p.cmdline),
   };
 }
 

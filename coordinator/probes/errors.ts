@@ -26,3 +26,12 @@ export class JqWorkerError extends ErisError {
   override readonly code = 'ERIS_ERR_JQ_WORKER';
   override readonly status = 503;
 }
+
+/**
+ * A filter too costly to even compile within the bounds (jq folds constant expressions at compile time, so
+ * `"x" * 2e8` builds a 200 MB string before any input): the user's filter, so a 4xx naming the field.
+ */
+export class JqTooCostlyError extends ErisError {
+  override readonly code = 'ERIS_ERR_JQ_TOO_COSTLY';
+  override readonly status = 422;
+}

@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { RenderedProbe } from './spec.js';
+import { ProbePolicyError, type ProbePolicy } from './policy.js';
 
 // Why not global fetch: (1) skipping TLS verification needs undici's Agent, which Node 20 does not export
 // (the `undici` package would be a second copy of undici beside the bundled one); (2) fetch pools
@@ -19,12 +20,23 @@ export class BodyTooLargeError extends Error {
   override readonly name = 'BodyTooLargeError';
 }
 
-/** Sends the request; resolves once the whole body is read. Rejects on network errors and on `signal`. */
-export function sendProbeRequest(probe: RenderedProbe, signal: AbortSignal, maxBodyBytes: number): Promise<ProbeResponse> {
+/**
+ * Sends the request; resolves once the whole body is read. Rejects on network errors, on `signal`, and with a
+ * ProbePolicyError before connecting to a destination the policy refuses (the URL's host, or any address its name
+ * resolves to). A redirect is never followed: the 3xx is the answer judged.
+ */
+export function sendProbeRequest(probe: RenderedProbe, signal: AbortSignal, maxBodyBytes: number, policy: ProbePolicy): Promise<ProbeResponse> {
   return new Promise<ProbeResponse>((resolve, reject) => {
     const url = new URL(probe.url);
+    const refused = policy.urlProblem(url);
+    if (refused !== null) {
+      reject(new ProbePolicyError(`refused by the probe policy: ${refused}`));
+      return;
+    }
     const secure = url.protocol === 'https:';
     const options: https.RequestOptions = {
+      // A literal address was judged above; a name is judged on every address it resolves to, when it is resolved.
+      lookup: policy.lookupFor(url.hostname),
       method: probe.method,
       headers: { ...probe.headers, ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}) },
       agent: false,
@@ -84,7 +96,7 @@ export function describeNetworkError(error: unknown): string {
   const inner = error instanceof AggregateError && error.errors.length > 0 ? error.errors[0] : error;
   const code = (inner as { code?: unknown } | null)?.code ?? (error as { code?: unknown } | null)?.code;
   const message = inner instanceof Error ? inner.message : String(inner);
-  if (inner instanceof BodyTooLargeError) return message;
+  if (inner instanceof BodyTooLargeError || inner instanceof ProbePolicyError) return message;
   if (/socket hang up/i.test(message)) return 'connection closed without an answer';
   if (typeof code === 'string') {
     const known = NETWORK_REASONS[code];

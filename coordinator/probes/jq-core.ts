@@ -16,6 +16,8 @@ export type JqOutcome =
 /** Messages from the worker: `ready` once jq is loaded, then one `reply` per request, in request order. */
 export type JqWorkerMessage =
   | { readonly type: 'ready'; readonly version: string }
+  /** Sent after a reply when the worker is about to exit to give back memory: what was sent after it never started. */
+  | { readonly type: 'recycle'; readonly wasmBytes: number }
   | ({ readonly type: 'reply'; readonly id: number } & JqOutcome);
 
 // jq's exit codes (jq 1.8 src/main.c): 2 usage/system, 3 compile error, 5 runtime error / halt_error.

@@ -1,8 +1,8 @@
 // jq for probes, off the main thread: a pool of worker threads, each owning one jq-wasm (jq 1.8.2) instance.
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { Jq } from 'jq-wasm';
 import { ValidationError } from '../../lib/errors.js';
-import { JqInputError, JqRuntimeError, JqTimeoutError, JqWorkerError } from './errors.js';
+import { JqInputError, JqRuntimeError, JqTimeoutError, JqTooCostlyError, JqWorkerError } from './errors.js';
 import { compileFilter, guarded, type JqOutcome, type JqRequest, type JqWorkerMessage } from './jq-core.js';
 
 // Why a worker: each jq-wasm call blocks its thread ~0.6-0.8 ms (jq re-initialises and compiles the filter
@@ -25,6 +25,13 @@ export interface JqPoolOptions {
   niceness?: number;
   /** Requests waiting beyond this many are refused with JqWorkerError. Default 10,000. */
   maxQueue?: number;
+  /** V8 heap bounds of each worker (a worker past them is killed and replaced). Default: Node's. */
+  resourceLimits?: ResourceLimits;
+  /**
+   * A worker whose jq wasm memory grew past this many bytes (jq-wasm caps it at 256 MiB) exits after its reply and
+   * is replaced, giving the memory back. Default: never.
+   */
+  maxWasmBytes?: number;
   /**
    * The worker script. Test seam; default `./jq-worker.js` beside this module (`./jq-worker.ts` plus tsx when
    * this module itself runs from source).
@@ -68,6 +75,8 @@ export class JqPool {
   private readonly maxQueue: number;
   private readonly niceness: number;
   private readonly workerUrl: URL | undefined;
+  private readonly resourceLimits: ResourceLimits | undefined;
+  private readonly maxWasmBytes: number | undefined;
   private readonly slots: (Slot | undefined)[];
   private readonly queue: Pending[] = [];
   private readonly compiled = new Set<string>();
@@ -76,7 +85,7 @@ export class JqPool {
   /** Workers started so far (restarts included); for tests and metrics. */
   workersStarted = 0;
 
-  constructor({ size = 1, evalTimeoutMs = 1_000, maxInFlightPerWorker = 8, niceness = 10, maxQueue = 10_000, workerUrl }: JqPoolOptions = {}) {
+  constructor({ size = 1, evalTimeoutMs = 1_000, maxInFlightPerWorker = 8, niceness = 10, maxQueue = 10_000, workerUrl, resourceLimits, maxWasmBytes }: JqPoolOptions = {}) {
     if (!Number.isInteger(size) || size < 1 || size > 64) throw new RangeError(`JqPool size must be an integer 1..64, got ${size}`);
     if (!(evalTimeoutMs > 0)) throw new RangeError(`JqPool evalTimeoutMs must be > 0, got ${evalTimeoutMs}`);
     if (!Number.isInteger(maxInFlightPerWorker) || maxInFlightPerWorker < 1) {
@@ -88,6 +97,8 @@ export class JqPool {
     this.maxQueue = maxQueue;
     this.niceness = niceness;
     this.workerUrl = workerUrl;
+    this.resourceLimits = resourceLimits;
+    this.maxWasmBytes = maxWasmBytes;
     this.slots = Array.from({ length: size }, () => undefined);
   }
 
@@ -97,7 +108,23 @@ export class JqPool {
    */
   async compile(filter: string, path = 'jq'): Promise<void> {
     if (this.compiled.has(filter)) return;
-    const outcome = await this.submit({ id: this.nextId++, op: 'compile', filter });
+    let outcome: JqOutcome;
+    try {
+      outcome = await this.submit({ id: this.nextId++, op: 'compile', filter });
+    } catch (error) {
+      // Past the time or heap bound: the filter's cost (jq folds constants when it compiles), not the server's fault.
+      if (error instanceof JqTimeoutError) {
+        throw new JqTooCostlyError(`${path}: compiling the filter took longer than ${this.evalTimeoutMs} ms (jq evaluates constant expressions when it compiles)`, { path, cause: error });
+      }
+      if (error instanceof JqWorkerError && (error.cause as { code?: string } | undefined)?.code === 'ERR_WORKER_OUT_OF_MEMORY') {
+        throw new JqTooCostlyError(`${path}: compiling the filter ran out of memory`, { path, cause: error });
+      }
+      throw error;
+    }
+    if (!outcome.ok && outcome.kind === 'crashed') {
+      // jq-wasm aborts when its memory (at most 256 MiB) runs out: `"x" * 1e9` does at compile time.
+      throw new JqTooCostlyError(`${path}: compiling the filter ran out of memory (${outcome.message})`, { path, details: { filter: clipFilter(filter) } });
+    }
     throwIfCompileFailed(outcome, filter, path);
     if (this.compiled.size >= 1_000) this.compiled.clear();
     this.compiled.add(filter);
@@ -219,7 +246,11 @@ export class JqPool {
   }
 
   private spawn(): Worker {
-    const options = { name: 'eris-jq', workerData: { niceness: this.niceness } };
+    const options = {
+      name: 'eris-jq',
+      workerData: { niceness: this.niceness, ...(this.maxWasmBytes !== undefined ? { maxWasmBytes: this.maxWasmBytes } : {}) },
+      ...(this.resourceLimits !== undefined ? { resourceLimits: this.resourceLimits } : {}),
+    };
     if (this.workerUrl !== undefined) return new Worker(this.workerUrl, options);
     const self = import.meta.url;
     if (!self.endsWith('.ts')) return new Worker(new URL('./jq-worker.js', self), options);
@@ -236,6 +267,11 @@ export class JqPool {
       slot.ready = true;
       this.disarm(slot); // the start-up clock
       this.arm(slot);
+      return;
+    }
+    if (message.type === 'recycle') {
+      // It exits next; requests sent behind its last reply were never started and go to its replacement (onExit).
+      slot.dying = true;
       return;
     }
     const index = slot.inFlight.findIndex((p) => p.request.id === message.id);
@@ -317,6 +353,8 @@ function throwIfCompileFailed(outcome: JqOutcome, filter: string, path: string):
   if (outcome.kind === 'crashed') throw new JqWorkerError(`jq crashed: ${outcome.message}`, { details: { filter } });
   throw new JqRuntimeError(outcome.message, { details: { filter } });
 }
+
+const clipFilter = (filter: string) => (filter.length > 200 ? `${filter.slice(0, 200)}…` : filter);
 
 let inThread: Promise<Jq> | undefined;
 

@@ -4,6 +4,7 @@ import { ValidationError } from '../../lib/errors.js';
 import { JqInputError, JqRuntimeError, JqTimeoutError, JqWorkerError } from './errors.js';
 import { describeNetworkError, sendProbeRequest } from './http.js';
 import type { JqPool } from './jq.js';
+import type { ProbePolicy } from './policy.js';
 import type { RenderedProbe, StatusExpectation } from './spec.js';
 
 export interface ProbeResult {
@@ -23,6 +24,8 @@ export interface ProbeResult {
 
 export interface ProbeRunnerOptions {
   jq: JqPool;
+  /** Where probes may go (coordinator/probes/policy.ts); checked before each request and on each DNS answer. */
+  policy: ProbePolicy;
   /** Wall clock for `at` / `reachedAt` (unix ms). Latency and deadlines use performance.now(). */
   now?: () => number;
   /** Bodies above this fail the probe (`body larger than N bytes`). Default 1 MiB. */
@@ -74,9 +77,11 @@ export class ProbeRunner {
   private readonly jq: JqPool;
   private readonly now: () => number;
   private readonly maxBodyBytes: number;
+  private readonly policy: ProbePolicy;
 
-  constructor({ jq, now = Date.now, maxBodyBytes = 1_048_576 }: ProbeRunnerOptions) {
+  constructor({ jq, policy, now = Date.now, maxBodyBytes = 1_048_576 }: ProbeRunnerOptions) {
     this.jq = jq;
+    this.policy = policy;
     this.now = now;
     this.maxBodyBytes = maxBodyBytes;
   }
@@ -86,6 +91,10 @@ export class ProbeRunner {
    * probe — the failure is in `reason` — but rejects with `signal.reason` when `signal` aborts.
    */
   async run(spec: RenderedProbe, signal?: AbortSignal): Promise<ProbeResult> {
+    return echoBounded(await this.judge(spec, signal), spec.redact);
+  }
+
+  private async judge(spec: RenderedProbe, signal?: AbortSignal): Promise<ProbeResult> {
     signal?.throwIfAborted();
     const at = this.now();
     const started = performance.now();
@@ -101,7 +110,7 @@ export class ProbeRunner {
     signal?.addEventListener('abort', onAbort, { once: true });
     let response;
     try {
-      response = await sendProbeRequest(spec, controller.signal, this.maxBodyBytes);
+      response = await sendProbeRequest(spec, controller.signal, this.maxBodyBytes, this.policy);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const reason = timedOut ? `timeout after ${spec.timeout} ms` : describeNetworkError(error);
@@ -181,6 +190,22 @@ export class ProbeRunner {
       signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Longest failure reason a result carries (run events and reports echo it). */
+export const MAX_REASON_LENGTH = 200;
+
+/**
+ * What a result may echo of the answer: the reason clipped; with `redact`, nothing the body said (no jq outputs, no
+ * start of a non-JSON body, no jq runtime message that may quote it) — only the kind of failure.
+ */
+export function echoBounded(result: ProbeResult, redact: boolean): ProbeResult {
+  if (result.reason === undefined && !(redact && result.output !== undefined)) return result;
+  const { output, reason, ...rest } = result;
+  if (!redact) return { ...rest, ...(output !== undefined ? { output } : {}), ...(reason !== undefined ? { reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason } : {}) };
+  if (reason === undefined) return rest;
+  const kind = /^jq output/.test(reason) ? 'jq output not true (redacted)' : /^body is not JSON/.test(reason) ? 'body is not JSON (redacted)' : /^jq error/.test(reason) ? 'jq error (redacted)' : reason.slice(0, MAX_REASON_LENGTH);
+  return { ...rest, reason: kind };
 }
 
 function describeJqError(error: unknown): string {

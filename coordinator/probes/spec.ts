@@ -137,6 +137,11 @@ export const probeSpecSchema = z
     jq: z.string().trim().min(1, 'must not be empty (omit it to check the status only)').optional(),
     /** Accept any TLS certificate (self-signed cluster endpoints). https:// only. Default false. */
     insecureSkipVerify: z.boolean().default(false),
+    /**
+     * Keep what the answer said out of run events and reports: a failure says only why (`jq output not true`,
+     * `body is not JSON`), never the jq output or the start of the body. Default false.
+     */
+    redact: z.boolean().default(false),
   })
   .superRefine((spec, ctx) => {
     if (spec.method === 'HEAD' && spec.body !== undefined && spec.body !== null) {
@@ -173,6 +178,7 @@ export interface RenderedProbe {
   readonly expectStatus: readonly StatusExpectation[];
   readonly jq: string | undefined;
   readonly insecureSkipVerify: boolean;
+  readonly redact: boolean;
 }
 
 /** Validates a probe (schema only; see validateProbe for the jq filter). Errors name the field under `path`. */
@@ -251,6 +257,7 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     expectStatus: spec.expectStatus,
     jq: spec.jq,
     insecureSkipVerify: spec.insecureSkipVerify,
+    redact: spec.redact,
   };
 }
 

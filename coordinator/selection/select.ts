@@ -15,6 +15,11 @@ export interface SelectOptions {
   seed?: string | number;
   /** Where the group sits in the drill, for error messages; default `targets`. */
   path?: string;
+  /**
+   * The process inventory is what agents answered for this group's cmdline regex: they matched the real command
+   * lines, while the coordinator holds them with secrets masked, so the regex is not tested again here.
+   */
+  cmdlineMatchedByAgents?: boolean;
 }
 
 export interface Selection {
@@ -58,7 +63,7 @@ function labelRequirements(labels: TargetGroup['labels']): LabelRequirement[] {
 }
 
 /** Validates `input` (ValidationError named under `path`) and compiles its regexes and label selector. */
-export function compileTargetGroup(input: unknown, path = 'targets'): CompiledGroup {
+export function compileTargetGroup(input: unknown, path = 'targets', o: { cmdlineMatchedByAgents?: boolean } = {}): CompiledGroup {
   const group = parseTargetGroup(input, path);
   const kind = group.processes !== undefined ? 'process' : 'container';
   const clusters = group.clusters && nameMatcher(group.clusters, `${path}.clusters`);
@@ -66,7 +71,7 @@ export function compileTargetGroup(input: unknown, path = 'targets'): CompiledGr
   const labels = labelRequirements(group.labels);
   const pod = group.pod !== undefined ? compileUserRegex(group.pod, `${path}.pod`) : undefined;
   const containers = group.containers?.map((source, i) => compileUserRegex(source, `${path}.containers[${i}]`));
-  const cmdline = group.processes && compileUserRegex(group.processes.cmdline, `${path}.processes.cmdline`);
+  const cmdline = group.processes && !o.cmdlineMatchedByAgents ? compileUserRegex(group.processes.cmdline, `${path}.processes.cmdline`) : undefined;
   return {
     group,
     matches: function matchesTargetGroup(t: TargetRecord): boolean {
@@ -177,7 +182,7 @@ function pickPack(pool: readonly TargetRecord[], wanted: number, key: TopologyKe
  */
 export function select(group: TargetGroup, targets: readonly TargetRecord[], options: SelectOptions = {}): Selection {
   const path = options.path ?? 'targets';
-  const compiled = compileTargetGroup(group, path);
+  const compiled = compileTargetGroup(group, path, { cmdlineMatchedByAgents: options.cmdlineMatchedByAgents === true });
   const g = compiled.group;
   const passing = targets.filter((t) => compiled.matches(t));
   const matched = sortedUnique(passing.filter((t) => t.state === RUNNING_STATE));

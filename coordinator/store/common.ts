@@ -1,6 +1,6 @@
 // What every Store implementation shares: JSON encoding of values and the argument checks, so they fail alike.
 import { ValidationError } from '../../lib/errors.js';
-import { isRunStatus, type ListEventsQuery, type ListRunsQuery, type NewEvent, type RunStatus } from './types.js';
+import { AUDIT_RESULTS, isRunStatus, type ListAuditQuery, type ListEventsQuery, type ListRunsQuery, type NewAuditRecord, type NewEvent, type RunStatus } from './types.js';
 
 // A plain Error has no enumerable fields (JSON.stringify gives {}); keep what identifies it. ErisErrors have toJSON().
 function replacer(_key: string, value: unknown): unknown {
@@ -54,4 +54,19 @@ export function checkEventsQuery(query: ListEventsQuery): { afterSeq: number; li
 export function checkEvent(event: NewEvent): void {
   if (typeof event.type !== 'string' || event.type === '') throw new ValidationError('type: must be a non-empty string', { path: 'type' });
   if (!Number.isFinite(event.at)) throw new ValidationError(`at: must be a time in Unix ms, got ${event.at}`, { path: 'at' });
+}
+
+export function checkAuditRecord(record: NewAuditRecord): void {
+  if (typeof record.action !== 'string' || record.action === '') throw new ValidationError('action: must be a non-empty string', { path: 'action' });
+  if (!Number.isFinite(record.at)) throw new ValidationError(`at: must be a time in Unix ms, got ${record.at}`, { path: 'at' });
+  if (!(AUDIT_RESULTS as readonly string[]).includes(record.result)) throw new ValidationError(`result: must be one of ${AUDIT_RESULTS.join(', ')}`, { path: 'result' });
+}
+
+export function checkAuditQuery(query: ListAuditQuery): ListAuditQuery {
+  for (const key of ['since', 'until', 'beforeSeq'] as const) {
+    const v = query[key];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw new ValidationError(`${key}: must be an integer ≥ 0, got ${v}`, { path: key });
+  }
+  checkLimit(query.limit);
+  return query;
 }

@@ -1,8 +1,11 @@
 // A Store in plain Maps, for unit tests of other modules; same semantics as SqliteStore (same contract suite).
 import { ConflictError, ErisError, NotFoundError } from '../../lib/errors.js';
-import { checkEvent, checkEventsQuery, checkLimit, checkStatus, checkStatuses, decodeJson, encodeJson } from './common.js';
+import { checkAuditQuery, checkAuditRecord, checkEvent, checkEventsQuery, checkLimit, checkStatus, checkStatuses, decodeJson, encodeJson } from './common.js';
 import {
   ACTIVE_RUN_STATUSES,
+  type AuditRecord,
+  type ListAuditQuery,
+  type NewAuditRecord,
   type DrillInput,
   type ListEventsQuery,
   type ListRunsQuery,
@@ -49,10 +52,12 @@ export interface MemoryStoreState {
   runs: Map<string, RunRow>;
   events: Map<string, EventRow[]>;
   nextOrder: number;
+  /** In seq order; details kept as JSON text like the others. */
+  audit: Array<Omit<AuditRecord, 'details'> & { details: string }>;
 }
 
 export function createMemoryStoreState(): MemoryStoreState {
-  return { drills: new Map(), runs: new Map(), events: new Map(), nextOrder: 1 };
+  return { drills: new Map(), runs: new Map(), events: new Map(), nextOrder: 1, audit: [] };
 }
 
 export interface MemoryStoreOptions {
@@ -189,6 +194,31 @@ export class MemoryStore implements Store {
       r.endedAt ??= now;
     }
     return rows.map((r) => r.id);
+  }
+
+  appendAudit(record: NewAuditRecord): number {
+    const { audit } = this.open();
+    checkAuditRecord(record);
+    const seq = (audit.at(-1)?.seq ?? 0) + 1;
+    const { details, ...rest } = record;
+    audit.push({ ...rest, seq, details: encodeJson(details ?? null, 'details') });
+    return seq;
+  }
+
+  listAudit(query: ListAuditQuery = {}): AuditRecord[] {
+    const q = checkAuditQuery(query);
+    const out: AuditRecord[] = [];
+    const { audit } = this.open();
+    for (let i = audit.length - 1; i >= 0 && (q.limit === undefined || out.length < q.limit); i--) {
+      const r = audit[i]!;
+      if (q.beforeSeq !== undefined && r.seq >= q.beforeSeq) continue;
+      if (q.since !== undefined && r.at < q.since) continue;
+      if (q.until !== undefined && r.at >= q.until) continue;
+      if (q.actor !== undefined && r.actor !== q.actor) continue;
+      if (q.action !== undefined && r.action !== q.action) continue;
+      out.push({ seq: r.seq, at: r.at, actor: r.actor, role: r.role, action: r.action, target: r.target, result: r.result, details: decodeJson(r.details) });
+    }
+    return out;
   }
 
   close(): void {

@@ -3,9 +3,13 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { DatabaseSync, type StatementSync } from 'node:sqlite';
 import { ConflictError, ErisError, NotFoundError } from '../../lib/errors.js';
-import { checkEvent, checkEventsQuery, checkLimit, checkStatus, checkStatuses, decodeJson, encodeJson } from './common.js';
+import { checkAuditQuery, checkAuditRecord, checkEvent, checkEventsQuery, checkLimit, checkStatus, checkStatuses, decodeJson, encodeJson } from './common.js';
 import {
   RUN_STATUSES,
+  type AuditRecord,
+  type AuditResult,
+  type ListAuditQuery,
+  type NewAuditRecord,
   type DrillInput,
   type ListEventsQuery,
   type ListRunsQuery,
@@ -80,6 +84,22 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (run_id, seq)
   ) STRICT, WITHOUT ROWID;
   `,
+  `
+  -- Who did what, when, with what result; seq (the rowid) is the order and the paging cursor.
+  CREATE TABLE audit (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at INTEGER NOT NULL,
+    actor TEXT,
+    role TEXT,
+    action TEXT NOT NULL,
+    target TEXT,
+    result TEXT NOT NULL CHECK (result IN ('ok', 'refused', 'failed')),
+    details TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX audit_at ON audit (at);
+  CREATE INDEX audit_actor ON audit (actor, seq);
+  CREATE INDEX audit_action ON audit (action, seq);
+  `,
 ];
 
 interface DrillRow {
@@ -107,6 +127,17 @@ interface EventRow {
   type: string;
   data: string;
 }
+interface AuditRow {
+  seq: number;
+  at: number;
+  actor: string | null;
+  role: string | null;
+  action: string;
+  target: string | null;
+  result: AuditResult;
+  details: string;
+}
+const auditOf = (r: AuditRow): AuditRecord => ({ seq: r.seq, at: r.at, actor: r.actor, role: r.role, action: r.action, target: r.target, result: r.result, details: decodeJson(r.details) });
 
 const drillOf = (r: DrillRow): StoredDrill => ({ name: r.name, spec: decodeJson(r.spec), yaml: r.yaml, createdAt: r.created_at, updatedAt: r.updated_at });
 const runOf = (r: RunRow): StoredRun => ({
@@ -157,7 +188,7 @@ function immediateTransaction<T>(db: DatabaseSync, work: () => T): T {
 
 /** A prepared statement with the row type its SELECT returns (node:sqlite types rows as plain records). */
 interface Statement<Row> {
-  run(...params: Param[]): { changes: number | bigint };
+  run(...params: Param[]): { changes: number | bigint; lastInsertRowid: number | bigint };
   get(...params: Param[]): Row | undefined;
   all(...params: Param[]): Row[];
 }
@@ -198,6 +229,17 @@ function prepareStatements(db: DatabaseSync) {
       'SELECT seq, at, type, data FROM events WHERE run_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
     activeRuns: prepare<{ id: string }>(db, "SELECT id FROM runs WHERE status IN ('pending', 'running') ORDER BY rowid"),
+    appendAudit: prepare(db,
+      'INSERT INTO audit (at, actor, role, action, target, result, details) VALUES (@at, @actor, @role, @action, @target, @result, @details)',
+    ),
+    // One statement for every filter combination: a NULL parameter means "no filter".
+    listAudit: prepare<AuditRow>(db,
+      `SELECT seq, at, actor, role, action, target, result, details FROM audit
+       WHERE (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
+         AND (@actor IS NULL OR actor = @actor) AND (@action IS NULL OR action = @action)
+         AND (@beforeSeq IS NULL OR seq < @beforeSeq)
+       ORDER BY seq DESC LIMIT @limit`,
+    ),
     interrupt: prepare(db,
       "UPDATE runs SET status = 'interrupted', ended_at = coalesce(ended_at, ?) WHERE status IN ('pending', 'running')",
     ),
@@ -327,6 +369,27 @@ export class SqliteStore implements Store {
       this.stmt.interrupt.run(now);
       return ids;
     });
+  }
+
+  appendAudit(record: NewAuditRecord): number {
+    checkAuditRecord(record);
+    const { lastInsertRowid } = this.stmt.appendAudit.run({
+      at: record.at,
+      actor: record.actor,
+      role: record.role,
+      action: record.action,
+      target: record.target,
+      result: record.result,
+      details: encodeJson(record.details ?? null, 'details'),
+    });
+    return Number(lastInsertRowid);
+  }
+
+  listAudit(query: ListAuditQuery = {}): AuditRecord[] {
+    const q = checkAuditQuery(query);
+    return this.stmt.listAudit
+      .all({ since: q.since ?? null, until: q.until ?? null, actor: q.actor ?? null, action: q.action ?? null, beforeSeq: q.beforeSeq ?? null, limit: q.limit ?? -1 })
+      .map(auditOf);
   }
 
   close(): void {

@@ -5,7 +5,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import type { StoreConfig } from './index.js';
-import type { NewRun, RunStatus, Store, StoredEvent } from './types.js';
+import type { NewAuditRecord, NewRun, RunStatus, Store, StoredEvent } from './types.js';
 
 export interface StoreFixture {
   /** The store; after close(), open() again must see everything written before (same file, same backing state). */
@@ -66,6 +66,49 @@ async function crashWriter(config: StoreConfig, runId: string, killAfter: number
 /** `durable: false` for a store that lives and dies with its process (MemoryStore): no crash test applies. */
 export function runStoreContract(name: string, factory: () => StoreFixture, options: { durable?: boolean } = {}): void {
   describe(`Store contract: ${name}`, () => {
+    describe('audit', () => {
+      const rec = (at: number, actor: string | null, action: string, o: Partial<NewAuditRecord> = {}): NewAuditRecord => ({
+        at, actor, role: actor === null ? null : 'operator', action, target: `t-${at}`, result: 'ok', ...o,
+      });
+
+      test('appends in seq order, lists newest first with filters and a cursor', withStore(factory, (s) => {
+        assert.deepEqual(s.listAudit(), []);
+        assert.equal(s.appendAudit(rec(100, 'ci', 'run.start', { details: { drill: 'etcd' } })), 1);
+        assert.equal(s.appendAudit(rec(200, null, 'auth.refused', { result: 'refused', target: '/v1/faults' })), 2);
+        assert.equal(s.appendAudit(rec(300, 'ci', 'fault.create')), 3);
+        assert.equal(s.appendAudit(rec(400, 'ann', 'run.start', { result: 'failed' })), 4);
+        assert.deepEqual(s.listAudit().map((r) => r.seq), [4, 3, 2, 1]);
+        assert.deepEqual(s.listAudit({ limit: 1 })[0], { seq: 4, at: 400, actor: 'ann', role: 'operator', action: 'run.start', target: 't-400', result: 'failed', details: null });
+        assert.deepEqual(s.listAudit({ actor: 'ci' }).map((r) => r.seq), [3, 1]);
+        assert.deepEqual(s.listAudit({ action: 'run.start' }).map((r) => r.seq), [4, 1]);
+        assert.deepEqual(s.listAudit({ since: 200, until: 400 }).map((r) => r.seq), [3, 2], 'since inclusive, until exclusive');
+        assert.deepEqual(s.listAudit({ beforeSeq: 3, limit: 1 }).map((r) => r.seq), [2]);
+        assert.deepEqual(s.listAudit({ actor: 'ci', action: 'run.start', since: 50 })[0]!.details, { drill: 'etcd' });
+        assert.equal(s.listAudit({ beforeSeq: 2 })[0]!.actor, 'ci');
+        assert.equal(s.listAudit({ action: 'auth.refused' })[0]!.actor, null);
+      }));
+
+      test('rejects a record without an action or with an unknown result, and a bad query', withStore(factory, (s) => {
+        assert.throws(() => s.appendAudit(rec(1, 'ci', '')), ValidationError);
+        assert.throws(() => s.appendAudit(rec(1, 'ci', 'x', { result: 'maybe' as 'ok' })), ValidationError);
+        assert.throws(() => s.listAudit({ limit: 0 }), ValidationError);
+        assert.throws(() => s.listAudit({ since: -1 }), ValidationError);
+        assert.deepEqual(s.listAudit(), []);
+      }));
+
+      test('survives a reopen', withStore(factory, (s, fixture) => {
+        s.appendAudit(rec(1, 'ci', 'drill.save'));
+        s.close();
+        const again = fixture.open();
+        try {
+          assert.equal(again.listAudit()[0]!.action, 'drill.save');
+          assert.equal(again.appendAudit(rec(2, 'ci', 'drill.delete')), 2);
+        } finally {
+          again.close();
+        }
+      }));
+    });
+
     describe('drills', () => {
       test('save, get, list by name, delete', withStore(factory, (s) => {
         assert.equal(s.getDrill('etcd'), null);

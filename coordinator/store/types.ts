@@ -94,6 +94,44 @@ export interface ListEventsQuery {
   limit?: number;
 }
 
+/** How an audited action ended: done, refused (no token, a role or scope that does not allow it), or failed. */
+export const AUDIT_RESULTS = ['ok', 'refused', 'failed'] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+export interface NewAuditRecord {
+  /** Unix ms. */
+  at: number;
+  /** Token id; null when no valid token was given. */
+  actor: string | null;
+  /** The actor's role (`operator`, `viewer`, `agent`, `legacy`); null without a valid token. */
+  role: string | null;
+  /** `run.start`, `fault.create`, `auth.refused`, … (any non-empty string). */
+  action: string;
+  /** What it was done to: a run id, fault id, drill name, agent id, a request path. */
+  target: string | null;
+  result: AuditResult;
+  /** Anything else worth keeping (JSON): an error code, the overrides used, counts. */
+  details?: unknown;
+}
+
+export interface AuditRecord extends Omit<NewAuditRecord, 'details'> {
+  /** 1, 2, 3, … in append order across the store. */
+  seq: number;
+  details: unknown;
+}
+
+export interface ListAuditQuery {
+  /** Records at or after this Unix ms. */
+  since?: number;
+  /** Records before this Unix ms. */
+  until?: number;
+  actor?: string;
+  action?: string;
+  limit?: number;
+  /** Cursor: only records with a smaller seq (the next page of the newest-first order). */
+  beforeSeq?: number;
+}
+
 /**
  * Where drills and runs live. Synchronous on purpose: the embedded SQLite answers in microseconds, and a
  * shared database can sit behind a write-through cache or a worker later without changing the semantics.
@@ -128,6 +166,11 @@ export interface Store {
    * coordinator starts: whatever was in flight died with the previous process. Returns their ids.
    */
   markInterrupted(now: number): string[];
+
+  /** Appends and commits one audit record; returns its seq. */
+  appendAudit(record: NewAuditRecord): number;
+  /** Newest first (seq descending). */
+  listAudit(query?: ListAuditQuery): AuditRecord[];
 
   close(): void;
 }

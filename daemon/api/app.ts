@@ -6,6 +6,9 @@ import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
 import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
 import { parseOrThrow } from '../../lib/validation.js';
+import { redactCmdline, redactFaultCmdlines } from '../../lib/redact.js';
+import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
+import { cachedExposition } from '../../lib/metrics.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
@@ -66,8 +69,12 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length }),
   );
 
+  // /metrics has no token: bounded per address (Prometheus scrapes every few seconds), rendered at most once a
+  // second however many ask, so a flood on it cannot take the event loop from leases and resumes.
+  const metricsText = cachedExposition(o.registry);
+  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: 10 }), { key: remoteAddress, what: 'GET /metrics from this address' }));
   app.get('/metrics', async (c) => {
-    return c.text(await o.registry.metrics(), 200, { 'content-type': o.registry.contentType });
+    return c.text(await metricsText(), 200, { 'content-type': o.registry.contentType });
   });
 
   app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses }));
@@ -96,7 +103,8 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     let processes: HostProcessInfo[] | undefined;
     if (q.cmdline !== undefined) {
       if (!o.hostProcesses) throw new ValidationError('query.cmdline: host processes are not targets on this agent', { path: 'query.cmdline' });
-      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable);
+      // Matched on the real command line; shown with secret-looking values masked (lib/redact.ts).
+      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
     }
     return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
   });
@@ -105,21 +113,21 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     const request = parseOrThrow(faultRequestSchema, await readJson(c));
     const fault = await o.faults.create(request, c.get('tokenId'));
     // 201 even when no process could be signalled: the fault record (result: failed) says what happened to each.
-    return c.json(fault, 201);
+    return c.json(redactFaultCmdlines(fault), 201);
   });
 
   app.get('/v1/faults', (c) => {
     const { state } = parseOrThrow(faultsQuery, c.req.query(), 'query');
     const faults = o.faults.list().filter((f) => state === undefined || f.state === state);
-    return c.json({ faults });
+    return c.json({ faults: faults.map(redactFaultCmdlines) });
   });
 
-  app.get('/v1/faults/:id', (c) => c.json(o.faults.get(c.req.param('id'))));
+  app.get('/v1/faults/:id', (c) => c.json(redactFaultCmdlines(o.faults.get(c.req.param('id')))));
 
   app.delete('/v1/faults/:id', (c) => {
     const fault = o.faults.resume(c.req.param('id'), 'api');
     o.logger.info({ faultId: fault.id, requestedBy: c.get('tokenId') }, 'resume requested');
-    return c.json(fault);
+    return c.json(redactFaultCmdlines(fault));
   });
 
   return app;

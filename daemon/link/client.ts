@@ -6,6 +6,7 @@ import { ErisError } from '../../lib/errors.js';
 import { clip } from '../../lib/text.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
+import { redactCmdline } from '../../lib/redact.js';
 import {
   CLOSE,
   LINK_MAX_PAYLOAD,
@@ -17,6 +18,7 @@ import {
   type AgentIdentity,
   type AgentMessage,
   type Command,
+  type ProcessRef,
 } from '../../lib/link/protocol.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
@@ -30,6 +32,8 @@ export interface LinkOptions extends AgentIdentity {
   faults: FaultManager;
   inventory: { list(): readonly ContainerInfo[]; onChange(listener: () => void): () => void } | null;
   listProcesses: (pattern: UserRegex) => HostProcessInfo[];
+  /** The state letter of that process (PID + start time) now, or null when it is gone. */
+  processState: (process: ProcessRef) => string | null;
   logger: Logger;
   /** How long the coordinator may be gone before its faults are resumed (dead man's switch). */
   graceMs: number;
@@ -203,9 +207,12 @@ export class CoordinatorLink {
       }
       case 'fault.resume':
         return this.o.faults.resume(command.faultId, 'api');
+      case 'processes.state':
+        return command.processes.map((p) => ({ ...p, state: this.o.processState(p) }));
       case 'processes.list':
         if (!this.o.hostProcesses) return [];
-        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline'));
+        // Matched on the real command line; sent with secret-looking values masked.
+        return this.o.listProcesses(compileUserRegex(command.cmdline, 'cmdline')).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
       default:
         throw new ErisError(`unknown command ${(command as { op: string }).op}`);
     }

@@ -44,8 +44,15 @@ describe('link protocol schemas', () => {
       { type: 'command', id: 'c2', op: 'fault.resume', faultId: 'f1' },
       { type: 'command', id: 'c3', op: 'processes.list', cmdline: 'etcd' },
       { type: 'command', id: 'c4', op: 'ping' },
+      { type: 'command', id: 'c5', op: 'processes.state', processes: [{ pid: 7, startTime: '123' }] },
     ]) assert.ok(parseLinkMessage(coordinatorMessageSchema, JSON.stringify(m)).ok, JSON.stringify(m));
     assert.ok(commandResultSchemas['processes.list'].safeParse([{ pid: 7, ppid: 1, state: 'S', cmdline: 'sleep 1' }]).success);
+    // What the coordinator confirms a resume from: a state letter per process, null for one that is gone.
+    assert.ok(commandResultSchemas['processes.state'].safeParse([{ pid: 7, startTime: '123', state: 'S' }, { pid: 8, startTime: '9', state: null }]).success);
+    for (const bad of [[{ pid: 7, startTime: '123', state: '' }], [{ pid: 0, startTime: '1', state: 'R' }], [{ pid: 7, state: 'R' }]]) {
+      assert.ok(!commandResultSchemas['processes.state'].safeParse(bad).success, JSON.stringify(bad));
+    }
+    assert.ok(!parseLinkMessage(coordinatorMessageSchema, JSON.stringify({ type: 'command', id: 'c6', op: 'processes.state', processes: [{ pid: -1, startTime: 'x' }] })).ok);
   });
 
   it('name the first offending field', () => {

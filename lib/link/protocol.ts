@@ -22,6 +22,8 @@ export const CLOSE = {
   /** A later message broke the protocol (malformed JSON, a field of the wrong shape); the reason names the field. */
   badMessage: 4402,
   replaced: 4409,
+  /** The token may not register as this cluster/node (its binding), or the node is connected with another token. */
+  forbidden: 4403,
   /** The receiving end failed on a message it had accepted (a bug, not the peer's fault). */
   internal: 1011,
   shutdown: 1001,
@@ -156,7 +158,23 @@ export type Command =
   | { op: 'fault.create'; request: FaultRequestInput }
   | { op: 'fault.resume'; faultId: string }
   | { op: 'processes.list'; cmdline: string }
+  /** What state each process is in now (how the coordinator confirms a resume instead of trusting an ack). */
+  | { op: 'processes.state'; processes: ProcessRef[] }
   | { op: 'ping' };
+
+/** A process as a fault record names it: PID + start time, so a recycled PID is reported gone, not as someone else. */
+export interface ProcessRef {
+  pid: number;
+  startTime: string;
+}
+
+/** A process's state letter from /proc/PID/stat (R S D T t Z …), or null when that process (PID + start time) is gone. */
+export interface ProcessState extends ProcessRef {
+  state: string | null;
+}
+
+const processRefSchema = z.object({ pid, startTime: z.string().min(1).max(32) });
+const processStateSchema = processRefSchema.extend({ state: z.string().min(1).max(8).nullable() });
 
 export const coordinatorMessageSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('welcome'), coordinatorId: id, protocol: z.literal(LINK_PROTOCOL) }),
@@ -166,6 +184,7 @@ export const coordinatorMessageSchema = z.discriminatedUnion('type', [
     z.object({ type: z.literal('command'), id, op: z.literal('fault.create'), request: z.unknown() }),
     z.object({ type: z.literal('command'), id, op: z.literal('fault.resume'), faultId: id }),
     z.object({ type: z.literal('command'), id, op: z.literal('processes.list'), cmdline: text }),
+    z.object({ type: z.literal('command'), id, op: z.literal('processes.state'), processes: z.array(processRefSchema).max(MAX_PROCESSES) }),
     z.object({ type: z.literal('command'), id, op: z.literal('ping') }),
   ]),
 ]);
@@ -179,6 +198,7 @@ export const commandResultSchemas = {
   'fault.create': faultSchema,
   'fault.resume': faultSchema,
   'processes.list': z.array(hostProcessInfoSchema).max(MAX_PROCESSES),
+  'processes.state': z.array(processStateSchema).max(MAX_PROCESSES),
   ping: z.object({ at: timestamp }),
 } as const satisfies Record<Command['op'], z.ZodType>;
 
