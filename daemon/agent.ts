@@ -13,6 +13,7 @@ import { Inventory } from './cri/inventory.js';
 import { ProcFs } from './proc/procfs.js';
 import { CgroupResolver } from './proc/cgroup.js';
 import { Signaller } from './proc/signal.js';
+import { CgroupFreezer } from './proc/freezer.js';
 import { loadPidfd } from '../native/pidfd.js';
 import { Journal } from './faults/journal.js';
 import { SafetyPolicy } from './faults/safety.js';
@@ -93,6 +94,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     logger,
     leaseDefaultSeconds: config.leaseDefaultSeconds,
     leaseMaxSeconds: config.leaseMaxSeconds,
+    holdRescanMs: config.holdRescanMs,
+    freezer: new CgroupFreezer({ procfs, cgroupRoot: config.cgroupRoot }),
   });
   const recovered = faults.recoverFromJournal();
   if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');

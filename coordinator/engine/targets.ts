@@ -2,6 +2,7 @@
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { SignalName } from '../../daemon/proc/signal.js';
 import type { Override } from '../../daemon/faults/safety.js';
+import type { FaultMethod } from '../../daemon/faults/request.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
@@ -35,6 +36,7 @@ export interface PlacedFault {
 export interface FaultSpec {
   signal: SignalName;
   scope: 'all' | 'init';
+  method?: FaultMethod;
   leaseSeconds?: number;
   override?: Override[];
   labels?: Record<string, string>;
@@ -63,6 +65,7 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
             signal: spec.signal,
             target,
             scope: spec.scope,
+            ...(spec.method !== undefined ? { method: spec.method } : {}),
             ...(spec.leaseSeconds !== undefined && spec.signal === 'SIGSTOP' ? { leaseSeconds: spec.leaseSeconds } : {}),
             ...(spec.override ? { override: spec.override } : {}),
             ...(spec.labels ? { labels: spec.labels } : {}),

@@ -5,6 +5,10 @@ import { SIGNAL_NAMES } from '../proc/signal.js';
 import { userRegexSchema } from '../../lib/user-regex.js';
 import { linkLabelsSchema } from '../../lib/link/protocol.js';
 
+import { FAULT_METHODS } from './methods.js';
+
+export { FAULT_METHODS, type FaultMethod } from './methods.js';
+
 // RE2 syntax, bounded: see lib/user-regex.ts.
 const regex = userRegexSchema;
 
@@ -39,6 +43,12 @@ export const faultRequestSchema = z
     target: faultTargetSchema,
     /** `all` (default): every process in the container's cgroup (or the process tree in host mode); `init`: only its init. */
     scope: z.enum(['all', 'init']).default('all'),
+    /**
+     * SIGSTOP only: how to hang the target. `signal` (default): SIGSTOP each process (state T), and stop processes
+     * that join it while held; `freezer`: freeze the container's cgroup (v1 freezer.state, v2 cgroup.freeze) —
+     * containers only, scope all. docs/faults.md says how they differ.
+     */
+    method: z.enum(FAULT_METHODS).default('signal'),
     /** SIGSTOP only: seconds until the agent resumes by itself. */
     leaseSeconds: z.number().positive().optional(),
     override: z.array(z.enum(OVERRIDES)).default([]),

@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../../daemon/types.js';
 import { CONTAINER_STATES } from '../../daemon/types.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
+import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import type { HostProcessInfo } from '../../daemon/proc/host-processes.js';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { formatPath } from '../validation.js';
@@ -81,9 +82,10 @@ const processResultSchema = z.object({
   startTime: z.string().max(32),
   ok: z.boolean(),
   verified: z.boolean(),
-  method: z.enum(['pidfd', 'kill']).optional(),
+  method: z.enum(['pidfd', 'kill', 'freezer']).optional(),
   alreadyGone: z.literal(true).optional(),
   exited: z.literal(true).optional(),
+  appearedLater: z.literal(true).optional(),
   error: wireError.omit({ path: true }).optional(),
   resume: z.object({ ok: z.boolean(), byFault: id.optional(), error: wireError.omit({ path: true }).optional() }).optional(),
 });
@@ -94,6 +96,7 @@ export const faultSchema = z.object({
   id,
   signal: z.enum(SIGNAL_NAMES),
   scope: z.enum(['all', 'init']),
+  method: z.enum(FAULT_METHODS).optional(),
   state: z.enum(FAULT_STATES),
   result: z.enum(['ok', 'partial', 'failed']),
   createdAt: timestamp,
@@ -113,6 +116,7 @@ export const faultSchema = z.object({
       container: z.object({ id: text, name: text, namespace: text, pod: text, podUid: text }).optional(),
       process: z.object({ pid, cmdline: z.string() }).optional(),
       processes: z.array(processResultSchema).max(MAX_PROCESSES),
+      freezer: z.object({ version: z.union([z.literal(1), z.literal(2)]), dir: z.string().min(1).max(4096) }).optional(),
       alreadyGone: z.literal(true).optional(),
     }),
   ).max(MAX_CONTAINERS),
