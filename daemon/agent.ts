@@ -22,6 +22,7 @@ import { FaultManager } from './faults/manager.js';
 import { createAgentApi } from './api/app.js';
 import { CoordinatorLink } from './link/client.js';
 import { listHostProcesses } from './proc/host-processes.js';
+import { WatchdogProcess, standDownPrevious } from './watchdog/client.js';
 
 export interface Agent {
   url: string;
@@ -82,6 +83,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   }
 
   const journal = new Journal(config.stateDir, { logger });
+  // Started once the journal is recovered (below); the manager tells it every hold from then on.
+  let watchdog: WatchdogProcess | null = null;
   const isUntouchable = (pid: number) => safety.isUntouchable(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({
@@ -95,10 +98,21 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     leaseDefaultSeconds: config.leaseDefaultSeconds,
     leaseMaxSeconds: config.leaseMaxSeconds,
     holdRescanMs: config.holdRescanMs,
+    watchdog: { hold: (...a) => watchdog?.hold(...a), release: (id) => watchdog?.release(id), close: () => watchdog?.close() },
     freezer: new CgroupFreezer({ procfs, cgroupRoot: config.cgroupRoot }),
   });
   const recovered = faults.recoverFromJournal();
   if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');
+  // What an earlier run held is resumed now: its watchdog must not resume, later, what this run stops again.
+  standDownPrevious(config.stateDir, signaller, logger);
+  watchdog = new WatchdogProcess({
+    stateDir: config.stateDir,
+    graceMs: config.watchdogGraceSeconds * 1000,
+    cgroupRoot: config.cgroupRoot,
+    procfs,
+    logger,
+    onRestart: () => faults.reHoldWithWatchdog(),
+  });
 
   const app = createAgentApi({
     faults,
@@ -159,6 +173,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       const resumed = faults.resumeAll('shutdown');
       if (resumed.length > 0) logger.info({ faults: resumed.length }, 'resumed every active fault before exit');
       faults.close();
+      watchdog?.close();
       inventory?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cri?.close();

@@ -8,7 +8,8 @@ import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
 import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
 import { awaitState, type Signaller, type SignalName } from '../proc/signal.js';
-import type { Journal, PendingStop } from './journal.js';
+import type { Journal, JournalRecord, PendingStop } from './journal.js';
+import type { LeaseWatchdog } from '../watchdog/client.js';
 import type { Override, SafetyPolicy } from './safety.js';
 import type { FaultMethod, FaultRequest } from './request.js';
 import type { CgroupFreezer, FreezerCgroup } from '../proc/freezer.js';
@@ -100,6 +101,8 @@ export interface FaultManagerOptions {
   logger: Logger;
   leaseDefaultSeconds: number;
   leaseMaxSeconds: number;
+  /** Keeps every lease outside the agent's process too (daemon/watchdog): told before each stop, and at each end. */
+  watchdog?: LeaseWatchdog;
   /** The cgroup freezer (method `freezer`); without it such requests are refused. */
   freezer?: CgroupFreezer;
   /** How often a held target (scope all) is re-scanned for processes that joined it; 0 turns it off (default 50). */
@@ -202,7 +205,7 @@ export class FaultManager {
     if (method === 'freezer') return this.freeze({ id, createdAt, started, leaseSeconds: leaseSeconds!, leaseExpiresAt: leaseExpiresAt!, targets, cgroups, request, requestedBy });
     // Write the intent down before acting, so a later run of the agent can undo it (journal.ts).
     if (signal === 'SIGSTOP') {
-      this.o.journal.append({ op: 'stop', faultId: id, at: createdAt, leaseExpiresAt: leaseExpiresAt!, processes: all, ...(request.owner ? { owner: request.owner } : {}) });
+      this.recordStop({ op: 'stop', faultId: id, at: createdAt, leaseExpiresAt: leaseExpiresAt!, processes: all, ...(request.owner ? { owner: request.owner } : {}) });
     }
     const results = targets.map((t) => this.signalTarget(t, signal));
     // A SIGKILL into a container the v1 freezer holds waits for the thaw: end that hold, so the kill lands.
@@ -246,7 +249,7 @@ export class FaultManager {
       if (scope === 'all') this.watch(id, targets, results, override, request.owner, leaseExpiresAt!);
       if (held.length === 0) this.resume(id, 'sigcont', [...released.values()].at(-1));
     } else if (signal === 'SIGSTOP') {
-      this.o.journal.append({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
+      this.recordEnd({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
     }
     this.o.metrics.faults.inc({ signal, result });
     this.o.metrics.signalDuration.observe({ signal }, fault.durationMs / 1000);
@@ -287,7 +290,7 @@ export class FaultManager {
     fault.resumedAt = this.now();
     fault.resumeReason = reason;
     if (resumedBy !== undefined) fault.resumedBy = resumedBy;
-    this.o.journal.append({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
+    this.recordEnd({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
     if (reason === 'lease') this.o.metrics.leaseExpiries.inc();
     this.updateActiveGauge();
     this.o.logger.info({ faultId: id, reason, processes: processes.length, ...(fault.method === 'freezer' ? { method: 'freezer' } : {}) }, 'fault resumed');
@@ -346,6 +349,29 @@ export class FaultManager {
     this.o.journal.close();
   }
 
+  /** A stop is written down before it happens: in the journal (for a later run of the agent) and with the watchdog (for when none comes). */
+  private recordStop(record: Extract<JournalRecord, { op: 'stop' }>): void {
+    this.o.journal.append(record);
+    this.o.watchdog?.hold(record.faultId, record.leaseExpiresAt, record.processes, record.freezer);
+  }
+
+  private recordEnd(record: Extract<JournalRecord, { op: 'resumed' }>): void {
+    this.o.journal.append(record);
+    this.o.watchdog?.release(record.faultId);
+  }
+
+  /** A new watchdog (the last one died) is told again what each active fault holds. */
+  reHoldWithWatchdog(): void {
+    for (const [id, processes] of this.held) {
+      const fault = this.faults.get(id);
+      if (fault?.leaseExpiresAt !== undefined) this.o.watchdog?.hold(id, fault.leaseExpiresAt, processes);
+    }
+    for (const fault of this.active()) {
+      const cgroups = fault.method === 'freezer' ? fault.targets.flatMap((t) => (t.freezer ? [t.freezer] : [])) : [];
+      if (cgroups.length > 0 && fault.leaseExpiresAt !== undefined) this.o.watchdog?.hold(fault.id, fault.leaseExpiresAt, [], cgroups);
+    }
+  }
+
   private checkFreezerRequest(request: FaultRequest): void {
     if (request.signal !== 'SIGSTOP') throw new ValidationError('method: freezer hangs a container (SIGSTOP); other signals are sent as signals', { path: 'method' });
     if (request.scope !== 'all') throw new ValidationError('scope: the freezer freezes the whole container (scope all), not its init alone', { path: 'scope' });
@@ -375,7 +401,7 @@ export class FaultManager {
     const freezer = this.o.freezer!;
     const { id, request } = o;
     const owner = request.owner;
-    this.o.journal.append({ op: 'stop', faultId: id, at: o.createdAt, leaseExpiresAt: o.leaseExpiresAt, processes: o.targets.flatMap((t) => t.processes), freezer: o.cgroups, ...(owner ? { owner } : {}) });
+    this.recordStop({ op: 'stop', faultId: id, at: o.createdAt, leaseExpiresAt: o.leaseExpiresAt, processes: o.targets.flatMap((t) => t.processes), freezer: o.cgroups, ...(owner ? { owner } : {}) });
     const results = await Promise.all(
       o.targets.map(async (t, i): Promise<FaultTargetResult> => {
         const cg = o.cgroups[i]!;
@@ -429,7 +455,7 @@ export class FaultManager {
     else {
       // Nothing was seen frozen: leave nothing half-frozen behind.
       this.thaw(fault);
-      this.o.journal.append({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
+      this.recordEnd({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
     }
     this.o.metrics.faults.inc({ signal: 'SIGSTOP', result });
     this.o.metrics.signalDuration.observe({ signal: 'SIGSTOP' }, fault.durationMs / 1000);
@@ -508,7 +534,7 @@ export class FaultManager {
         for (const p of fresh) w.seen.add(key(p));
         const allowed = this.permitted(fresh, t, w.overrides, id);
         if (allowed.length === 0) return;
-        this.o.journal.append({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: w.leaseExpiresAt, processes: allowed, ...(w.owner ? { owner: w.owner } : {}) });
+        this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: w.leaseExpiresAt, processes: allowed, ...(w.owner ? { owner: w.owner } : {}) });
         t.processes.push(...allowed);
         for (const p of allowed) {
           const result: ProcessResult = { ...this.signalOne(p, 'SIGSTOP'), appearedLater: true };
@@ -579,7 +605,7 @@ export class FaultManager {
         const fresh = this.permitted(this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p))), t, overrides, id);
         if (fresh.length === 0) return;
         if (signal === 'SIGSTOP') {
-          this.o.journal.append({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
+          this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
         }
         t.processes.push(...fresh);
         results[i]!.processes.push(...fresh.map((p) => this.signalOne(p, signal)));
