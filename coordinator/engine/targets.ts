@@ -57,7 +57,10 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
       const containers = list.filter((t) => t.kind === 'container');
       const requests = [
         ...(containers.length > 0 ? [{ containerIds: containers.map((t) => t.containerId) }] : []),
-        ...(processes.length > 0 ? [{ pids: processes.map((t) => t.pid!) }] : []),
+        // With their start times when known: a pid reused since the pick is not the process picked.
+        ...(processes.length > 0
+          ? [{ pids: processes.map((t) => t.pid!), ...(processes.every((t) => t.startTime !== undefined) ? { startTimes: processes.map((t) => t.startTime!) } : {}) }]
+          : []),
       ];
       const faults = await Promise.all(
         requests.map((target) =>

@@ -363,6 +363,7 @@ function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
     state: p.state === 'T' || p.state === 't' ? 'stopped' : 'running',
     kind: 'process',
     pid: p.pid,
+    ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
     cmdline: p.cmdline,
   };
 }

@@ -30,7 +30,17 @@ export const containerSelectorSchema = z
 export const faultTargetSchema = z.union([
   z.object({ containerIds: z.array(z.string().min(1).max(256)).min(1).max(MAX_ITEMS.ids) }).strict(),
   z.object({ selector: containerSelectorSchema }).strict(),
-  z.object({ pids: z.array(z.number().int().positive()).min(1).max(MAX_ITEMS.ids) }).strict(),
+  z
+    .object({
+      pids: z.array(z.number().int().positive()).min(1).max(MAX_ITEMS.ids),
+      /**
+       * The start time (field 22 of /proc/PID/stat) of each pid, in the same order, as the requester saw it: a pid
+       * whose process now has another start time was reused since, and is not a target (left alone, marked gone).
+       */
+      startTimes: z.array(z.string().regex(/^\d{1,32}$/, 'must be a decimal start time')).max(MAX_ITEMS.ids).optional(),
+    })
+    .strict()
+    .refine((t) => t.startTimes === undefined || t.startTimes.length === t.pids.length, { message: 'must have one start time per pid', path: ['startTimes'] }),
   z.object({ cmdline: regex }).strict(),
 ], { error: 'must be exactly one of {containerIds}, {selector}, {pids}, {cmdline}' });
 

@@ -75,6 +75,7 @@ export const hostProcessInfoSchema = z.object({
   state: z.string().min(1).max(8),
   // A command line may be long (ARG_MAX): the message size bounds it.
   cmdline: z.string(),
+  startTime: z.string().regex(/^\d{1,32}$/).optional(),
 });
 
 const processResultSchema = z.object({
