@@ -249,6 +249,15 @@ export class FaultManager {
       if (scope === 'all') this.watch(id, targets, results, override, request.owner, leaseExpiresAt!);
       if (held.length === 0) this.resume(id, 'sigcont', [...released.values()].at(-1));
     } else if (signal === 'SIGSTOP') {
+      // Failed means none was seen stopped, not that the signal reached none: a process in D (uninterruptible) takes
+      // a SIGSTOP only when it wakes, after the verification gave up. Undo what was sent, or it would stop unheld.
+      const identities = new Map(targets.flatMap((t) => t.processes).map((p) => [key(p), p]));
+      for (const p of processes) {
+        const identity = identities.get(key(p));
+        if (!p.ok || identity === undefined) continue;
+        const outcome = this.o.signaller.send(identity, 'SIGCONT');
+        p.resume = outcome.ok ? { ok: true } : { ok: outcome.gone === true, ...(outcome.error ? { error: outcome.error } : {}) };
+      }
       this.recordEnd({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
     }
     this.o.metrics.faults.inc({ signal, result });
