@@ -103,6 +103,27 @@ describe('lease watchdog', () => {
     await waitFor(() => !sameProcess(last.pid, last.startTime), 3000, 'the watchdog to exit with the agent');
   });
 
+  it('a watchdog that dies is replaced and told again what is held: the agent SIGKILLed after that still leaves nothing stopped', async () => {
+    const dir = newDir();
+    const tree = await spawnTree(1);
+    trees.push(tree.pid);
+    const agent = await startAgentProcess(argsFor(dir), TOKEN);
+    const placed = await agent.api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid] }, leaseSeconds: LEASE_S + 1 });
+    assert.equal(placed.status, 201);
+    const first = watchdogPid(dir);
+    // The agent's child (so ours too), checked by start time before the signal.
+    assert.ok(sameProcess(first.pid, first.startTime));
+    process.kill(first.pid, 'SIGKILL');
+    await waitFor(() => watchdogPid(dir).pid !== first.pid, 3000, 'a new watchdog');
+    await new Promise((r) => setTimeout(r, 200));
+    await agent.stop('SIGKILL');
+    const deadline = placed.body.leaseExpiresAt + GRACE_S * 1000;
+    const pids = tree.pids();
+    for (const pid of pids) assert.equal(procState(pid), 'T');
+    const at = await resumedAt(pids, deadline - Date.now() + 3000);
+    assert.ok(at >= deadline - 100 && at - deadline < 1000, `resumed ${at - deadline} ms after lease + grace`);
+  });
+
   it('the watchdog alone: never signals a pid whose start time is not the one it was given; resumes the one that is', async () => {
     const dir = newDir();
     const victim = spawn('sleep', ['1000'], { stdio: 'ignore' });

@@ -33,6 +33,7 @@ const PID_FILE = 'watchdog.pid';
 /** A small young generation: the watchdog's garbage is a few JSON lines per fault, and it lives as long as the agent. */
 const WATCHDOG_NODE_FLAGS = ['--max-semi-space-size=1'];
 const LOG_FILE = 'watchdog.log';
+const RESPAWN_MIN_MS = 1000;
 
 function entryPoint(): { file: string; execArgv: string[] } {
   // Compiled: main.js beside this file. From sources (tests, tsx): main.ts, with the loader that runs us.
@@ -52,6 +53,7 @@ function entryPoint(): { file: string; execArgv: string[] } {
 export class WatchdogProcess implements LeaseWatchdog {
   private child: ChildProcess | null = null;
   private closed = false;
+  private spawnedAt = 0;
 
   constructor(private readonly o: WatchdogOptions) {
     this.spawn();
@@ -92,6 +94,7 @@ export class WatchdogProcess implements LeaseWatchdog {
 
   private spawn(): void {
     const { file, execArgv } = entryPoint();
+    this.spawnedAt = Date.now();
     const logFd = openSync(join(this.o.stateDir, LOG_FILE), 'a', 0o600);
     try {
       // detached: its own session and process group, so nothing aimed at the agent's group (a terminal's ^C, a
@@ -107,8 +110,15 @@ export class WatchdogProcess implements LeaseWatchdog {
     child.once('exit', (code, signal) => {
       if (this.closed || this.child !== child) return;
       this.o.logger.error({ code, signal }, 'the lease watchdog exited: starting a new one and telling it what is held');
-      this.spawn();
-      this.o.onRestart?.();
+      // One that dies at once (a broken install) is started again at most once a second, not in a tight loop.
+      const again = () => {
+        if (this.closed) return;
+        this.spawn();
+        this.o.onRestart?.();
+      };
+      const wait = this.spawnedAt + RESPAWN_MIN_MS - Date.now();
+      if (wait <= 0) again();
+      else setTimeout(again, wait).unref();
     });
     if (child.pid !== undefined) writeFileSync(join(this.o.stateDir, PID_FILE), JSON.stringify({ pid: child.pid, startTime: this.o.procfs.stat(child.pid)?.startTime }), { mode: 0o600 });
     this.o.logger.info({ pid: child.pid, graceMs: this.o.graceMs }, 'lease watchdog started');
