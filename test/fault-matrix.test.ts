@@ -1,7 +1,8 @@
 // The fault matrix: seeded random scenarios over real processes this test starts (host mode), each a SIGSTOP placed
 // on the agent, through the coordinator, or by a drill, combined with one or two of: agent SIGKILL + restart (with or
 // without a damaged journal), agent SIGKILL never restarted, coordinator SIGKILL + restart, run abort, an overlapping
-// fault on the same target, an explicit SIGCONT, a target exiting mid-fault; a forking workload for half of them.
+// fault on the same target, an explicit SIGCONT, a target exiting mid-fault, the agent's link going silent (the
+// coordinator hung for 1–3 s, a stand-in for a cut link); a forking workload for half of them.
 // Lease expiry ends whatever nothing else ends. An independent /proc observer (a worker thread polling every 5 ms)
 // watches the target's tree and a bystander the whole time. After each scenario:
 //  - no process stopped past its fault's lease + watchdog grace (+ TOLERANCE_MS), none left stopped at the end;
@@ -36,7 +37,7 @@ const TOLERANCE_MS = 1000;
 
 const PATHS = ['agent', 'coordinator', 'drill'] as const;
 type FaultPath = (typeof PATHS)[number];
-const PERTURBATIONS = ['agent-kill-restart', 'agent-kill-never', 'coordinator-kill-restart', 'abort', 'overlap', 'sigcont', 'target-exits'] as const;
+const PERTURBATIONS = ['agent-kill-restart', 'agent-kill-never', 'coordinator-kill-restart', 'link-silent', 'abort', 'overlap', 'sigcont', 'target-exits'] as const;
 type Perturbation = (typeof PERTURBATIONS)[number];
 
 interface Scenario {
@@ -76,7 +77,7 @@ function random(seed: string): () => number {
 function plan(id: number, rand: () => number): Scenario {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const path = pick(PATHS);
-  const allowed = PERTURBATIONS.filter((p) => (p !== 'coordinator-kill-restart' || path !== 'agent') && (p !== 'abort' || path === 'drill'));
+  const allowed = PERTURBATIONS.filter((p) => (!p.startsWith('coordinator') && p !== 'link-silent') || path !== 'agent').filter((p) => p !== 'abort' || path === 'drill');
   const perturbations: Perturbation[] = [];
   const want = rand() < 0.4 ? 2 : 1;
   while (perturbations.length < want) {
@@ -184,6 +185,18 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
           await live.agent!.stop('SIGKILL');
           live.agent = null;
           break;
+        case 'link-silent': {
+          // The link goes silent: the coordinator (ours) hangs for 1–3 s, then goes on. Past the agent's 3 missed
+          // heartbeats (0.75 s) and its grace (2 s), the agent resumes that coordinator's faults itself.
+          const pid = live.coordinator!.child.pid!;
+          process.kill(pid, 'SIGSTOP');
+          try {
+            await sleep(1000 + Math.floor(rand() * 2000));
+          } finally {
+            process.kill(pid, 'SIGCONT');
+          }
+          break;
+        }
         case 'coordinator-kill-restart':
           await live.coordinator!.stop('SIGKILL');
           await sleep(300);
@@ -326,6 +339,54 @@ describe('fault matrix on containerd', { skip: testbedSkipReason(['containerd', 
     const line = readFileSync(`/proc/${pid}/cgroup`, 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller))!;
     return `/sys/fs/cgroup/${controller}${line.split(':')[2]!}`;
   };
+
+  it('signal + the container replaced mid-fault (kubelet restarts it): the new container is never stopped, the old fault ends by its lease', async () => {
+    bed ??= await startContainerd({ name: 'matrix' });
+    const pod = 'matrix-replaced';
+    const dir = mkdtempSync(join(tmpdir(), 'eris-matrix-replaced-'));
+    const agentDir = join(dir, 'agent');
+    const failures: string[] = [];
+    const observer = new ProcObserver();
+    let agent: ErisProcess | null = null;
+    const leaseMs = 2000;
+    try {
+      await bed.cri.runPod({ name: pod, namespace: 'matrix', labels: { app: pod }, containers: [{ name: 'loop', command: ['sh', '-c', 'while :; do sleep 0 & sleep 0 & wait; done'] }] });
+      agent = await startAgentProcess(['--state-dir', agentDir, '--cri-socket', bed.socket, '--inventory-interval', '0.5', '--watchdog-grace', String(WATCHDOG_GRACE_MS / 1000)], TOKEN);
+      const r = await agent.api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { selector: { namespace: 'matrix', pod: `^${pod}$` } }, leaseSeconds: leaseMs / 1000 });
+      const placedBy = Date.now();
+      if (r.status !== 201 || r.body.result !== 'ok') failures.push(`fault: ${r.status} ${JSON.stringify(r.body).slice(0, 500)}`);
+      const oldDir = cgroupDir('pids', r.body.targets[0].processes[0].pid);
+      observer.watchCgroup(oldDir);
+      await sleep(300);
+      // The runtime kills the stopped container and starts a new one (a new cgroup, new processes).
+      const newId = await bed.cri.restartContainer(pod, 'loop');
+      const status = await bed.ctr(['tasks', 'ls']);
+      const newInit = Number(new RegExp(`${newId}\\s+(\\d+)`).exec(status.stdout)?.[1]);
+      if (!(newInit > 0)) failures.push(`no task for the new container: ${status.stdout}`);
+      else observer.watchCgroup(cgroupDir('pids', newInit));
+      const bound = placedBy + leaseMs + WATCHDOG_GRACE_MS + TOLERANCE_MS;
+      await sleep(Math.max(0, bound - Date.now()) + 100);
+      const seen = await observer.report();
+      for (const p of seen) {
+        const isNew = p.root !== oldDir;
+        for (const [, to] of p.stops) {
+          if (isNew) failures.push(`pid ${p.pid} of the new container was stopped`);
+          if (to > bound) failures.push(`pid ${p.pid} stopped until ${to - bound} ms past lease + grace`);
+        }
+        if (p.state === 'T') failures.push(`pid ${p.pid} still stopped at the end`);
+      }
+      const fault = (await agent.api('GET', `/v1/faults/${r.body.id}`)).body;
+      if (fault.state !== 'resumed') failures.push(`the old fault is ${fault.state}`);
+      if ((fault.targets[0].processes as any[]).some((p) => p.appearedLater)) failures.push('the hold stopped a process of another container');
+      if (new Journal(agentDir).pending().length > 0) failures.push('journal: a stop left open');
+      assert.deepEqual(failures, []);
+    } finally {
+      await agent?.stop('SIGTERM');
+      await observer.close();
+      await bed.cri.removePod(pod).catch(() => undefined);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   const cases = Array.from({ length: CONTAINER_ROUNDS }, (_, round) =>
     (['signal', 'freezer'] as const).flatMap((method) => (['agent-kill-never', 'agent-kill-restart'] as const).map((kill) => ({ method, kill, round }))),
