@@ -123,7 +123,7 @@ async function main(): Promise<void> {
     const poll = p.start(pids, 'stopped');
     const t0 = nowNs();
     const fault = await a.faults.create(
-      { signal: 'SIGSTOP', target: { containerIds: targets.map((c) => c.id) }, scope: 'all', leaseSeconds: 60, override: [] },
+      { signal: 'SIGSTOP', target: { containerIds: targets.map((c) => c.id) }, scope: 'all', method: 'signal', leaseSeconds: 60, override: [] },
       'bench',
     );
     const toReply = sinceMs(t0);

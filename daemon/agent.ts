@@ -13,6 +13,7 @@ import { Inventory } from './cri/inventory.js';
 import { ProcFs } from './proc/procfs.js';
 import { CgroupResolver } from './proc/cgroup.js';
 import { Signaller } from './proc/signal.js';
+import { CgroupFreezer } from './proc/freezer.js';
 import { loadPidfd } from '../native/pidfd.js';
 import { Journal } from './faults/journal.js';
 import { SafetyPolicy } from './faults/safety.js';
@@ -21,6 +22,7 @@ import { FaultManager } from './faults/manager.js';
 import { createAgentApi } from './api/app.js';
 import { CoordinatorLink } from './link/client.js';
 import { listHostProcesses } from './proc/host-processes.js';
+import { WatchdogProcess, standDownPrevious } from './watchdog/client.js';
 
 export interface Agent {
   url: string;
@@ -81,6 +83,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   }
 
   const journal = new Journal(config.stateDir, { logger });
+  // Started once the journal is recovered (below); the manager tells it every hold from then on.
+  let watchdog: WatchdogProcess | null = null;
   const isUntouchable = (pid: number) => safety.isUntouchable(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({
@@ -93,9 +97,22 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     logger,
     leaseDefaultSeconds: config.leaseDefaultSeconds,
     leaseMaxSeconds: config.leaseMaxSeconds,
+    holdRescanMs: config.holdRescanMs,
+    watchdog: { hold: (...a) => watchdog?.hold(...a), release: (id) => watchdog?.release(id), close: () => watchdog?.close() },
+    freezer: new CgroupFreezer({ procfs, cgroupRoot: config.cgroupRoot }),
   });
   const recovered = faults.recoverFromJournal();
   if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');
+  // What an earlier run held is resumed now: its watchdog must not resume, later, what this run stops again.
+  standDownPrevious(config.stateDir, signaller, logger);
+  watchdog = new WatchdogProcess({
+    stateDir: config.stateDir,
+    graceMs: config.watchdogGraceSeconds * 1000,
+    cgroupRoot: config.cgroupRoot,
+    procfs,
+    logger,
+    onRestart: () => faults.reHoldWithWatchdog(),
+  });
 
   const app = createAgentApi({
     faults,
@@ -160,6 +177,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       const resumed = faults.resumeAll('shutdown');
       if (resumed.length > 0) logger.info({ faults: resumed.length }, 'resumed every active fault before exit');
       faults.close();
+      watchdog?.close();
       inventory?.stop();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       cri?.close();

@@ -27,6 +27,8 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: 'longest lease a request may ask for (default 900)' },
   { key: 'denyNamespaces', flag: '--deny-namespaces <list>', env: 'ERIS_DENY_NAMESPACES', doc: 'comma-separated namespaces never touched without an override (default kube-system)' },
   { key: 'protect', flag: '--protect <list>', env: 'ERIS_PROTECT', doc: 'comma-separated PIDs and executable names eris never signals, with no override (eris itself is always protected)' },
+  { key: 'watchdogGraceSeconds', flag: '--watchdog-grace <seconds>', env: 'ERIS_WATCHDOG_GRACE', doc: 'the lease watchdog resumes what a dead agent left stopped at lease + this (default 10)' },
+  { key: 'holdRescanMs', flag: '--hold-rescan <ms>', env: 'ERIS_HOLD_RESCAN_MS', doc: 'while a SIGSTOP fault holds a target, stop processes that join it, looking this often (default 50; 0 = off)' },
   { key: 'inventoryIntervalSeconds', flag: '--inventory-interval <seconds>', env: 'ERIS_INVENTORY_INTERVAL', doc: 'how often the CRI inventory is refreshed (default 5)' },
   { key: 'coordinator', flag: '--coordinator <url>', env: 'ERIS_COORDINATOR_URL', doc: 'ws(s)://HOST:PORT of the eris-coordinator to dial out to' },
   { key: 'cluster', flag: '--cluster <name>', env: 'ERIS_CLUSTER', doc: 'cluster name reported to the coordinator (required with --coordinator)' },
@@ -84,6 +86,10 @@ export const agentConfigSchema = z
         names: entries.filter((e) => !/^\d+$/.test(e)),
       }))
       .default({ pids: [], names: [] }),
+    /** Seconds after a lease's end at which the detached watchdog resumes it, if the agent did not (daemon/watchdog). */
+    watchdogGraceSeconds: seconds.default(10),
+    /** Milliseconds between re-scans of held targets for processes that joined them (an exec, a fork); 0 = off. */
+    holdRescanMs: z.coerce.number().int().min(0).max(60_000).default(50),
     inventoryIntervalSeconds: seconds.default(5),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     coordinator: z.string().regex(/^wss?:\/\/[^\s/]+\/?$/, 'must be ws://HOST:PORT or wss://HOST:PORT').optional(),

@@ -44,7 +44,7 @@ describe('eris-agent on a busy process tree (children come and go)', () => {
     const verdicts: string[] = [];
     const failures: unknown[] = [];
     for (let i = 0; i < FREEZES; i++) {
-      const fault = await agent.faults.create({ signal: 'SIGSTOP', target: { pids: [root] }, scope: 'all', leaseSeconds: 30, override: [] }, 'test');
+      const fault = await agent.faults.create({ signal: 'SIGSTOP', target: { pids: [root] }, scope: 'all', method: 'signal', leaseSeconds: 30, override: [] }, 'test');
       verdicts.push(fault.result);
       if (fault.result !== 'ok') failures.push(fault.targets[0]!.processes.filter((p) => !(p.ok && p.verified)));
       assert.equal(procState(root), 'T', 'the loop itself is stopped');
@@ -65,11 +65,11 @@ describe('eris-agent on a busy process tree (children come and go)', () => {
     trees.push(root);
     const verdicts: Fault['result'][] = [];
     for (let i = 0; i < 10; i++) {
-      const stop = await agent.faults.create({ signal: 'SIGSTOP', target: { pids: [root] }, scope: 'all', leaseSeconds: 30, override: [] }, 'test');
+      const stop = await agent.faults.create({ signal: 'SIGSTOP', target: { pids: [root] }, scope: 'all', method: 'signal', leaseSeconds: 30, override: [] }, 'test');
       assert.equal(stop.state, 'active');
       // Let the stopped sleeps' time run out: continued, they exit at once.
       await new Promise((r) => setTimeout(r, 20));
-      const cont = await agent.faults.create({ signal: 'SIGCONT', target: { pids: [root] }, scope: 'all', override: [] }, 'test');
+      const cont = await agent.faults.create({ signal: 'SIGCONT', target: { pids: [root] }, scope: 'all', method: 'signal', override: [] }, 'test');
       verdicts.push(cont.result);
       assert.ok(isRunning(root));
       agent.faults.resume(stop.id);

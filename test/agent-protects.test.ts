@@ -150,7 +150,7 @@ describe('the sweep for processes forked mid-stop obeys the request’s override
       });
     try {
       const plain = manager(join(dir, 'a'));
-      const fault = await plain.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'all', override: [] }, 'test');
+      const fault = await plain.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'all', method: 'signal', override: [] }, 'test');
       assert.equal(fault.result, 'ok');
       assert.ok(isRunning(runc.pid!), 'the protected process found by the sweep was left alone');
       assert.ok(!fault.targets[0]!.processes.some((p) => p.pid === runc.pid));
@@ -159,7 +159,7 @@ describe('the sweep for processes forked mid-stop obeys the request’s override
       plain.close();
 
       const overridden = manager(join(dir, 'b'));
-      const withOverride = await overridden.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'all', override: ['protected-process'] }, 'test');
+      const withOverride = await overridden.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'all', method: 'signal', override: ['protected-process'] }, 'test');
       assert.equal(procState(runc.pid!), 'T', 'named override: the sweep may stop it');
       overridden.resume(withOverride.id);
       overridden.close();

@@ -51,10 +51,10 @@ describe('overlapping SIGSTOP and SIGCONT faults', () => {
     try {
       procfs.slowPid = tree.pid;
       procfs.lag = 200;
-      const stopping = manager.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'init', override: [] }, 'test');
+      const stopping = manager.create({ signal: 'SIGSTOP', target: { pids: [tree.pid] }, scope: 'init', method: 'signal', override: [] }, 'test');
       await waitFor(() => procState(tree.pid) === 'T', 2000, 'the SIGSTOP to land');
       procfs.lag = 200; // stays "not yet stopped" for the SIGSTOP's verification while the SIGCONT runs
-      const cont = await manager.create({ signal: 'SIGCONT', target: { pids: [tree.pid] }, scope: 'init', override: [] }, 'test');
+      const cont = await manager.create({ signal: 'SIGCONT', target: { pids: [tree.pid] }, scope: 'init', method: 'signal', override: [] }, 'test');
       procfs.lag = 0;
       const stop = await stopping;
       assert.equal(cont.result, 'ok');

@@ -6,6 +6,7 @@ import { parseOrThrow } from '../../lib/validation.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { OVERRIDES } from '../../daemon/faults/safety.js';
+import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { positiveDuration } from '../probes/duration.js';
 import { targetGroupSchema } from '../selection/schema.js';
@@ -20,6 +21,8 @@ export const immediateFaultSchema = z.strictObject({
     .transform((s) => s.toUpperCase().replace(/^(SIG)?/, 'SIG'))
     .pipe(z.enum(SIGNAL_NAMES, { error: `must be one of ${SIGNAL_NAMES.join(', ')}` })),
   scope: z.enum(['all', 'init']).default('all'),
+  /** SIGSTOP only: `signal` (default) or `freezer` (the container's cgroup). */
+  method: z.enum(FAULT_METHODS).optional(),
   lease: positiveDuration.optional(),
   override: z.array(z.enum(OVERRIDES)).optional(),
 });
@@ -89,6 +92,7 @@ export class ImmediateFaults {
     const { placed, errors } = await placeFaults(this.fleet, selection.picked, {
       signal: request.signal,
       scope: request.scope,
+      ...(request.method !== undefined ? { method: request.method } : {}),
       ...(request.lease !== undefined ? { leaseSeconds: request.lease / 1000 } : {}),
       ...(request.override ? { override: request.override } : {}),
       labels: { immediate: id },

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { OVERRIDES } from '../../daemon/faults/safety.js';
+import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import { duration, positiveDuration } from '../probes/duration.js';
 import { probeSpecSchema } from '../probes/spec.js';
 import { targetGroupSchema } from '../selection/schema.js';
@@ -27,6 +28,11 @@ export const signalStepSchema = z.strictObject({
   signal: signalName,
   target: name,
   scope: z.enum(['all', 'init']).default('all'),
+  /**
+   * SIGSTOP only: `signal` (default) stops each process (state T) and whatever joins the container while held;
+   * `freezer` freezes the container's cgroup (containers only, scope all; docs/faults.md).
+   */
+  method: z.enum(FAULT_METHODS).optional(),
   /** SIGSTOP only: the agents resume by themselves when it runs out (default: the agent's default lease). */
   lease: positiveDuration.optional(),
   override: z.array(z.enum(OVERRIDES)).optional(),

@@ -243,6 +243,7 @@ export class DrillEngine {
     const { placed, errors } = await placeFaults(this.o.fleet, targets, {
       signal: step.signal,
       scope: step.scope,
+      ...(step.method !== undefined ? { method: step.method } : {}),
       ...(step.lease !== undefined ? { leaseSeconds: step.lease / 1000 } : {}),
       ...(step.override ? { override: step.override } : {}),
       labels: { runId: state.id, step: path },

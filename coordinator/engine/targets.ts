@@ -2,6 +2,7 @@
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { SignalName } from '../../daemon/proc/signal.js';
 import type { Override } from '../../daemon/faults/safety.js';
+import type { FaultMethod } from '../../daemon/faults/request.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
@@ -40,6 +41,7 @@ export interface PlacedFault {
 export interface FaultSpec {
   signal: SignalName;
   scope: 'all' | 'init';
+  method?: FaultMethod;
   leaseSeconds?: number;
   override?: Override[];
   labels?: Record<string, string>;
@@ -60,7 +62,10 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
       const containers = list.filter((t) => t.kind === 'container');
       const requests = [
         ...(containers.length > 0 ? [{ containerIds: containers.map((t) => t.containerId) }] : []),
-        ...(processes.length > 0 ? [{ pids: processes.map((t) => t.pid!) }] : []),
+        // With their start times when known: a pid reused since the pick is not the process picked.
+        ...(processes.length > 0
+          ? [{ pids: processes.map((t) => t.pid!), ...(processes.every((t) => t.startTime !== undefined) ? { startTimes: processes.map((t) => t.startTime!) } : {}) }]
+          : []),
       ];
       const faults = await Promise.all(
         requests.map((target) =>
@@ -68,6 +73,7 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
             signal: spec.signal,
             target,
             scope: spec.scope,
+            ...(spec.method !== undefined ? { method: spec.method } : {}),
             ...(spec.leaseSeconds !== undefined && spec.signal === 'SIGSTOP' ? { leaseSeconds: spec.leaseSeconds } : {}),
             ...(spec.override ? { override: spec.override } : {}),
             ...(spec.labels ? { labels: spec.labels } : {}),

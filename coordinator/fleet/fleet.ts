@@ -414,6 +414,7 @@ function processTarget(hello: AgentHello, p: HostProcessInfo): TargetRecord {
     state: p.state === 'T' || p.state === 't' ? 'stopped' : 'running',
     kind: 'process',
     pid: p.pid,
+    ...(p.startTime !== undefined ? { startTime: p.startTime } : {}),
     cmdline: redactCmdline(p.cmdline),
   };
 }

@@ -24,5 +24,7 @@ export interface TargetRecord {
   kind: TargetKind;
   /** Host mode (`kind: 'process'`): the process id and its command line joined with spaces. */
   pid?: number;
+  /** Host mode: the process's start time (with the pid, its identity), when the agent reports it. */
+  startTime?: string;
   cmdline?: string;
 }

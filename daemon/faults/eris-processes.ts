@@ -5,6 +5,8 @@ import type { ProcFs } from '../proc/procfs.js';
 
 /** The eris executable as it is run: `eris` (npm's bin link, the image's PATH) or `…/bin/eris.js` (`node bin/eris.js`). */
 const ERIS_EXECUTABLE = /(?:^|\/)eris(?:\.js)?$/;
+/** The agent's lease watchdog (daemon/watchdog/main), compiled or run from sources. */
+const ERIS_WATCHDOG = /(?:^|\/)daemon\/watchdog\/main\.[jt]s$/;
 /** How many leading arguments may name it: `node [--flag …] bin/eris.js`, `npx eris`, `npm exec eris`. */
 const ERIS_ARG_WINDOW = 4;
 
@@ -17,7 +19,7 @@ const WRAPPERS = new Set(['node', 'nodejs', 'npm', 'npx', 'pnpm', 'yarn', 'tsx',
 const MAX_HOPS = 64;
 
 export function isErisCommand(argv: readonly string[]): boolean {
-  return argv.slice(0, ERIS_ARG_WINDOW).some((a) => ERIS_EXECUTABLE.test(a));
+  return argv.slice(0, ERIS_ARG_WINDOW).some((a) => ERIS_EXECUTABLE.test(a) || ERIS_WATCHDOG.test(a));
 }
 
 /** The executable name of a process: basename of argv[0], else its comm. */

@@ -1,8 +1,9 @@
 // Reading journal lines that may be damaged: every record validated; a record glued to garbage is cut back out.
 import type { ProcessIdentity } from '../proc/identity.js';
+import type { FreezerCgroup } from '../proc/freezer.js';
 
 export type JournalRecord =
-  | { op: 'stop'; faultId: string; at: number; owner?: string; leaseExpiresAt: number; processes: ProcessIdentity[] }
+  | { op: 'stop'; faultId: string; at: number; owner?: string; leaseExpiresAt: number; processes: ProcessIdentity[]; freezer?: FreezerCgroup[] }
   | { op: 'resumed'; faultId: string; at: number; reason: string };
 
 // Checked by hand, not with a schema library: a legacy journal may hold millions of records, read before the agent
@@ -63,6 +64,15 @@ export function toRecord(value: unknown): { record: JournalRecord; damage: strin
     else processes.push(parsed);
   });
   if (processes.length === 0) return { record: null, damage: [...damage, `stop record ${String(v.faultId)}: no valid process`] };
+  // A freezer fault also names the cgroups it froze; the freezer checks each again before it writes (CgroupFreezer.owns).
+  const freezer: FreezerCgroup[] = [];
+  if (v.freezer !== undefined) {
+    if (!Array.isArray(v.freezer)) damage.push(`stop record ${String(v.faultId)}: freezer: must be an array`);
+    else v.freezer.forEach((c: unknown, i: number) => {
+      if (isObject(c) && (c.version === 1 || c.version === 2) && typeof c.dir === 'string' && c.dir.startsWith('/')) freezer.push({ version: c.version, dir: c.dir });
+      else damage.push(`stop record ${String(v.faultId)}: freezer[${i}]: must be {version: 1 | 2, dir: an absolute path}`);
+    });
+  }
   const record: JournalRecord = {
     op: 'stop',
     faultId: v.faultId as string,
@@ -70,6 +80,7 @@ export function toRecord(value: unknown): { record: JournalRecord; damage: strin
     leaseExpiresAt: v.leaseExpiresAt as number,
     ...(typeof v.owner === 'string' ? { owner: v.owner } : {}),
     processes,
+    ...(freezer.length > 0 ? { freezer } : {}),
   };
   return { record, damage };
 }

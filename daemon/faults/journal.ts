@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import type { Logger } from '../../lib/logger.js';
 import { silentLogger } from '../../lib/logger.js';
 import type { ProcessIdentity } from '../proc/identity.js';
+import type { FreezerCgroup } from '../proc/freezer.js';
 import { parseLine, type JournalRecord } from './journal-records.js';
 
 export type { JournalRecord } from './journal-records.js';
@@ -25,6 +26,8 @@ export interface PendingStop {
   at: number;
   leaseExpiresAt: number;
   processes: ProcessIdentity[];
+  /** A freezer fault: the cgroups it froze (thawed on recovery). */
+  freezer?: FreezerCgroup[];
 }
 
 export interface JournalOptions {
@@ -180,6 +183,9 @@ export class Journal {
 /** A fault may have several stop records (processes found by the sweep): their processes add up. */
 function mergeStop(open: Map<string, PendingStop>, stop: PendingStop): void {
   const known = open.get(stop.faultId);
-  if (known === undefined) open.set(stop.faultId, { ...stop, processes: [...stop.processes] });
-  else known.processes.push(...stop.processes);
+  if (known === undefined) open.set(stop.faultId, { ...stop, processes: [...stop.processes], ...(stop.freezer ? { freezer: [...stop.freezer] } : {}) });
+  else {
+    known.processes.push(...stop.processes);
+    if (stop.freezer) known.freezer = [...(known.freezer ?? []), ...stop.freezer];
+  }
 }

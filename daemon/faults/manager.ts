@@ -8,10 +8,14 @@ import type { AgentMetrics } from '../metrics.js';
 import type { ProcFs } from '../proc/procfs.js';
 import { verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
 import { awaitState, type Signaller, type SignalName } from '../proc/signal.js';
-import type { Journal, PendingStop } from './journal.js';
+import type { Journal, JournalRecord, PendingStop } from './journal.js';
+import type { LeaseWatchdog } from '../watchdog/client.js';
 import type { Override, SafetyPolicy } from './safety.js';
-import type { FaultRequest } from './request.js';
+import type { FaultMethod, FaultRequest } from './request.js';
+import type { CgroupFreezer, FreezerCgroup } from '../proc/freezer.js';
+import { FreezerHolds } from './freezer-holds.js';
 import type { ContainerRef, ResolvedTarget, TargetResolver } from './resolve.js';
+import { HoldRescanTimer } from './hold-rescan.js';
 
 export type FaultState = 'active' | 'resumed' | 'done' | 'failed';
 /** Why a SIGSTOP fault ended; `sigcont`: a SIGCONT fault continued every process it held (see resumedBy). */
@@ -27,7 +31,8 @@ export interface ProcessResult {
    * SIGCONT); for a SIGSTOP, also when a SIGCONT fault continued it before it could be seen (resume.byFault).
    */
   verified: boolean;
-  method?: 'pidfd' | 'kill';
+  /** How the signal was sent, or `freezer`: the process's cgroup was frozen. */
+  method?: 'pidfd' | 'kill' | 'freezer';
   /**
    * The process was gone (exited, PID reused, or exiting and out of its cgroup) before the signal reached it. For
    * SIGKILL that is its goal (ok, and verified says if it is gone); for any other signal it is not counted in the
@@ -36,6 +41,11 @@ export interface ProcessResult {
   alreadyGone?: true;
   /** The signal reached it and the process exited before it was seen in the expected state (not counted, except a SIGCONT: it ran). */
   exited?: true;
+  /**
+   * It joined the target after the fault was placed (an exec into the frozen container, a fork that raced the stop)
+   * and the hold stopped it too; resumed with the others. Not counted in the verdict, given when the fault was placed.
+   */
+  appearedLater?: true;
   error?: { code: string; message: string };
   /** How it was resumed; `byFault`: the SIGCONT fault that continued it while this SIGSTOP fault held it. */
   resume?: { ok: boolean; byFault?: string; error?: { code: string; message: string } };
@@ -46,6 +56,8 @@ export interface FaultTargetResult {
   container?: ContainerRef;
   process?: { pid: number; cmdline: string };
   processes: ProcessResult[];
+  /** A freezer fault: the container's cgroup it froze. */
+  freezer?: FreezerCgroup;
   /** The named process was gone before anything was signalled (a PID listed a moment ago): not counted. */
   alreadyGone?: true;
 }
@@ -54,6 +66,8 @@ export interface Fault {
   id: string;
   signal: SignalName;
   scope: 'all' | 'init';
+  /** How a SIGSTOP fault hangs its target (request.ts); absent from older agents, which only signal. */
+  method?: FaultMethod;
   state: FaultState;
   result: 'ok' | 'partial' | 'failed';
   createdAt: number;
@@ -87,8 +101,27 @@ export interface FaultManagerOptions {
   logger: Logger;
   leaseDefaultSeconds: number;
   leaseMaxSeconds: number;
+  /** Keeps every lease outside the agent's process too (daemon/watchdog): told before each stop, and at each end. */
+  watchdog?: LeaseWatchdog;
+  /** The cgroup freezer (method `freezer`); without it such requests are refused. */
+  freezer?: CgroupFreezer;
+  /** How often a held target (scope all) is re-scanned for processes that joined it; 0 turns it off (default 50). */
+  holdRescanMs?: number;
   now?: () => number;
 }
+
+/** What the hold re-scan needs of an active SIGSTOP fault with scope all. */
+interface Watched {
+  targets: ResolvedTarget[];
+  results: FaultTargetResult[];
+  overrides: readonly Override[];
+  owner: string | undefined;
+  leaseExpiresAt: number;
+  /** Every process this fault has seen (signalled, left alone, or released): a newcomer is one not in here. */
+  seen: Set<string>;
+}
+
+export const DEFAULT_HOLD_RESCAN_MS = 50;
 
 const key = (p: { pid: number; startTime: string }) => `${p.pid}:${p.startTime}`;
 
@@ -105,9 +138,15 @@ export class FaultManager {
   private readonly timers = new Map<string, () => void>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
+  /** Active SIGSTOP faults whose targets are re-scanned for newcomers while they hold. */
+  private readonly watched = new Map<string, Watched>();
+  private readonly rescanTimer: HoldRescanTimer;
+  /** The cgroups each active freezer fault holds frozen. */
+  private readonly frozen = new FreezerHolds();
 
   constructor(private readonly o: FaultManagerOptions) {
     this.now = o.now ?? Date.now;
+    this.rescanTimer = new HoldRescanTimer(o.holdRescanMs ?? DEFAULT_HOLD_RESCAN_MS, () => this.stopNewcomers());
   }
 
   onChange(listener: (fault: Fault) => void): () => void {
@@ -131,7 +170,8 @@ export class FaultManager {
 
   async create(request: FaultRequest, requestedBy: string): Promise<Fault> {
     const started = performance.now();
-    const { signal, scope, override } = request;
+    const { signal, scope, override, method } = request;
+    if (method === 'freezer') this.checkFreezerRequest(request);
     const leaseSeconds = signal === 'SIGSTOP' ? (request.leaseSeconds ?? this.o.leaseDefaultSeconds) : undefined;
     if (request.leaseSeconds !== undefined && signal !== 'SIGSTOP') {
       throw new ValidationError('leaseSeconds: only a SIGSTOP fault has a lease', { path: 'leaseSeconds' });
@@ -140,6 +180,7 @@ export class FaultManager {
       throw new ValidationError(`leaseSeconds: must be at most ${this.o.leaseMaxSeconds}`, { path: 'leaseSeconds' });
     }
     let targets: ResolvedTarget[];
+    let cgroups: FreezerCgroup[] = [];
     try {
       targets = await this.o.resolver.resolve(request.target, scope);
       for (const t of targets) {
@@ -148,6 +189,7 @@ export class FaultManager {
         else for (const pod of await this.o.resolver.podsOf(t.processes)) this.o.safety.checkNamespace(pod.namespace, override, pod.pid);
         this.o.safety.checkProcesses(t.processes.map((p) => p.pid), override);
       }
+      if (method === 'freezer') cgroups = this.freezerCgroupsOf(targets);
     } catch (error) {
       const reason = (error as { details?: { reason?: string } }).details?.reason;
       if (reason !== undefined) this.o.metrics.refusals.inc({ reason });
@@ -160,11 +202,14 @@ export class FaultManager {
     const createdAt = this.now();
     const leaseExpiresAt = leaseSeconds !== undefined ? createdAt + leaseSeconds * 1000 : undefined;
     const all = targets.flatMap((t) => t.processes);
+    if (method === 'freezer') return this.freeze({ id, createdAt, started, leaseSeconds: leaseSeconds!, leaseExpiresAt: leaseExpiresAt!, targets, cgroups, request, requestedBy });
     // Write the intent down before acting, so a later run of the agent can undo it (journal.ts).
     if (signal === 'SIGSTOP') {
-      this.o.journal.append({ op: 'stop', faultId: id, at: createdAt, leaseExpiresAt: leaseExpiresAt!, processes: all, ...(request.owner ? { owner: request.owner } : {}) });
+      this.recordStop({ op: 'stop', faultId: id, at: createdAt, leaseExpiresAt: leaseExpiresAt!, processes: all, ...(request.owner ? { owner: request.owner } : {}) });
     }
     const results = targets.map((t) => this.signalTarget(t, signal));
+    // A SIGKILL into a container the v1 freezer holds waits for the thaw: end that hold, so the kill lands.
+    if (signal === 'SIGKILL') this.thawForKill(results);
     // A container may fork while we stop or kill it: sweep its cgroup again for processes we have not hit.
     if (scope === 'all' && (signal === 'SIGSTOP' || signal === 'SIGKILL')) this.sweep(id, targets, results, signal, request.owner, leaseExpiresAt, override);
     if (signal === 'SIGSTOP') this.inflight.set(id, { keys: new Set(targets.flatMap((t) => t.processes).map(key)), released: new Map() });
@@ -182,6 +227,7 @@ export class FaultManager {
       id,
       signal,
       scope,
+      method,
       state: signal === 'SIGSTOP' && okCount > 0 ? 'active' : result === 'failed' ? 'failed' : 'done',
       result,
       createdAt,
@@ -200,9 +246,19 @@ export class FaultManager {
       const held = targets.flatMap((t) => t.processes).filter((p) => !released.has(key(p)) && processes.some((r) => r.ok && key(r) === key(p)));
       this.held.set(id, held);
       this.armLease(fault);
+      if (scope === 'all') this.watch(id, targets, results, override, request.owner, leaseExpiresAt!);
       if (held.length === 0) this.resume(id, 'sigcont', [...released.values()].at(-1));
     } else if (signal === 'SIGSTOP') {
-      this.o.journal.append({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
+      // Failed means none was seen stopped, not that the signal reached none: a process in D (uninterruptible) takes
+      // a SIGSTOP only when it wakes, after the verification gave up. Undo what was sent, or it would stop unheld.
+      const identities = new Map(targets.flatMap((t) => t.processes).map((p) => [key(p), p]));
+      for (const p of processes) {
+        const identity = identities.get(key(p));
+        if (!p.ok || identity === undefined) continue;
+        const outcome = this.o.signaller.send(identity, 'SIGCONT');
+        p.resume = outcome.ok ? { ok: true } : { ok: outcome.gone === true, ...(outcome.error ? { error: outcome.error } : {}) };
+      }
+      this.recordEnd({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
     }
     this.o.metrics.faults.inc({ signal, result });
     this.o.metrics.signalDuration.observe({ signal }, fault.durationMs / 1000);
@@ -221,8 +277,11 @@ export class FaultManager {
   resume(id: string, reason: ResumeReason = 'api', resumedBy?: string): Fault {
     const fault = this.get(id);
     if (fault.state !== 'active') return fault;
+    if (this.frozen.has(id)) this.thaw(fault);
     const processes = this.held.get(id) ?? [];
     this.held.delete(id);
+    this.watched.delete(id);
+    this.rescanTimer.set(this.watched.size > 0);
     this.timers.get(id)?.();
     this.timers.delete(id);
     const stillHeld = new Set([...this.held.values()].flat().map(key));
@@ -240,10 +299,10 @@ export class FaultManager {
     fault.resumedAt = this.now();
     fault.resumeReason = reason;
     if (resumedBy !== undefined) fault.resumedBy = resumedBy;
-    this.o.journal.append({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
+    this.recordEnd({ op: 'resumed', faultId: id, at: fault.resumedAt, reason });
     if (reason === 'lease') this.o.metrics.leaseExpiries.inc();
     this.updateActiveGauge();
-    this.o.logger.info({ faultId: id, reason, processes: processes.length }, 'fault resumed');
+    this.o.logger.info({ faultId: id, reason, processes: processes.length, ...(fault.method === 'freezer' ? { method: 'freezer' } : {}) }, 'fault resumed');
     this.events.emit('change', fault);
     return fault;
   }
@@ -268,6 +327,7 @@ export class FaultManager {
     let skipped = 0;
     for (const stop of pending) {
       const targets: FaultTargetResult[] = [{ kind: 'process', processes: [] }];
+      for (const cg of stop.freezer ?? []) this.thawRecovered(stop.faultId, cg);
       for (const p of stop.processes) {
         const outcome = this.o.signaller.send(p, 'SIGCONT');
         if (outcome.ok) resumed++;
@@ -291,9 +351,228 @@ export class FaultManager {
 
   /** Stops lease timers; call after resumeAll on shutdown. */
   close(): void {
+    this.watched.clear();
+    this.rescanTimer.set(false);
     for (const cancel of this.timers.values()) cancel();
     this.timers.clear();
     this.o.journal.close();
+  }
+
+  /** A stop is written down before it happens: in the journal (for a later run of the agent) and with the watchdog (for when none comes). */
+  private recordStop(record: Extract<JournalRecord, { op: 'stop' }>): void {
+    this.o.journal.append(record);
+    this.o.watchdog?.hold(record.faultId, record.leaseExpiresAt, record.processes, record.freezer);
+  }
+
+  private recordEnd(record: Extract<JournalRecord, { op: 'resumed' }>): void {
+    this.o.journal.append(record);
+    this.o.watchdog?.release(record.faultId);
+  }
+
+  /** A new watchdog (the last one died) is told again what each active fault holds. */
+  reHoldWithWatchdog(): void {
+    for (const [id, processes] of this.held) {
+      const fault = this.faults.get(id);
+      if (fault?.leaseExpiresAt !== undefined) this.o.watchdog?.hold(id, fault.leaseExpiresAt, processes);
+    }
+    for (const fault of this.active()) {
+      const cgroups = fault.method === 'freezer' ? fault.targets.flatMap((t) => (t.freezer ? [t.freezer] : [])) : [];
+      if (cgroups.length > 0 && fault.leaseExpiresAt !== undefined) this.o.watchdog?.hold(fault.id, fault.leaseExpiresAt, [], cgroups);
+    }
+  }
+
+  private checkFreezerRequest(request: FaultRequest): void {
+    if (request.signal !== 'SIGSTOP') throw new ValidationError('method: freezer hangs a container (SIGSTOP); other signals are sent as signals', { path: 'method' });
+    if (request.scope !== 'all') throw new ValidationError('scope: the freezer freezes the whole container (scope all), not its init alone', { path: 'scope' });
+    if (this.o.freezer === undefined) throw new ValidationError('method: this agent has no cgroup freezer', { path: 'method' });
+  }
+
+  /** The freezer cgroup of each container target; host processes have no cgroup of their own to freeze. */
+  private freezerCgroupsOf(targets: readonly ResolvedTarget[]): FreezerCgroup[] {
+    return targets.map((t) => {
+      const name = t.container ? `${t.container.namespace}/${t.container.pod}/${t.container.name}` : `pid ${t.process?.pid}`;
+      const init = t.processes[0];
+      const cg = t.kind === 'container' && init !== undefined ? this.o.freezer!.locate(init.pid) : null;
+      if (t.kind !== 'container') throw new ValidationError(`method: freezer needs container targets; ${name} is a host process (use method signal)`, { path: 'method' });
+      if (cg === null) throw new ValidationError(`method: no freezer cgroup (v1 freezer.state or v2 cgroup.freeze) reachable for ${name}`, { path: 'method' });
+      return cg;
+    });
+  }
+
+  /**
+   * A freezer fault: the intent journaled (with the cgroups), each container's cgroup frozen, then awaited until the
+   * kernel says every task is frozen. A fault that froze nothing thaws what it wrote and ends failed.
+   */
+  private async freeze(o: {
+    id: string; createdAt: number; started: number; leaseSeconds: number; leaseExpiresAt: number;
+    targets: ResolvedTarget[]; cgroups: FreezerCgroup[]; request: FaultRequest; requestedBy: string;
+  }): Promise<Fault> {
+    const freezer = this.o.freezer!;
+    const { id, request } = o;
+    const owner = request.owner;
+    this.recordStop({ op: 'stop', faultId: id, at: o.createdAt, leaseExpiresAt: o.leaseExpiresAt, processes: o.targets.flatMap((t) => t.processes), freezer: o.cgroups, ...(owner ? { owner } : {}) });
+    const results = await Promise.all(
+      o.targets.map(async (t, i): Promise<FaultTargetResult> => {
+        const cg = o.cgroups[i]!;
+        let error: { code: string; message: string } | undefined;
+        try {
+          freezer.freeze(cg);
+        } catch (e) {
+          error = { code: (e as NodeJS.ErrnoException).code ?? 'EIO', message: (e as Error).message };
+        }
+        const state = error ? 'thawed' : await freezer.waitFrozen(cg, VERIFY_TIMEOUT_MS.SIGSTOP);
+        return {
+          kind: t.kind,
+          ...(t.container ? { container: t.container } : {}),
+          freezer: cg,
+          processes: t.processes.map((p): ProcessResult => {
+            const gone = verifyIdentity(this.o.procfs, p) !== null;
+            return {
+              pid: p.pid,
+              startTime: p.startTime,
+              ok: error === undefined && !gone,
+              verified: state === 'frozen' && !gone,
+              method: 'freezer',
+              ...(gone ? { alreadyGone: true as const } : {}),
+              ...(error ? { error } : {}),
+            };
+          }),
+        };
+      }),
+    );
+    const processes = results.flatMap((t) => t.processes);
+    const { okCount, result } = verdict('SIGSTOP', processes);
+    const fault: Fault = {
+      id,
+      signal: 'SIGSTOP',
+      scope: 'all',
+      method: 'freezer',
+      state: okCount > 0 ? 'active' : 'failed',
+      result,
+      createdAt: o.createdAt,
+      durationMs: performance.now() - o.started,
+      leaseSeconds: o.leaseSeconds,
+      leaseExpiresAt: o.leaseExpiresAt,
+      requestedBy: o.requestedBy,
+      ...(owner ? { owner } : {}),
+      ...(request.labels ? { labels: request.labels } : {}),
+      targets: results,
+    };
+    this.remember(fault);
+    this.frozen.hold(id, results.filter((t) => t.processes.some((p) => p.ok)).map((t) => t.freezer!));
+    if (fault.state === 'active') this.armLease(fault);
+    else {
+      // Nothing was seen frozen: leave nothing half-frozen behind.
+      this.thaw(fault);
+      this.recordEnd({ op: 'resumed', faultId: id, at: this.now(), reason: 'failed' });
+    }
+    this.o.metrics.faults.inc({ signal: 'SIGSTOP', result });
+    this.o.metrics.signalDuration.observe({ signal: 'SIGSTOP' }, fault.durationMs / 1000);
+    for (const p of processes) this.o.metrics.processesSignalled.inc({ signal: 'SIGSTOP', result: processResult(p) });
+    this.updateActiveGauge();
+    this.o.logger.info({ faultId: id, requestedBy: o.requestedBy, method: 'freezer', result, durationMs: round(fault.durationMs), leaseSeconds: o.leaseSeconds, owner, cgroups: o.cgroups.map((c) => c.dir) }, 'fault placed');
+    this.events.emit('change', fault);
+    return fault;
+  }
+
+  /** Ends a freezer fault's hold: thaws each of its cgroups that no other active freezer fault holds. */
+  private thaw(fault: Fault): void {
+    for (const { cgroup, stillHeld } of this.frozen.release(fault.id)) {
+      let resume: ProcessResult['resume'];
+      if (stillHeld) resume = { ok: true, error: { code: 'ERIS_HELD_BY_OTHER_FAULT', message: 'another active fault still holds its cgroup frozen' } };
+      else {
+        try {
+          this.o.freezer!.thaw(cgroup);
+          resume = { ok: true };
+        } catch (e) {
+          resume = { ok: false, error: { code: (e as NodeJS.ErrnoException).code ?? 'EIO', message: (e as Error).message } };
+          this.o.logger.error({ faultId: fault.id, cgroup: cgroup.dir, err: e }, 'could not thaw a cgroup');
+        }
+      }
+      for (const t of fault.targets) if (t.freezer?.dir === cgroup.dir) for (const p of t.processes) if (p.ok) p.resume = resume;
+    }
+  }
+
+  /** Ends the v1 freezer holds on the cgroups of processes a SIGKILL reached: a frozen v1 task takes the kill only once thawed. */
+  private thawForKill(results: readonly FaultTargetResult[]): void {
+    if (this.frozen.size === 0 || this.o.freezer === undefined) return;
+    const dirs = new Set<string>();
+    for (const p of results.flatMap((t) => t.processes)) {
+      const cg = p.ok ? this.o.freezer.locate(p.pid) : null;
+      if (cg?.version === 1) dirs.add(cg.dir);
+    }
+    const ending = new Set([...dirs].flatMap((dir) => this.frozen.holders(dir)));
+    for (const id of ending) this.resume(id, 'processes-gone');
+  }
+
+  private thawRecovered(faultId: string, cg: FreezerCgroup): void {
+    const freezer = this.o.freezer;
+    if (freezer === undefined || !freezer.owns(cg)) {
+      this.o.logger.error({ faultId, cgroup: cg.dir }, 'journal names a cgroup that is not a freezer cgroup: not written');
+      return;
+    }
+    try {
+      const existed = freezer.thaw(cg);
+      this.o.logger.warn({ faultId, cgroup: cg.dir, existed }, 'thawed a cgroup an earlier run left frozen');
+    } catch (e) {
+      this.o.logger.error({ faultId, cgroup: cg.dir, err: e }, 'could not thaw a cgroup an earlier run left frozen');
+    }
+  }
+
+  private watch(id: string, targets: ResolvedTarget[], results: FaultTargetResult[], overrides: readonly Override[], owner: string | undefined, leaseExpiresAt: number): void {
+    const seen = new Set(results.flatMap((t) => t.processes).map(key));
+    this.watched.set(id, { targets, results, overrides, owner, leaseExpiresAt, seen });
+    this.rescanTimer.set(true);
+  }
+
+  /**
+   * Freeze means frozen: a process that joined a held target since the last look (an exec into the container, a
+   * fork that raced the stop) is stopped too, under the same rules as the request, written to the journal first,
+   * and held (resumed with the others). Synchronous: nothing can resume the fault halfway through.
+   */
+  private stopNewcomers(): void {
+    for (const [id, w] of this.watched) {
+      const held = this.held.get(id);
+      if (held === undefined) continue;
+      const caught: ProcessResult[] = [];
+      w.targets.forEach((t, i) => {
+        if (t.processes.length === 0) return;
+        const fresh = this.o.resolver.rescan(t, 'all').filter((p) => !w.seen.has(key(p)));
+        if (fresh.length === 0) return;
+        // Seen once, judged once: a process the request may not touch is not logged again every tick.
+        for (const p of fresh) w.seen.add(key(p));
+        const allowed = this.permitted(fresh, t, w.overrides, id);
+        if (allowed.length === 0) return;
+        this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: w.leaseExpiresAt, processes: allowed, ...(w.owner ? { owner: w.owner } : {}) });
+        t.processes.push(...allowed);
+        for (const p of allowed) {
+          const result: ProcessResult = { ...this.signalOne(p, 'SIGSTOP'), appearedLater: true };
+          w.results[i]!.processes.push(result);
+          if (result.ok) {
+            held.push(p);
+            caught.push(result);
+          }
+        }
+      });
+      if (caught.length === 0) continue;
+      this.o.logger.info({ faultId: id, pids: caught.map((p) => p.pid) }, 'stopped processes that joined a held target');
+      for (const p of caught) this.o.metrics.processesSignalled.inc({ signal: 'SIGSTOP', result: 'ok' });
+      void this.verifyLate(id, caught);
+    }
+  }
+
+  /** Marks late-stopped processes verified once /proc shows them stopped; one change event for the lot. */
+  private async verifyLate(id: string, caught: ProcessResult[]): Promise<void> {
+    await Promise.all(
+      caught.map(async (p) => {
+        const ended = () => this.faults.get(id)?.state !== 'active';
+        const seen = await awaitState(this.o.procfs, { pid: p.pid, startTime: p.startTime, cgroup: null }, 'stopped', VERIFY_TIMEOUT_MS.SIGSTOP, ended);
+        p.verified = seen === 'reached';
+        if (seen === 'gone') p.exited = true;
+      }),
+    );
+    const fault = this.faults.get(id);
+    if (fault !== undefined) this.events.emit('change', fault);
   }
 
   private signalTarget(t: ResolvedTarget, signal: SignalName): FaultTargetResult {
@@ -335,7 +614,7 @@ export class FaultManager {
         const fresh = this.permitted(this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p))), t, overrides, id);
         if (fresh.length === 0) return;
         if (signal === 'SIGSTOP') {
-          this.o.journal.append({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
+          this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
         }
         t.processes.push(...fresh);
         results[i]!.processes.push(...fresh.map((p) => this.signalOne(p, signal)));
@@ -472,7 +751,7 @@ export class FaultManager {
   }
 
   private updateActiveGauge(): void {
-    this.o.metrics.faultsActive.set(this.held.size);
+    this.o.metrics.faultsActive.set(this.held.size + this.frozen.size);
   }
 }
 

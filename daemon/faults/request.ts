@@ -5,6 +5,10 @@ import { SIGNAL_NAMES } from '../proc/signal.js';
 import { userRegexSchema } from '../../lib/user-regex.js';
 import { linkLabelsSchema } from '../../lib/link/protocol.js';
 
+import { FAULT_METHODS } from './methods.js';
+
+export { FAULT_METHODS, type FaultMethod } from './methods.js';
+
 // RE2 syntax, bounded: see lib/user-regex.ts.
 const regex = userRegexSchema;
 
@@ -26,7 +30,17 @@ export const containerSelectorSchema = z
 export const faultTargetSchema = z.union([
   z.object({ containerIds: z.array(z.string().min(1).max(256)).min(1).max(MAX_ITEMS.ids) }).strict(),
   z.object({ selector: containerSelectorSchema }).strict(),
-  z.object({ pids: z.array(z.number().int().positive()).min(1).max(MAX_ITEMS.ids) }).strict(),
+  z
+    .object({
+      pids: z.array(z.number().int().positive()).min(1).max(MAX_ITEMS.ids),
+      /**
+       * The start time (field 22 of /proc/PID/stat) of each pid, in the same order, as the requester saw it: a pid
+       * whose process now has another start time was reused since, and is not a target (left alone, marked gone).
+       */
+      startTimes: z.array(z.string().regex(/^\d{1,32}$/, 'must be a decimal start time')).max(MAX_ITEMS.ids).optional(),
+    })
+    .strict()
+    .refine((t) => t.startTimes === undefined || t.startTimes.length === t.pids.length, { message: 'must have one start time per pid', path: ['startTimes'] }),
   z.object({ cmdline: regex }).strict(),
 ], { error: 'must be exactly one of {containerIds}, {selector}, {pids}, {cmdline}' });
 
@@ -39,6 +53,12 @@ export const faultRequestSchema = z
     target: faultTargetSchema,
     /** `all` (default): every process in the container's cgroup (or the process tree in host mode); `init`: only its init. */
     scope: z.enum(['all', 'init']).default('all'),
+    /**
+     * SIGSTOP only: how to hang the target. `signal` (default): SIGSTOP each process (state T), and stop processes
+     * that join it while held; `freezer`: freeze the container's cgroup (v1 freezer.state, v2 cgroup.freeze) —
+     * containers only, scope all. docs/faults.md says how they differ.
+     */
+    method: z.enum(FAULT_METHODS).default('signal'),
     /** SIGSTOP only: seconds until the agent resumes by itself. */
     leaseSeconds: z.number().positive().optional(),
     override: z.array(z.enum(OVERRIDES)).default([]),

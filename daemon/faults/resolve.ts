@@ -3,7 +3,7 @@ import { NoTargetsError, NotFoundError, ValidationError, IdentityMismatchError }
 import type { ContainerInfo } from '../types.js';
 import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
-import { identify, type ProcessIdentity } from '../proc/identity.js';
+import { identify, verifyIdentity, type ProcessIdentity } from '../proc/identity.js';
 import { listHostProcesses } from '../proc/host-processes.js';
 import { containerIdFromCgroup } from '../proc/container-id.js';
 import { compileUserRegex, type UserRegex } from '../../lib/user-regex.js';
@@ -93,7 +93,7 @@ export class TargetResolver {
     let resolved: ResolvedTarget[];
     if ('containerIds' in target) resolved = (await this.containersById(target.containerIds)).map((c) => this.forContainer(c, scope));
     else if ('selector' in target) resolved = (await this.containersBySelector(target.selector)).map((c) => this.forContainer(c, scope));
-    else if ('pids' in target) resolved = this.forPids(target.pids, scope);
+    else if ('pids' in target) resolved = this.forPids(target.pids, scope, target.startTimes);
     else resolved = this.processesByCmdline(target.cmdline).map((pid) => this.forProcess(pid, scope, 'target.cmdline'));
     if (resolved.length === 0) throw new NoTargetsError('the target matched nothing on this node', { path: 'target' });
     return resolved;
@@ -118,11 +118,18 @@ export class TargetResolver {
     return this.options.containers === null ? [] : podsIn(processes, this.options.containers.list());
   }
 
-  /** Re-reads the container's processes (a container may fork while it is being stopped). */
+  /**
+   * Re-reads the target's processes (a container may fork while it is being stopped, an exec joins it while it is
+   * held). Anchored on the root's identity: once the root (the container's init, the named process) is gone, its pid
+   * may belong to another process, whose cgroup or tree is not this target — nothing is found then.
+   */
   rescan(target: ResolvedTarget, scope: 'all' | 'init'): ProcessIdentity[] {
     if (scope === 'init' || target.processes.length === 0) return target.processes;
     const root = target.processes[0]!;
+    if (verifyIdentity(this.options.procfs, root) !== null) return [];
     const pids = target.kind === 'container' ? this.options.cgroups.pidsOf(root.pid) : this.processTree(root.pid);
+    // Checked again after listing: the root may have gone, and its pid been reused, while we read.
+    if (verifyIdentity(this.options.procfs, root) !== null) return [];
     return this.identities(pids, target.container?.id);
   }
 
@@ -176,11 +183,11 @@ export class TargetResolver {
    * ago, and a busy tree's short-lived children (or a fork not yet exec'd) are gone by the time the fault arrives.
    * It stays in the answer as a target with no processes, marked alreadyGone. All of them gone is a 404.
    */
-  private forPids(pids: readonly number[], scope: 'all' | 'init'): ResolvedTarget[] {
+  private forPids(pids: readonly number[], scope: 'all' | 'init', startTimes?: readonly string[]): ResolvedTarget[] {
     let firstGone: NotFoundError | null = null;
     const out = pids.map((pid, i): ResolvedTarget => {
       try {
-        return this.forProcess(pid, scope, `target.pids[${i}]`);
+        return this.forProcess(pid, scope, `target.pids[${i}]`, startTimes?.[i]);
       } catch (error) {
         if (!(error instanceof NotFoundError)) throw error;
         firstGone ??= error;
@@ -191,13 +198,19 @@ export class TargetResolver {
     return out;
   }
 
-  private forProcess(pid: number, scope: 'all' | 'init', path: string): ResolvedTarget {
+  private forProcess(pid: number, scope: 'all' | 'init', path: string, expectedStartTime?: string): ResolvedTarget {
     if (!this.options.hostProcesses) {
       throw new ValidationError(`${path}: host processes are not targets on this agent (start it with --host-processes)`, { path });
     }
     const pids = scope === 'init' ? [pid] : this.processTree(pid);
     const processes = this.identities(pids);
     if (processes.length === 0) throw new NotFoundError(`${path}: no process ${pid}`, { path });
+    // The requester named a process by pid and start time: another start time means the pid was reused since
+    // (the named process is gone), whatever runs under it now.
+    const named = processes.find((p) => p.pid === pid);
+    if (expectedStartTime !== undefined && named?.startTime !== expectedStartTime) {
+      throw new NotFoundError(`${path}: process ${pid} is gone (pid reused: start time ${named?.startTime ?? '?'}, not ${expectedStartTime})`, { path });
+    }
     return { kind: 'process', process: { pid, cmdline: (this.options.procfs.cmdline(pid) ?? []).join(' ') }, processes };
   }
 

@@ -8,6 +8,12 @@ export interface HostProcessInfo {
   ppid: number;
   state: string;
   cmdline: string;
+  /**
+   * Field 22 of /proc/PID/stat: with the pid, the process's identity. A coordinator names it back in a fault
+   * (`target.startTimes`), so a pid reused while the command is in flight is not taken for the process it picked.
+   * Optional on the wire: an older agent does not send it.
+   */
+  startTime?: string;
 }
 
 export function listHostProcesses(procfs: ProcFs, pattern: UserRegex, isUntouchable: (pid: number) => boolean): HostProcessInfo[] {
@@ -19,7 +25,7 @@ export function listHostProcesses(procfs: ProcFs, pattern: UserRegex, isUntoucha
     const cmdline = argv.join(' ');
     if (!pattern.test(cmdline)) continue;
     const stat = procfs.stat(pid);
-    if (stat !== null && stat.state !== 'Z') out.push({ pid, ppid: stat.ppid, state: stat.state, cmdline });
+    if (stat !== null && stat.state !== 'Z') out.push({ pid, ppid: stat.ppid, state: stat.state, cmdline, startTime: stat.startTime });
   }
   return out;
 }

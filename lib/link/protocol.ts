@@ -5,6 +5,7 @@ import type { ContainerInfo } from '../../daemon/types.js';
 import { CONTAINER_STATES } from '../../daemon/types.js';
 import type { Fault } from '../../daemon/faults/manager.js';
 import type { FaultRequestInput } from '../../daemon/faults/request.js';
+import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import type { HostProcessInfo } from '../../daemon/proc/host-processes.js';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { formatPath } from '../validation.js';
@@ -76,6 +77,7 @@ export const hostProcessInfoSchema = z.object({
   state: z.string().min(1).max(8),
   // A command line may be long (ARG_MAX): the message size bounds it.
   cmdline: z.string(),
+  startTime: z.string().regex(/^\d{1,32}$/).optional(),
 });
 
 const processResultSchema = z.object({
@@ -83,9 +85,10 @@ const processResultSchema = z.object({
   startTime: z.string().max(32),
   ok: z.boolean(),
   verified: z.boolean(),
-  method: z.enum(['pidfd', 'kill']).optional(),
+  method: z.enum(['pidfd', 'kill', 'freezer']).optional(),
   alreadyGone: z.literal(true).optional(),
   exited: z.literal(true).optional(),
+  appearedLater: z.literal(true).optional(),
   error: wireError.omit({ path: true }).optional(),
   resume: z.object({ ok: z.boolean(), byFault: id.optional(), error: wireError.omit({ path: true }).optional() }).optional(),
 });
@@ -96,6 +99,7 @@ export const faultSchema = z.object({
   id,
   signal: z.enum(SIGNAL_NAMES),
   scope: z.enum(['all', 'init']),
+  method: z.enum(FAULT_METHODS).optional(),
   state: z.enum(FAULT_STATES),
   result: z.enum(['ok', 'partial', 'failed']),
   createdAt: timestamp,
@@ -115,6 +119,7 @@ export const faultSchema = z.object({
       container: z.object({ id: text, name: text, namespace: text, pod: text, podUid: text }).optional(),
       process: z.object({ pid, cmdline: z.string() }).optional(),
       processes: z.array(processResultSchema).max(MAX_PROCESSES),
+      freezer: z.object({ version: z.union([z.literal(1), z.literal(2)]), dir: z.string().min(1).max(4096) }).optional(),
       alreadyGone: z.literal(true).optional(),
     }),
   ).max(MAX_CONTAINERS),

@@ -18,9 +18,10 @@ export interface ErisProcess {
 
 export async function startErisProcess(
   args: string[],
-  options: { token: string; env?: NodeJS.ProcessEnv; ready: string; netns?: string; timeoutMs?: number },
+  options: { token: string; env?: NodeJS.ProcessEnv; ready: string; netns?: string; timeoutMs?: number; prefix?: string[] },
 ): Promise<ErisProcess> {
-  const argv = [process.execPath, ERIS_BIN, ...args];
+  // `prefix`: a command that runs eris (e.g. `unshare --pid …` for a PID namespace of its own).
+  const argv = [...(options.prefix ?? []), process.execPath, ERIS_BIN, ...args];
   const [command, ...rest] = options.netns ? ['nsenter', `--net=/run/netns/${options.netns}`, ...argv] : argv;
   const child = spawn(command!, rest, { env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const logs: string[] = [];
