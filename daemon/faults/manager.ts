@@ -119,7 +119,17 @@ interface Watched {
   leaseExpiresAt: number;
   /** Every process this fault has seen (signalled, left alone, or released): a newcomer is one not in here. */
   seen: Set<string>;
+  /** Newcomers whose SIGSTOP was refused (identity changed under us), by key: how many looks they have had. */
+  retries: Map<string, number>;
 }
+
+/**
+ * How many looks a newcomer gets when its SIGSTOP is refused. A `runc exec` joins the container's cgroups one
+ * controller at a time, so the identity taken at the first look (its cgroup line) can be stale a moment later and the
+ * signaller rightly refuses it; the next look takes a fresh identity. Seen here under load: an exec left running
+ * for its whole second because its one refused look made it "seen".
+ */
+const NEWCOMER_LOOKS = 20;
 
 export const DEFAULT_HOLD_RESCAN_MS = 50;
 
@@ -521,7 +531,7 @@ export class FaultManager {
 
   private watch(id: string, targets: ResolvedTarget[], results: FaultTargetResult[], overrides: readonly Override[], owner: string | undefined, leaseExpiresAt: number): void {
     const seen = new Set(results.flatMap((t) => t.processes).map(key));
-    this.watched.set(id, { targets, results, overrides, owner, leaseExpiresAt, seen });
+    this.watched.set(id, { targets, results, overrides, owner, leaseExpiresAt, seen, retries: new Map() });
     this.rescanTimer.set(true);
   }
 
@@ -544,9 +554,17 @@ export class FaultManager {
         const allowed = this.permitted(fresh, t, w.overrides, id);
         if (allowed.length === 0) return;
         this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: w.leaseExpiresAt, processes: allowed, ...(w.owner ? { owner: w.owner } : {}) });
-        t.processes.push(...allowed);
         for (const p of allowed) {
           const result: ProcessResult = { ...this.signalOne(p, 'SIGSTOP'), appearedLater: true };
+          const looks = (w.retries.get(key(p)) ?? 0) + 1;
+          if (!result.ok && !result.alreadyGone && looks < NEWCOMER_LOOKS) {
+            // Refused (its identity moved on): forget it, so the next look identifies it afresh.
+            w.seen.delete(key(p));
+            w.retries.set(key(p), looks);
+            continue;
+          }
+          w.retries.delete(key(p));
+          t.processes.push(p);
           w.results[i]!.processes.push(result);
           if (result.ok) {
             held.push(p);
