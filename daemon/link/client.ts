@@ -20,7 +20,7 @@ import {
   type Command,
   type ProcessRef,
 } from '../../lib/link/protocol.js';
-import type { FaultManager } from '../faults/manager.js';
+import type { Fault, FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
 import type { HostProcessInfo } from '../proc/host-processes.js';
@@ -58,12 +58,18 @@ export class CoordinatorLink {
   private coordinatorId: string | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  /**
+   * The latest state of each fault that changed while no coordinator listened (the link cut, the coordinator
+   * restarting). The hello carries only active faults, so without these a fault the dead man's switch or a lease
+   * ended offline would stay `active` in the coordinator's record forever. Sent after the next welcome.
+   */
+  private readonly undelivered = new Map<string, Fault>();
   connected = false;
 
   constructor(private readonly o: LinkOptions) {}
 
   start(): void {
-    this.unsubscribe.push(this.o.faults.onChange((fault) => this.send({ type: 'fault', fault })));
+    this.unsubscribe.push(this.o.faults.onChange((fault) => this.sendFault(fault)));
     if (this.o.inventory) {
       const inventory = this.o.inventory;
       this.unsubscribe.push(inventory.onChange(() => this.send({ type: 'inventory', containers: [...inventory.list()] })));
@@ -184,7 +190,8 @@ export class CoordinatorLink {
         if (resumed.length > 0) this.o.logger.warn({ previous: this.coordinatorId, faults: resumed.length }, 'resumed the faults of a previous coordinator');
       }
       this.coordinatorId = message.coordinatorId;
-      this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url }, 'connected to the coordinator');
+      this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url, undelivered: this.undelivered.size }, 'connected to the coordinator');
+      this.flushUndelivered();
       return;
     }
     if (message.type === 'command') {
@@ -218,10 +225,34 @@ export class CoordinatorLink {
     }
   }
 
-  private send(message: AgentMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  private send(message: AgentMessage): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private sendFault(fault: Fault): void {
+    // Only once welcomed: a fault message before the hello would break the protocol, and one sent between the hello
+    // and the welcome would be answered by nobody if the coordinator refused us.
+    if (this.connected && this.send({ type: 'fault', fault })) return;
+    this.undelivered.delete(fault.id);
+    this.undelivered.set(fault.id, fault);
+    // Bounded: the oldest changes go first (a fault still active is in the next hello anyway).
+    for (const id of this.undelivered.keys()) {
+      if (this.undelivered.size <= MAX_UNDELIVERED) break;
+      this.undelivered.delete(id);
+    }
+  }
+
+  private flushUndelivered(): void {
+    const pending = [...this.undelivered.values()];
+    this.undelivered.clear();
+    for (const fault of pending) this.sendFault(fault);
   }
 }
+
+/** Fault changes kept for a coordinator that is away; each is one fault's latest state (~1 KB). */
+const MAX_UNDELIVERED = 1000;
 
 // Clipped: a message echoing a user's long input must still fit the link's bounds (lib/link/protocol.ts).
 function toWireError(error: unknown): { code: string; message: string; path?: string } {
