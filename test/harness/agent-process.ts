@@ -101,6 +101,8 @@ function curlIn(netns: string, token: string, method: string, url: string, body:
       const text = stdout.slice(0, cut);
       resolve({ status, body: text.startsWith('{') ? JSON.parse(text) : text });
     });
+    // curl may be gone before it reads (a refused connection): a broken pipe then is its exit status's business.
+    child.stdin!.on('error', () => undefined);
     child.stdin!.end(body === undefined ? '' : JSON.stringify(body));
   });
 }
