@@ -4,6 +4,8 @@ import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 import type { OptionDoc } from '../daemon/config.js';
 import { ProbePolicy } from './probes/policy.js';
+import { AGENT_CERT_BINDINGS } from './fleet/client-cert.js';
+import { checkCertificates, checkKeyPair } from '../lib/tls/pem-files.js';
 
 export const COORDINATOR_OPTIONS = [
   { key: 'listen', flag: '--listen <host:port>', env: 'ERIS_COORDINATOR_LISTEN', doc: 'address of the API and the agent link (default 0.0.0.0:7700)' },
@@ -13,6 +15,8 @@ export const COORDINATOR_OPTIONS = [
   { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default ./eris-data)' },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
+  { key: 'agentClientCa', flag: '--agent-client-ca <file>', env: 'ERIS_AGENT_CLIENT_CA', doc: 'PEM CA bundle: agents must present a client certificate it signed (mTLS on the agent link; needs --tls-cert)' },
+  { key: 'agentCertBinding', flag: '--agent-cert-binding <mode>', env: 'ERIS_AGENT_CERT_BINDING', doc: 'node (default): a client certificate registers only the CLUSTER/NODE its CN or URI SAN eris-agent://CLUSTER/NODE names (CLUSTER/* = any node); off: any certificate the CA signed' },
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
   { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
   { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
@@ -29,6 +33,8 @@ export const coordinatorConfigSchema = z
     dataDir: z.string().min(1).default('eris-data'),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
+    agentClientCa: z.string().min(1).optional(),
+    agentCertBinding: z.enum(AGENT_CERT_BINDINGS).default('node'),
     commandTimeoutSeconds: z.coerce.number().positive().default(15),
     /** Refused by default: loopback, link-local, cloud metadata, unspecified (coordinator/probes/policy.ts). */
     probeAllow: z
@@ -51,6 +57,15 @@ export function loadCoordinatorConfig(options: Record<string, unknown>, env: Nod
   const config = parseConfigOrThrow(coordinatorConfigSchema, merged);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${config.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: --tls-cert and --tls-key go together`, { path: config.tlsCert === undefined ? 'tlsCert' : 'tlsKey' });
+  }
+  if (config.tlsCert !== undefined && config.tlsKey !== undefined) {
+    checkKeyPair({ path: config.tlsCert, key: 'tlsCert', flag: '--tls-cert' }, { path: config.tlsKey, key: 'tlsKey', flag: '--tls-key' });
+  }
+  if (config.agentClientCa !== undefined) {
+    if (config.tlsCert === undefined) {
+      throw new ConfigError('agentClientCa: --agent-client-ca needs --tls-cert and --tls-key (client certificates travel over TLS only)', { path: 'agentClientCa' });
+    }
+    checkCertificates(config.agentClientCa, 'agentClientCa', '--agent-client-ca');
   }
   // The allow list is checked here, once, so a bad entry stops the start with its index named.
   new ProbePolicy({ allow: config.probeAllow });

@@ -47,6 +47,29 @@ function coordinatorIdIn(dataDir: string): string {
   return id;
 }
 
+/**
+ * The HTTPS server's TLS options. With a client CA, a client certificate is asked for but not required here: the API
+ * shares the port and its clients present none; the agent link's upgrade requires it (coordinator/fleet/client-cert.ts).
+ */
+function tlsServerOptions(config: CoordinatorConfig): Record<string, unknown> {
+  const base = { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) };
+  if (config.agentClientCa === undefined) return base;
+  return { ...base, requestCert: true, rejectUnauthorized: false, ca: readFileSync(config.agentClientCa) };
+}
+
+function tlsClientErrorLogger(logger: Logger): (error: Error, socket: { remoteAddress?: string | undefined }) => void {
+  const lastLogged = new Map<string, number>();
+  return (error, socket) => {
+    const remote = socket.remoteAddress ?? 'unknown';
+    const now = Date.now();
+    if ((lastLogged.get(remote) ?? 0) > now - 60_000) return;
+    if (lastLogged.size > 10_000) lastLogged.clear();
+    lastLogged.set(remote, now);
+    const plain = /http request|wrong version number|unknown protocol/i.test(error.message);
+    logger.warn({ remote, code: (error as NodeJS.ErrnoException).code }, plain ? 'TLS handshake failed: the client spoke plain HTTP/ws:// to the TLS port (dial https:// or wss://)' : `TLS handshake failed: ${error.message}`);
+  };
+}
+
 export async function startCoordinator(config: CoordinatorConfig, deps: { logger: Logger; registry?: Registry }): Promise<Coordinator> {
   const { logger } = deps;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
@@ -77,6 +100,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
     onRefused: (r) => audit.refused(r.principal ?? null, 'agent.refused', r.agent ?? 'agent link', { code: r.code, message: r.message }),
     commandTimeoutMs: config.commandTimeoutSeconds * 1000,
     // A fault this coordinator placed goes on only while its run (or immediate fault) is alive here.
+    ...(config.agentClientCa !== undefined ? { clientCerts: { binding: config.agentCertBinding } } : {}),
     keepFault: (fault) => (fault.labels?.runId !== undefined ? (engine?.isActive(fault.labels.runId) ?? false) : (faults?.owns(fault) ?? false)),
   });
   const metrics = createCoordinatorMetrics(deps.registry ?? new Registry(), () => {
@@ -101,13 +125,16 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
         fetch: app.fetch,
         hostname: host,
         port,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: { cert: readFileSync(config.tlsCert!), key: readFileSync(config.tlsKey!) } } : {}),
+        ...(tls ? { createServer: createHttpsServer, serverOptions: tlsServerOptions(config) } : {}),
       },
       () => resolve(s as Server),
     ) as Server;
     s.once('error', reject);
   });
   server.on('upgrade', (req, socket, head) => fleet.handleUpgrade(req, socket, head));
+  // A client that fails the handshake (plain ws:// or http:// on the TLS port, a protocol or cipher mismatch) is
+  // told nothing by TLS itself: the coordinator says why, once a minute per address at most.
+  if (tls) server.on('tlsClientError', tlsClientErrorLogger(logger));
   const address = server.address() as AddressInfo;
   const hostPart = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${tls ? 'https' : 'http'}://${hostPart}:${address.port}`;

@@ -153,6 +153,10 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       graceMs: config.coordinatorGraceSeconds * 1000,
       heartbeatMs: config.coordinatorHeartbeatSeconds * 1000,
       insecureSkipVerify: config.coordinatorInsecure,
+      tls: {
+        ...(config.coordinatorCa !== undefined ? { caFile: config.coordinatorCa } : {}),
+        ...(config.linkCert !== undefined && config.linkKey !== undefined ? { certFile: config.linkCert, keyFile: config.linkKey } : {}),
+      },
     });
     link.start();
   }

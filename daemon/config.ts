@@ -3,6 +3,7 @@ import { hostname } from 'node:os';
 import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
+import { checkCertificates, checkKeyPair } from '../lib/tls/pem-files.js';
 import { MAX_TIMER_SECONDS } from '../lib/timers.js';
 
 export interface OptionDoc {
@@ -38,6 +39,9 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'coordinatorGraceSeconds', flag: '--coordinator-grace <seconds>', env: 'ERIS_COORDINATOR_GRACE', doc: "resume a coordinator's faults when it is gone this long (default 30)" },
   { key: 'coordinatorHeartbeatSeconds', flag: '--coordinator-heartbeat <seconds>', env: 'ERIS_COORDINATOR_HEARTBEAT', doc: 'ping the coordinator this often; 3 missed answers drop the link (default 5)' },
   { key: 'coordinatorInsecure', flag: '--coordinator-insecure', env: 'ERIS_COORDINATOR_INSECURE', doc: "accept a self-signed wss:// certificate (testing only)" },
+  { key: 'coordinatorCa', flag: '--coordinator-ca <file>', env: 'ERIS_COORDINATOR_CA', doc: "PEM CA bundle that signed the coordinator's wss:// certificate (default: the system's CAs)" },
+  { key: 'linkCert', flag: '--link-cert <file>', env: 'ERIS_LINK_CERT', doc: "PEM client certificate the agent presents on the wss:// link (mTLS; with --link-key)" },
+  { key: 'linkKey', flag: '--link-key <file>', env: 'ERIS_LINK_KEY', doc: 'PEM private key of --link-cert' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
   { key: 'procRoot', flag: '--proc-root <dir>', env: 'ERIS_PROC_ROOT', doc: "the host's /proc (default /proc; the DaemonSet runs with hostPID)" },
   { key: 'cgroupRoot', flag: '--cgroup-root <dir>', env: 'ERIS_CGROUP_ROOT', doc: "the host's cgroup mount (default /sys/fs/cgroup; e.g. /host/sys/fs/cgroup in a pod)" },
@@ -100,6 +104,9 @@ export const agentConfigSchema = z
     coordinatorGraceSeconds: seconds.default(30),
     coordinatorHeartbeatSeconds: seconds.default(5),
     coordinatorInsecure: boolish.default(false),
+    coordinatorCa: z.string().min(1).optional(),
+    linkCert: z.string().min(1).optional(),
+    linkKey: z.string().min(1).optional(),
     procRoot: z.string().default('/proc'),
     cgroupRoot: z.string().default('/sys/fs/cgroup'),
   })
@@ -133,7 +140,30 @@ export function loadAgentConfig(options: Partial<Record<keyof AgentConfigInput, 
   if (config.coordinator !== undefined && config.coordinatorTokenFile === undefined && config.coordinatorToken === undefined && config.tokenFile === undefined && config.token === undefined) {
     throw new ConfigError('coordinatorTokenFile: the link to the coordinator needs a token (or --token-file, whose first token it uses)', { path: 'coordinatorTokenFile' });
   }
+  checkLinkTls(config);
   return config;
+}
+
+/** The link's TLS flags: each needs a wss:// coordinator, cert and key go together and match, files are read now. */
+function checkLinkTls(config: AgentConfig): void {
+  const given = (['coordinatorCa', 'linkCert', 'linkKey'] as const).filter((k) => config[k] !== undefined);
+  const flags = { coordinatorCa: '--coordinator-ca', linkCert: '--link-cert', linkKey: '--link-key' } as const;
+  for (const key of given) {
+    if (config.coordinator === undefined || !config.coordinator.startsWith('wss://')) {
+      throw new ConfigError(`${key}: ${flags[key]} needs a TLS link (--coordinator wss://HOST:PORT)${config.coordinator === undefined ? '' : `, not ${config.coordinator}`}`, { path: key });
+    }
+  }
+  if (config.coordinatorCa !== undefined && config.coordinatorInsecure) {
+    throw new ConfigError('coordinatorCa: --coordinator-ca and --coordinator-insecure contradict each other (verify against the CA, or not at all)', { path: 'coordinatorCa' });
+  }
+  if ((config.linkCert === undefined) !== (config.linkKey === undefined)) {
+    const missing = config.linkCert === undefined ? 'linkCert' : 'linkKey';
+    throw new ConfigError(`${missing}: --link-cert and --link-key go together`, { path: missing });
+  }
+  if (config.coordinatorCa !== undefined) checkCertificates(config.coordinatorCa, 'coordinatorCa', '--coordinator-ca');
+  if (config.linkCert !== undefined && config.linkKey !== undefined) {
+    checkKeyPair({ path: config.linkCert, key: 'linkCert', flag: '--link-cert' }, { path: config.linkKey, key: 'linkKey', flag: '--link-key' });
+  }
 }
 
 export function splitHostPort(listen: string): { host: string; port: number } {

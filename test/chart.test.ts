@@ -113,6 +113,9 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     [['--set', 'auth.token=abc'], /auth\/token|auth\.token/],
     [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=agent', '--set', 'auth.users[0].token=0123456789abcdef'], /auth\/users\/0\/role|auth\.users\.0\.role/],
     [['--set', 'auth.users[0].id=x', '--set', 'auth.users[0].role=viewer'], /auth\/users\/0|auth\.users\.0/],
+    [['--set', 'tls.agentCertBinding=cn'], /tls\/agentCertBinding|tls\.agentCertBinding/],
+    [['--set', 'tls.clientCa=x'], /clientCa/],
+    [['--set', 'tls.coordinatorSecret=Not_A_Name'], /tls\/coordinatorSecret|tls\.coordinatorSecret/],
   ];
   for (const [args, field] of bad) {
     it(`rejects ${args[1]} naming the field`, async () => {
@@ -155,6 +158,39 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('with TLS and mTLS: the coordinator serves TLS and requires agent certificates, agents dial wss:// with theirs', async () => {
+    const TLS = ['--set', 'tls.coordinatorSecret=eris-server-tls', '--set', 'tls.caSecret=eris-ca', '--set', 'tls.agentClientCaSecret=eris-agent-ca', '--set', 'tls.agentCertSecret=eris-agent-tls'];
+    const r = await helm(['template', 'eris', CHART, ...TOKEN, ...TLS]);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = manifests(r.stdout);
+    const coordinator = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+    const cArgs = coordinator.containers[0].args as string[];
+    for (const flag of ['--tls-cert=/etc/eris-tls/server/tls.crt', '--tls-key=/etc/eris-tls/server/tls.key', '--agent-client-ca=/etc/eris-tls/agent-ca/ca.crt', '--agent-cert-binding=node']) assert.ok(cArgs.includes(flag), `${flag} in ${cArgs.join(' ')}`);
+    assert.equal(coordinator.containers[0].readinessProbe.httpGet.scheme, 'HTTPS');
+    const secretOf = (spec: any, volume: string) => spec.volumes.find((v: any) => v.name === volume)?.secret?.secretName;
+    const mountOf = (spec: any, volume: string) => spec.containers[0].volumeMounts.find((m: any) => m.name === volume)?.mountPath;
+    assert.deepEqual([secretOf(coordinator, 'tls-server'), mountOf(coordinator, 'tls-server')], ['eris-server-tls', '/etc/eris-tls/server']);
+    assert.deepEqual([secretOf(coordinator, 'tls-agent-ca'), mountOf(coordinator, 'tls-agent-ca')], ['eris-agent-ca', '/etc/eris-tls/agent-ca']);
+    const agent = docs.find((d) => d.kind === 'DaemonSet')!.spec.template.spec;
+    const aArgs = agent.containers[0].args as string[];
+    for (const flag of ['--coordinator=wss://eris-eris-coordinator:7700', '--coordinator-ca=/etc/eris-tls/coordinator-ca/ca.crt', '--link-cert=/etc/eris-tls/link/tls.crt', '--link-key=/etc/eris-tls/link/tls.key']) assert.ok(aArgs.includes(flag), `${flag} in ${aArgs.join(' ')}`);
+    assert.deepEqual([secretOf(agent, 'tls-link'), mountOf(agent, 'tls-link')], ['eris-agent-tls', '/etc/eris-tls/link']);
+    assert.deepEqual([secretOf(agent, 'tls-coordinator-ca'), mountOf(agent, 'tls-coordinator-ca')], ['eris-ca', '/etc/eris-tls/coordinator-ca']);
+    // Without TLS values nothing of it is rendered, and the link stays ws://.
+    const plain = manifests((await helm(['template', 'eris', CHART, ...TOKEN])).stdout);
+    assert.ok((plain.find((d) => d.kind === 'DaemonSet')!.spec.template.spec.containers[0].args as string[]).includes('--coordinator=ws://eris-eris-coordinator:7700'));
+    assert.ok(!JSON.stringify(plain).includes('eris-tls'));
+  });
+
+  it('refuses TLS values that do not go together, naming the value', async () => {
+    const noServer = await helm(['template', 'eris', CHART, ...TOKEN, '--set', 'tls.agentClientCaSecret=ca', '--set', 'tls.agentCertSecret=cert']);
+    assert.notEqual(noServer.code, 0);
+    assert.match(noServer.stderr, /tls\.agentClientCaSecret needs tls\.coordinatorSecret/);
+    const noCert = await helm(['template', 'eris', CHART, ...TOKEN, '--set', 'tls.coordinatorSecret=server', '--set', 'tls.agentClientCaSecret=ca']);
+    assert.notEqual(noCert.code, 0);
+    assert.match(noCert.stderr, /tls\.agentClientCaSecret needs tls\.agentCertSecret/);
   });
 
   it('refuses to render without a token: eris never serves an open API', async () => {

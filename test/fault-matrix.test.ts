@@ -2,14 +2,20 @@
 // on the agent, through the coordinator, or by a drill, combined with one or two of: agent SIGKILL + restart (with or
 // without a damaged journal), agent SIGKILL never restarted, coordinator SIGKILL + restart, run abort, an overlapping
 // fault on the same target, an explicit SIGCONT, a target exiting mid-fault, the agent's link going silent (the
-// coordinator hung for 1–3 s, a stand-in for a cut link); a forking workload for half of them.
+// coordinator hung for 1–3 s), the agent's link cut (a real cable pulled: see below); a forking workload for half.
+// A scenario with a link cut runs the agent in a network namespace of its own and the coordinator in the LAN's
+// (test/harness/netns.ts), the agent dialling it through its veth; the cut sets the veth's bridge end down for
+// 0.3–4 s, or for the rest of the fault, and then up again. The agent still sees the targets: a network namespace
+// hides sockets, not processes.
 // Lease expiry ends whatever nothing else ends. An independent /proc observer (a worker thread polling every 5 ms)
 // watches the target's tree and a bystander the whole time. After each scenario:
 //  - no process stopped past its fault's lease + watchdog grace (+ TOLERANCE_MS), none left stopped at the end;
 //  - the bystander (a process outside the targets, trapping SIGCONT/USR1/TERM/HUP) never stopped nor signalled;
 //  - every SIGSTOP verdict is `ok` and each process it calls verified was seen stopped by the observer;
 //  - a drill's run reaches a final status, its fault recorded (after a coordinator restart too);
-//  - the journal is consistent: once every fault ended, no stop is left open in it.
+//  - the journal is consistent: once every fault ended, no stop is left open in it;
+//  - after a link cut, the agent is back on the coordinator and the coordinator's record of the fault agrees with the
+//    agent's (not `active` once the agent ended it offline).
 // ERIS_MATRIX_SCENARIOS (default 24) and ERIS_MATRIX_SEED (default "8") choose the run; the report is printed.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -24,9 +30,10 @@ import { ProcObserver } from './harness/proc-observer.js';
 import { Journal } from '../daemon/faults/journal.js';
 import { startContainerd, type ContainerdTestbed } from './harness/containerd.js';
 import { testbedSkipReason } from './harness/requirements.js';
+import { createLan, type Lan } from './harness/netns.js';
 
 const SCENARIOS = Number(process.env.ERIS_MATRIX_SCENARIOS ?? 24);
-/** Container scenarios: each method × (agent killed and never restarted, killed and restarted with a damaged journal), repeated. */
+/** Container rounds: 4 seeded scenarios each, method × (agent killed and never restarted, or restarted on a damaged journal); the first round has every combination. */
 const CONTAINER_ROUNDS = Number(process.env.ERIS_MATRIX_CONTAINER_ROUNDS ?? 1);
 const SEED = process.env.ERIS_MATRIX_SEED ?? '8';
 const TOKEN = 'matrix-token';
@@ -37,7 +44,7 @@ const TOLERANCE_MS = 1000;
 
 const PATHS = ['agent', 'coordinator', 'drill'] as const;
 type FaultPath = (typeof PATHS)[number];
-const PERTURBATIONS = ['agent-kill-restart', 'agent-kill-never', 'coordinator-kill-restart', 'link-silent', 'abort', 'overlap', 'sigcont', 'target-exits'] as const;
+const PERTURBATIONS = ['agent-kill-restart', 'agent-kill-never', 'coordinator-kill-restart', 'link-silent', 'link-cut', 'abort', 'overlap', 'sigcont', 'target-exits'] as const;
 type Perturbation = (typeof PERTURBATIONS)[number];
 
 interface Scenario {
@@ -49,6 +56,8 @@ interface Scenario {
   journalDamage: boolean;
   /** Drill only: how long the drill sleeps after its SIGSTOP (the run's end resumes it). */
   drillSleepMs: number;
+  /** With a link cut: how long the cable stays out; null = past the fault's end (restored only for the record check). */
+  linkCutMs: number | null;
 }
 
 interface Outcome {
@@ -58,6 +67,8 @@ interface Outcome {
   longestStopMs: number;
   pastLeaseMs: number;
   durationMs: number;
+  /** With a link cut: how long after the cable came back the agent was registered again. */
+  reconnectMs: number | null;
 }
 
 /** mulberry32 over a string hash: the same seed, the same scenarios. */
@@ -77,8 +88,10 @@ function random(seed: string): () => number {
 function plan(id: number, rand: () => number): Scenario {
   const pick = <T>(list: readonly T[]): T => list[Math.floor(rand() * list.length)]!;
   const path = pick(PATHS);
-  const allowed = PERTURBATIONS.filter((p) => (!p.startsWith('coordinator') && p !== 'link-silent') || path !== 'agent').filter((p) => p !== 'abort' || path === 'drill');
+  const allowed = PERTURBATIONS.filter((p) => (!p.startsWith('coordinator') && !p.startsWith('link-')) || path !== 'agent').filter((p) => p !== 'abort' || path === 'drill');
   const perturbations: Perturbation[] = [];
+  // The link cut is the scenario this matrix exists to cover with a real network: a third of the linked scenarios.
+  if (path !== 'agent' && rand() < 0.33) perturbations.push('link-cut');
   const want = rand() < 0.4 ? 2 : 1;
   while (perturbations.length < want) {
     const p = pick(allowed);
@@ -94,7 +107,18 @@ function plan(id: number, rand: () => number): Scenario {
     perturbations,
     journalDamage: perturbations.includes('agent-kill-restart') && rand() < 0.6,
     drillSleepMs: Math.floor(leaseMs * (0.5 + rand())),
+    linkCutMs: rand() < 0.3 ? null : 300 + Math.floor(rand() * 3700),
   };
+}
+
+/** Fisher–Yates with the seeded generator. */
+function shuffle<T>(list: readonly T[], rand: () => number): T[] {
+  const out = [...list];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -113,16 +137,37 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
   // Held in an object: the restarts below replace them from inside closures.
   const live: { agent: ErisProcess | null; coordinator: ErisProcess | null } = { agent: null, coordinator: null };
   const port = s.path === 'agent' ? 0 : await freePort();
+  // A link that can be cut: the coordinator on a LAN namespace, the agent on a node namespace, a veth between them.
+  // 10.<net>.0.0/24 with net from the scenario's seed: private, and only ever inside namespaces this test made.
+  const lan: Lan | null = s.perturbations.includes('link-cut') ? createLan(100 + Math.floor(rand() * 150)) : null;
+  let agentNs: string | undefined;
+  try {
+    agentNs = lan?.addNode('agent').ns;
+  } catch (error) {
+    lan?.destroy();
+    throw error;
+  }
+  const coordinatorHost = lan?.address ?? '127.0.0.1';
   const agentArgs = [
     '--state-dir', agentDir, '--no-cri', '--host-processes', '--watchdog-grace', String(WATCHDOG_GRACE_MS / 1000), '--lease-max', '60',
-    ...(s.path === 'agent' ? [] : ['--coordinator', `ws://127.0.0.1:${port}`, '--cluster', 'lab', '--node-name', 'n1', '--coordinator-grace', String(COORDINATOR_GRACE_S), '--coordinator-heartbeat', '0.25']),
+    ...(s.path === 'agent' ? [] : ['--coordinator', `ws://${coordinatorHost}:${port}`, '--cluster', 'lab', '--node-name', 'n1', '--coordinator-grace', String(COORDINATOR_GRACE_S), '--coordinator-heartbeat', '0.25']),
   ];
   const startAgent = async () => {
-    live.agent = await startAgentProcess(agentArgs, TOKEN);
+    live.agent = await startAgentProcess(agentArgs, TOKEN, {}, agentNs);
   };
   const startCoordinator = async () => {
-    live.coordinator = await startCoordinatorProcess(['--listen', `127.0.0.1:${port}`, '--data-dir', join(dir, 'coordinator')], TOKEN);
+    live.coordinator = await startCoordinatorProcess(['--listen', `${coordinatorHost}:${port}`, '--data-dir', join(dir, 'coordinator')], TOKEN, {}, lan?.ns);
   };
+  /** When the cable went back in (null: never cut, or still out). */
+  let linkRestoredAt: number | null = null;
+  let linkDown = false;
+  const restoreLink = () => {
+    if (!linkDown) return;
+    lan!.setNodeLink('agent', true);
+    linkDown = false;
+    linkRestoredAt = Date.now();
+  };
+  let reconnectMs: number | null = null;
   /** [fault upper-bound creation time, lease] of every SIGSTOP placed: bounds how long anything may stay stopped. */
   const holds: Array<{ createdBy: number; leaseMs: number }> = [];
   /** SIGSTOP verdicts to check against the observer. */
@@ -184,6 +229,16 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
         case 'agent-kill-never':
           await live.agent!.stop('SIGKILL');
           live.agent = null;
+          break;
+        case 'link-cut':
+          // The cable is pulled: no FIN, no RST, packets just go nowhere. The agent's heartbeat drops the link after
+          // three missed pongs, its dead man's switch resumes after the grace; its dials fail until the cable is back.
+          lan!.setNodeLink('agent', false);
+          linkDown = true;
+          if (s.linkCutMs !== null) {
+            await sleep(s.linkCutMs);
+            restoreLink();
+          }
           break;
         case 'link-silent': {
           // The link goes silent: the coordinator (ours) hangs for 1–3 s, then goes on. Past the agent's 3 missed
@@ -248,6 +303,19 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
     }
     if (readFileSync(trapFile, 'utf8') !== '') fail(`the bystander was signalled: ${readFileSync(trapFile, 'utf8').trim()}`);
 
+    // A cable left out for the whole fault goes back in now; the agent must find its way back to the coordinator.
+    if (lan !== null) {
+      restoreLink();
+      const since = linkRestoredAt!;
+      try {
+        await waitFor(async () => ((await live.coordinator!.api('GET', '/v1/agents', undefined, 2000)).body.agents ?? []).some((a: { connectedAt: number }) => a.connectedAt >= since), 30000, 'the agent back on the coordinator');
+        const agents = (await live.coordinator!.api('GET', '/v1/agents')).body.agents as Array<{ connectedAt: number }>;
+        reconnectMs = Math.max(...agents.map((a) => a.connectedAt)) - since;
+      } catch {
+        fail('the agent never came back after the link was restored');
+      }
+    }
+
     // Verdicts against what the observer saw.
     for (const { what, fault } of verdicts) {
       if (fault.result !== 'ok') fail(`${what}: result ${fault.result}`);
@@ -255,7 +323,7 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
         for (const proc of t.processes) {
           if (!proc.ok || !proc.verified || proc.alreadyGone || proc.exited) continue;
           const rec = seen.find((r) => r.pid === proc.pid && r.startTime === proc.startTime);
-          if (!rec || rec.stops.length === 0) fail(`${what}: pid ${proc.pid} verified stopped, never seen stopped`);
+          if (!rec || rec.stops.length === 0) fail(`${what}: pid ${proc.pid} verified stopped, never seen stopped (${JSON.stringify(proc)})`);
         }
       }
     }
@@ -266,12 +334,23 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
     const open = new Journal(agentDir).pending();
     if (open.length > 0) fail(`journal: ${open.length} stop(s) left open: ${open.map((o) => o.faultId).join(', ')}`);
 
+    // The coordinator's record of an immediate fault agrees with the agent: nothing it calls active once all ended
+    // (a fault the agent ended while the link was out reaches the coordinator after the reconnect).
+    if (s.path === 'coordinator' && live.coordinator !== null) {
+      let stale: string[] = [];
+      await waitFor(async () => {
+        const faults = ((await live.coordinator!.api('GET', '/v1/faults')).body.faults ?? []) as Array<{ parts: Array<{ fault: { id: string; state: string } }> }>;
+        stale = faults.flatMap((f) => f.parts.filter((p) => p.fault.state === 'active').map((p) => p.fault.id));
+        return stale.length === 0;
+      }, 5000, 'the coordinator to record every fault ended').catch(() => fail(`coordinator record: fault(s) ${stale.join(', ')} still active after the agent ended them`));
+    }
+
     if (runId !== null) {
       const final = ['passed', 'failed', 'aborted', 'interrupted'];
       let status = '';
       await waitFor(async () => final.includes((status = (await live.coordinator!.api('GET', `/v1/runs/${runId}`)).body.status)), 15000, 'the run to end').catch(() => fail(`run status ${status}`));
-      const res = await fetch(`${live.coordinator!.url}/v1/runs/${runId}/events?follow=false`, { headers: { authorization: `Bearer ${TOKEN}` } });
-      const text = await res.text();
+      const events = await live.coordinator!.api('GET', `/v1/runs/${runId}/events?follow=false`);
+      const text = typeof events.body === 'string' ? events.body : JSON.stringify(events.body);
       if (!text.includes('event: fault')) fail('the run record lost its fault');
       for (const m of text.matchAll(/event: fault\ndata: (.*)/g)) {
         const e = JSON.parse(m[1]!) as { signal?: string; result?: string; endedEarly?: boolean };
@@ -279,7 +358,7 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
       }
     }
     const leaseEnd = Math.max(...holds.map((h) => h.createdBy + h.leaseMs));
-    return { scenario: s, failures, longestStopMs, pastLeaseMs: Math.max(0, lastStopEnd - leaseEnd), durationMs: Date.now() - started };
+    return { scenario: s, failures, longestStopMs, pastLeaseMs: Math.max(0, lastStopEnd - leaseEnd), durationMs: Date.now() - started, reconnectMs };
   } finally {
     await live.agent?.stop('SIGTERM');
     await live.coordinator?.stop('SIGTERM');
@@ -296,6 +375,7 @@ async function runScenario(s: Scenario, rand: () => number): Promise<Outcome> {
         // gone
       }
     }
+    lan?.destroy();
     rmSync(dir, { recursive: true, force: true });
   }
 }
@@ -304,9 +384,11 @@ describe(`fault matrix (${SCENARIOS} scenarios, seed ${SEED})`, () => {
   const outcomes: Outcome[] = [];
   after(() => {
     const failed = outcomes.filter((o) => o.failures.length > 0);
+    const cuts = outcomes.filter((o) => o.scenario.perturbations.includes('link-cut'));
     const lines = [
       `fault matrix: ${outcomes.length} scenarios, seed ${SEED}, ${failed.length} failed`,
-      ...outcomes.map((o) => `  #${o.scenario.id} ${o.scenario.path} ${o.scenario.workload} lease ${o.scenario.leaseMs} ms [${o.scenario.perturbations.join(', ')}${o.scenario.journalDamage ? ', journal-damage' : ''}] → ${o.failures.length === 0 ? 'ok' : o.failures.join('; ')} (longest stop ${o.longestStopMs} ms, ${o.pastLeaseMs} ms past lease, ${(o.durationMs / 1000).toFixed(1)} s)`),
+      ...outcomes.map((o) => `  #${o.scenario.id} ${o.scenario.path} ${o.scenario.workload} lease ${o.scenario.leaseMs} ms [${o.scenario.perturbations.map((p) => (p === 'link-cut' ? `link-cut ${o.scenario.linkCutMs === null ? 'past the fault' : `${o.scenario.linkCutMs} ms`}` : p)).join(', ')}${o.scenario.journalDamage ? ', journal-damage' : ''}] → ${o.failures.length === 0 ? 'ok' : o.failures.join('; ')} (longest stop ${o.longestStopMs} ms, ${o.pastLeaseMs} ms past lease${o.reconnectMs === null ? '' : `, back ${o.reconnectMs} ms after the link`}, ${(o.durationMs / 1000).toFixed(1)} s)`),
+      `link cuts: ${cuts.length} (${cuts.filter((o) => o.scenario.linkCutMs === null).length} past the fault's end), ${cuts.filter((o) => o.failures.length > 0).length} failed; slowest reconnect after the link came back ${Math.max(0, ...cuts.map((o) => o.reconnectMs ?? 0))} ms`,
       `worst: longest stop ${Math.max(0, ...outcomes.map((o) => o.longestStopMs))} ms; latest resume past a lease's end ${Math.max(0, ...outcomes.map((o) => o.pastLeaseMs))} ms (bound: watchdog grace ${WATCHDOG_GRACE_MS} ms + ${TOLERANCE_MS} ms tolerance)`,
     ];
     for (const l of lines) console.log(`# ${l}`);
@@ -388,12 +470,18 @@ describe('fault matrix on containerd', { skip: testbedSkipReason(['containerd', 
     }
   });
 
+  // Drawn from the seed like the host scenarios: 4 a round, each a method × how the agent dies; the first round is
+  // forced to hold every combination once, so the default run still covers them all.
+  const containerRand = random(`${SEED}/containerd`);
+  const combos = (['signal', 'freezer'] as const).flatMap((method) => (['agent-kill-never', 'agent-kill-restart'] as const).map((kill) => ({ method, kill })));
   const cases = Array.from({ length: CONTAINER_ROUNDS }, (_, round) =>
-    (['signal', 'freezer'] as const).flatMap((method) => (['agent-kill-never', 'agent-kill-restart'] as const).map((kill) => ({ method, kill, round }))),
+    round === 0
+      ? shuffle(combos, containerRand).map((c) => ({ ...c, round, leaseMs: 1500 + Math.floor(containerRand() * 1000) }))
+      : combos.map(() => ({ ...combos[Math.floor(containerRand() * combos.length)]!, round, leaseMs: 1500 + Math.floor(containerRand() * 1000) })),
   ).flat();
   let n = 0;
   for (const c of cases) {
-    const name = `${c.method} + exec + ${c.kill}${c.kill === 'agent-kill-restart' ? ' + damaged journal' : ''}${CONTAINER_ROUNDS > 1 ? ` (round ${c.round + 1})` : ''}`;
+    const name = `${c.method} + exec + ${c.kill}${c.kill === 'agent-kill-restart' ? ' + damaged journal' : ''}, lease ${c.leaseMs} ms${CONTAINER_ROUNDS > 1 ? ` (round ${c.round + 1})` : ''}`;
     it(name, async () => {
       bed ??= await startContainerd({ name: 'matrix' });
       const pod = `matrix-${++n}`;
@@ -404,7 +492,7 @@ describe('fault matrix on containerd', { skip: testbedSkipReason(['containerd', 
       const args = ['--state-dir', agentDir, '--cri-socket', bed.socket, '--inventory-interval', '0.5', '--watchdog-grace', String(WATCHDOG_GRACE_MS / 1000)];
       let agent: ErisProcess | null = null;
       let exec: ChildProcess | null = null;
-      const leaseMs = 2000;
+      const leaseMs = c.leaseMs;
       let longestStopMs = 0;
       let pastLeaseMs = 0;
       let freezerDir: string | null = null;

@@ -33,6 +33,7 @@ import type { FaultRequestInput } from '../../daemon/faults/request.js';
 import type { ContainerInfo } from '../../daemon/types.js';
 import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
+import { certBindingProblem, verifyClientCertificate, type AgentCertBinding } from './client-cert.js';
 import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
 
 export interface AgentView extends AgentIdentity {
@@ -67,6 +68,14 @@ export interface FleetOptions {
   /** Decides whether an active fault an agent reports (after a reconnect or a coordinator restart) should go on. */
   keepFault?: (fault: Fault) => boolean;
   heartbeatMs?: number;
+  /** mTLS: every link must present a client certificate the coordinator's client CA signed (coordinator/fleet/client-cert.ts). */
+  clientCerts?: { binding: AgentCertBinding };
+}
+
+/** The client certificate a link came with, when the coordinator requires them. */
+interface LinkCertificate {
+  names: string[];
+  subject: string;
 }
 
 export const agentId = (cluster: string, node: string) => `${cluster}/${node}`;
@@ -102,6 +111,8 @@ export class Fleet {
   private readonly events = new EventEmitter();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+  /** The active faults of agents whose link closed, until they come back: what their next hello must account for. */
+  private readonly departed = new Map<string, Map<string, Fault>>();
 
   constructor(private readonly o: FleetOptions) {
     this.events.setMaxListeners(0);
@@ -126,6 +137,18 @@ export class Fleet {
       socket.end('HTTP/1.1 404 Not Found\r\n\r\n');
       return;
     }
+    let certificate: LinkCertificate | null = null;
+    if (this.o.clientCerts !== undefined) {
+      const verdict = verifyClientCertificate(req);
+      if (!verdict.ok) {
+        this.o.logger.warn({ code: verdict.code, remote: req.socket.remoteAddress }, `agent link refused: ${verdict.message}`);
+        this.o.onRefused?.({ code: verdict.code, message: verdict.message });
+        const body = JSON.stringify({ error: { code: verdict.code, message: verdict.message } });
+        socket.end(`HTTP/1.1 401 Unauthorized\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        return;
+      }
+      certificate = { names: verdict.names, subject: verdict.subject };
+    }
     const principal = authenticate(this.o.principals, req.headers.authorization);
     if (principal === null) {
       this.o.onRefused?.({ code: 'ERIS_ERR_UNAUTHORIZED', message: 'agent link without a valid token' });
@@ -139,7 +162,7 @@ export class Fleet {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal));
+    this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws, principal, certificate));
   }
 
   onChange(listener: (event: { type: 'connected' | 'disconnected' | 'inventory' | 'fault'; agent: string; fault?: Fault }) => void): () => void {
@@ -238,7 +261,7 @@ export class Fleet {
     this.wss.close();
   }
 
-  private accept(socket: WebSocket, principal: Principal): void {
+  private accept(socket: WebSocket, principal: Principal, certificate: LinkCertificate | null): void {
     const tokenId = principal.id;
     this.alive.add(socket);
     socket.on('pong', () => this.alive.add(socket));
@@ -255,8 +278,9 @@ export class Fleet {
             return;
           }
           clearTimeout(helloTimer);
-          const refusal = this.bindingProblem(principal, hello.message);
+          const refusal = this.certificateProblem(certificate, hello.message) ?? this.bindingProblem(principal, hello.message);
           if (refusal !== null) {
+            this.o.logger.warn({ tokenId, agent: agentId(hello.message.cluster, hello.message.node) }, `agent link refused: ${refusal}`);
             this.o.onRefused?.({ code: 'ERIS_ERR_FORBIDDEN_BINDING', message: refusal, principal, agent: agentId(hello.message.cluster, hello.message.node) });
             this.refuse(socket, CLOSE.forbidden, refusal, { tokenId });
             return;
@@ -280,6 +304,7 @@ export class Fleet {
       clearTimeout(helloTimer);
       if (session === null || this.sessions.get(session.id) !== session) return;
       this.sessions.delete(session.id);
+      this.departed.set(session.id, session.activeFaults);
       for (const p of session.pending.values()) {
         clearTimeout(p.timer);
         p.reject(new UnavailableError(`agent ${session.id} disconnected`, { details: { agent: session.id } }));
@@ -311,11 +336,19 @@ export class Fleet {
     return null;
   }
 
+  /** Why this link's certificate may not register this hello (binding `node`), or null. */
+  private certificateProblem(certificate: LinkCertificate | null, hello: AgentHello): string | null {
+    if (certificate === null || this.o.clientCerts?.binding !== 'node') return null;
+    return certBindingProblem(certificate.names, certificate.subject, hello.cluster, hello.node);
+  }
+
   private register(socket: WebSocket, hello: AgentHello, principal: Principal): AgentSession {
     const tokenId = principal.id;
     const id = agentId(hello.cluster, hello.node);
     const previous = this.sessions.get(id);
     if (previous) previous.socket.close(CLOSE.replaced, 'replaced by a newer connection of the same node');
+    const knownActive = previous?.activeFaults ?? this.departed.get(id) ?? new Map<string, Fault>();
+    this.departed.delete(id);
     const now = Date.now();
     const session: AgentSession = {
       id,
@@ -333,8 +366,22 @@ export class Fleet {
     socket.send(JSON.stringify(welcome));
     this.o.logger.info({ agent: id, zone: hello.zone, version: hello.version, containers: hello.containers.length, tokenId, activeFaults: hello.activeFaults.length }, 'agent connected');
     this.events.emit('change', { type: 'connected', agent: id });
+    this.endVanished(session, knownActive, now);
     this.reconcile(session);
     return session;
+  }
+
+  /**
+   * The hello lists every fault the agent holds. One this coordinator last knew as active and the hello leaves out
+   * ended while the link was down (an agent restarted on its journal, its watchdog resumed): recorded as resumed, so
+   * no run or immediate fault goes on calling it active. A later update from the agent, if any, is more precise.
+   */
+  private endVanished(session: AgentSession, knownActive: ReadonlyMap<string, Fault>, now: number): void {
+    for (const fault of knownActive.values()) {
+      if (fault.state !== 'active' || session.activeFaults.has(fault.id)) continue;
+      this.o.logger.info({ agent: session.id, faultId: fault.id }, 'a fault ended while the agent was away: recorded as resumed');
+      this.events.emit('change', { type: 'fault', agent: session.id, fault: { ...fault, state: 'resumed', resumeReason: 'recovered', resumedAt: now } });
+    }
   }
 
   /** Faults this coordinator placed and no longer wants (its run ended, or it restarted) are resumed. */

@@ -1,5 +1,6 @@
 // The agent's link to its coordinator: dials out over WebSocket, registers, takes commands, reports results,
 // reconnects with backoff and jitter, and resumes the coordinator's faults when it is gone too long.
+import { readFileSync } from 'node:fs';
 import WebSocket from 'ws';
 import type { Logger } from '../../lib/logger.js';
 import { ErisError } from '../../lib/errors.js';
@@ -20,7 +21,7 @@ import {
   type Command,
   type ProcessRef,
 } from '../../lib/link/protocol.js';
-import type { FaultManager } from '../faults/manager.js';
+import type { Fault, FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
 import type { HostProcessInfo } from '../proc/host-processes.js';
@@ -43,6 +44,11 @@ export interface LinkOptions extends AgentIdentity {
   /** TLS: accept a self-signed coordinator certificate (testing only). */
   insecureSkipVerify?: boolean;
   /**
+   * TLS on a wss:// link: the CA bundle that signed the coordinator's certificate, and the client certificate and key
+   * presented for mTLS. Read at every dial, so certificates rotated on disk (a Kubernetes Secret) are picked up.
+   */
+  tls?: { caFile?: string; certFile?: string; keyFile?: string };
+  /**
    * The agent pings the coordinator this often and drops a link that has not answered for three intervals: a
    * coordinator that vanished without closing the connection must still trip the dead man's switch. Default 5 s.
    */
@@ -58,12 +64,20 @@ export class CoordinatorLink {
   private coordinatorId: string | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private readonly unsubscribe: Array<() => void> = [];
+  /**
+   * The latest state of each fault that changed while no coordinator listened (the link cut, the coordinator
+   * restarting). The hello carries only active faults, so without these a fault the dead man's switch or a lease
+   * ended offline would stay `active` in the coordinator's record forever. Sent after the next welcome.
+   */
+  private readonly undelivered = new Map<string, Fault>();
+  /** The last reason the link failed, so a reason repeated at every retry is logged once at warn. */
+  private lastProblem: string | null = null;
   connected = false;
 
   constructor(private readonly o: LinkOptions) {}
 
   start(): void {
-    this.unsubscribe.push(this.o.faults.onChange((fault) => this.send({ type: 'fault', fault })));
+    this.unsubscribe.push(this.o.faults.onChange((fault) => this.sendFault(fault)));
     if (this.o.inventory) {
       const inventory = this.o.inventory;
       this.unsubscribe.push(inventory.onChange(() => this.send({ type: 'inventory', containers: [...inventory.list()] })));
@@ -85,15 +99,41 @@ export class CoordinatorLink {
   private connect(): void {
     if (this.stopped) return;
     const url = `${this.o.url.replace(/\/$/, '')}${LINK_PATH}`;
+    let tls: Record<string, Buffer>;
+    try {
+      tls = readTlsFiles(this.o.tls);
+    } catch (err) {
+      this.report('link-tls-files', `cannot read the link's TLS files: ${(err as Error).message}`);
+      this.scheduleReconnect();
+      return;
+    }
     const socket = this.o.createSocket
       ? this.o.createSocket(url, this.o.token)
       : new WebSocket(url, {
           headers: { authorization: `Bearer ${this.o.token}` },
           handshakeTimeout: 5000,
           maxPayload: LINK_MAX_PAYLOAD,
+          ...tls,
           ...(this.o.insecureSkipVerify ? { rejectUnauthorized: false } : {}),
         });
     this.socket = socket;
+    // The coordinator turned the link away before it opened (token, role, client certificate): its answer says why.
+    socket.on('unexpected-response', (_req, res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (body = (body + chunk).slice(0, 4096)));
+      res.on('end', () => {
+        let reason = body;
+        try {
+          const parsed = JSON.parse(body) as { error?: { code?: string; message?: string } };
+          if (parsed.error?.message !== undefined) reason = `${parsed.error.code ?? 'error'}: ${parsed.error.message}`;
+        } catch {
+          // not JSON: the body as it is
+        }
+        this.report(`refused-${res.statusCode}-${reason}`, `the coordinator refused the link (HTTP ${res.statusCode}): ${clip(reason, 500)}`);
+        socket.terminate();
+      });
+    });
     let lastPong = Date.now();
     socket.on('pong', () => (lastPong = Date.now()));
     socket.on('open', () => {
@@ -130,7 +170,10 @@ export class CoordinatorLink {
         socket.close(CLOSE.internal, 'internal error');
       }
     });
-    socket.on('error', (err) => this.o.logger.debug({ err: err.message }, 'coordinator link error'));
+    socket.on('error', (err) => {
+      if (/closed before the connection was established/.test(err.message)) return;
+      this.report(`error-${(err as NodeJS.ErrnoException).code ?? err.message}`, `cannot reach the coordinator: ${describeLinkError(err, this.o.url)}`);
+    });
     socket.on('close', (code, reason) => {
       if (this.socket !== socket) return;
       if (this.heartbeat) clearInterval(this.heartbeat);
@@ -140,9 +183,24 @@ export class CoordinatorLink {
       this.connected = false;
       if (this.stopped) return;
       if (wasConnected) this.o.logger.warn({ code, reason: reason.toString() }, 'lost the coordinator');
+      // Closed before the welcome with a reason: the coordinator refused this hello (its binding, its shape).
+      else if (reason.length > 0) this.report(`closed-${code}-${reason.toString()}`, `the coordinator closed the link before welcoming it (${code}): ${clip(reason.toString(), 500)}`);
       this.armDeadMansSwitch();
       this.scheduleReconnect();
     });
+  }
+
+  /**
+   * Why the link cannot be made, at warn once per distinct reason (at debug while it repeats): an operator sees "the
+   * coordinator's certificate is not trusted" at once, without a line per retry.
+   */
+  private report(key: string, message: string): void {
+    if (this.lastProblem === key) {
+      this.o.logger.debug({ url: this.o.url }, message);
+      return;
+    }
+    this.lastProblem = key;
+    this.o.logger.warn({ url: this.o.url }, message);
   }
 
   private scheduleReconnect(): void {
@@ -176,6 +234,7 @@ export class CoordinatorLink {
     if (message.type === 'welcome') {
       this.connected = true;
       this.attempt = 0;
+      this.lastProblem = null;
       if (this.graceTimer) clearTimeout(this.graceTimer);
       this.graceTimer = null;
       if (this.coordinatorId !== null && this.coordinatorId !== message.coordinatorId) {
@@ -184,7 +243,8 @@ export class CoordinatorLink {
         if (resumed.length > 0) this.o.logger.warn({ previous: this.coordinatorId, faults: resumed.length }, 'resumed the faults of a previous coordinator');
       }
       this.coordinatorId = message.coordinatorId;
-      this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url }, 'connected to the coordinator');
+      this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url, undelivered: this.undelivered.size }, 'connected to the coordinator');
+      this.flushUndelivered();
       return;
     }
     if (message.type === 'command') {
@@ -218,10 +278,58 @@ export class CoordinatorLink {
     }
   }
 
-  private send(message: AgentMessage): void {
-    if (this.socket?.readyState === WebSocket.OPEN) this.socket.send(JSON.stringify(message));
+  private send(message: AgentMessage): boolean {
+    if (this.socket?.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  }
+
+  private sendFault(fault: Fault): void {
+    // Only once welcomed: a fault message before the hello would break the protocol, and one sent between the hello
+    // and the welcome would be answered by nobody if the coordinator refused us.
+    if (this.connected && this.send({ type: 'fault', fault })) return;
+    this.undelivered.delete(fault.id);
+    this.undelivered.set(fault.id, fault);
+    // Bounded: the oldest changes go first (a fault still active is in the next hello anyway).
+    for (const id of this.undelivered.keys()) {
+      if (this.undelivered.size <= MAX_UNDELIVERED) break;
+      this.undelivered.delete(id);
+    }
+  }
+
+  private flushUndelivered(): void {
+    const pending = [...this.undelivered.values()];
+    this.undelivered.clear();
+    for (const fault of pending) this.sendFault(fault);
   }
 }
+
+/** The TLS options of one dial, read from the files named by --coordinator-ca, --link-cert and --link-key. */
+function readTlsFiles(tls: LinkOptions['tls']): Record<string, Buffer> {
+  const out: Record<string, Buffer> = {};
+  if (tls?.caFile !== undefined) out.ca = readFileSync(tls.caFile);
+  if (tls?.certFile !== undefined) out.cert = readFileSync(tls.certFile);
+  if (tls?.keyFile !== undefined) out.key = readFileSync(tls.keyFile);
+  return out;
+}
+
+/** A dial error in words an operator can act on: TLS trust problems and plain ws:// against a TLS port named. */
+function describeLinkError(err: Error, url: string): string {
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS_CERT_ALTNAME/.test(code)) {
+    return `the coordinator's certificate is not trusted (${code}: ${err.message}); give its CA with --coordinator-ca`;
+  }
+  if (/alert|handshake/i.test(err.message) && url.startsWith('wss://')) {
+    return `TLS handshake failed (${err.message}): the coordinator may require a client certificate (--link-cert, --link-key)`;
+  }
+  if (url.startsWith('ws://') && (code === 'ECONNRESET' || /socket hang up|Unexpected server response: 400/.test(err.message))) {
+    return `${err.message}: the coordinator may serve TLS only (dial wss://)`;
+  }
+  return `${code !== '' ? `${code}: ` : ''}${err.message}`;
+}
+
+/** Fault changes kept for a coordinator that is away; each is one fault's latest state (~1 KB). */
+const MAX_UNDELIVERED = 1000;
 
 // Clipped: a message echoing a user's long input must still fit the link's bounds (lib/link/protocol.ts).
 function toWireError(error: unknown): { code: string; message: string; path?: string } {

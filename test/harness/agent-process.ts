@@ -1,6 +1,6 @@
 // Runs the real `eris` binary (agent or coordinator) as a child process, the way an operator does, optionally
 // inside a network namespace, and talks to its API.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { createInterface } from 'node:readline';
 
@@ -48,6 +48,8 @@ export async function startErisProcess(
     url,
     logs,
     async api(method, path, body, timeoutMs) {
+      // Inside a network namespace the server's address means something only there: ask from there (curl).
+      if (options.netns) return curlIn(options.netns, options.token, method, `${url}${path}`, body, timeoutMs);
       const res = await fetch(`${url}${path}`, {
         method,
         headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
@@ -81,5 +83,26 @@ export function startCoordinatorProcess(args: string[], token: string, env: Node
     env: { ERIS_COORDINATOR_TOKEN: token, ...env },
     ready: 'eris-coordinator listening',
     ...(netns ? { netns } : {}),
+  });
+}
+
+/** One JSON call made from inside a network namespace; the same answer shape as the fetch path. */
+function curlIn(netns: string, token: string, method: string, url: string, body: unknown, timeoutMs = 15000): Promise<{ status: number; body: any }> {
+  const args = [`--net=/run/netns/${netns}`, 'curl', '-s', '-m', String(Math.max(1, Math.ceil(timeoutMs / 1000))), '-X', method];
+  args.push('-H', `authorization: Bearer ${token}`, '-H', 'content-type: application/json', '-w', '\n%{http_code}');
+  // The body goes through stdin, never argv: a cmdline selector in it would match curl itself, and eris would stop it.
+  if (body !== undefined) args.push('--data-binary', '@-');
+  args.push(url);
+  return new Promise((resolve, reject) => {
+    const child = execFile('nsenter', args, { maxBuffer: 64 * 1024 * 1024 }, (error, stdout) => {
+      const cut = stdout.lastIndexOf('\n');
+      const status = Number(stdout.slice(cut + 1));
+      if (error && !(status > 0)) return reject(new Error(`${method} ${url} in ${netns}: ${error.message}`));
+      const text = stdout.slice(0, cut);
+      resolve({ status, body: text.startsWith('{') ? JSON.parse(text) : text });
+    });
+    // curl may be gone before it reads (a refused connection): a broken pipe then is its exit status's business.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(body === undefined ? '' : JSON.stringify(body));
   });
 }

@@ -14,6 +14,8 @@ export interface Lan {
   address: string;
   nodes: Map<string, { ns: string; address: string }>;
   addNode(name: string): { ns: string; address: string };
+  /** Cuts (down) or restores (up) a node's cable: its veth's end on the bridge, so the node sees no carrier. */
+  setNodeLink(name: string, up: boolean): void;
   /** argv prefix that runs a command inside a namespace without touching its mounts. */
   exec(ns: string, argv: string[]): string[];
   destroy(): void;
@@ -23,6 +25,8 @@ export function createLan(net = 77): Lan {
   const id = randomBytes(3).toString('hex');
   const lanNs = `eris-${id}-lan`;
   const created: string[] = [];
+  /** Node name → its veth end on the bridge (in the LAN namespace). */
+  const ports = new Map<string, string>();
   const lan: Lan = {
     ns: lanNs,
     address: `10.${net}.0.254`,
@@ -43,7 +47,13 @@ export function createLan(net = 77): Lan {
       ip('-n', lanNs, 'link', 'set', outer, 'up');
       const node = { ns, address };
       lan.nodes.set(name, node);
+      ports.set(name, outer);
       return node;
+    },
+    setNodeLink(name, up) {
+      const port = ports.get(name);
+      if (port === undefined) throw new Error(`no node ${name} on this LAN`);
+      ip('-n', lanNs, 'link', 'set', port, up ? 'up' : 'down');
     },
     exec(ns, argv) {
       return ['nsenter', `--net=/run/netns/${ns}`, ...argv];
