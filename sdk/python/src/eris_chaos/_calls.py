@@ -267,6 +267,11 @@ def run_junit(run_id: str) -> Call[str]:
     return Call("GET", f"/v1/runs/{_enc(run_id)}/report", _text, query={"format": "junit"})
 
 
+def run_events_path(run_id: str) -> str:
+    """GET: the run's server-sent events (read by the clients' ``runs.events``, not through a Call)."""
+    return f"/v1/runs/{_enc(run_id)}/events"
+
+
 def event_of(name: str, event_id: str, data: str, what: str) -> m.RunEvent | None:
     """A parsed run event, or None for event types this SDK does not know (a newer coordinator's)."""
     if name not in m.EVENT_TYPES:

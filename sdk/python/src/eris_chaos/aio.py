@@ -233,7 +233,7 @@ class AsyncRuns:
 
     async def events(self, run_id: str, *, after: int = 0, reconnects: int = 5) -> AsyncIterator[m.RunEvent]:
         """As ``Client.runs.events``: resumes from the last event id when the stream drops."""
-        path = f"/v1/runs/{calls._enc(run_id)}/events"
+        path = calls.run_events_path(run_id)
         what = "GET /v1/runs/{id}/events"
         retries = reconnects
         opened = False

@@ -268,7 +268,7 @@ class Runs:
         A dropped stream is re-opened from the last event id seen (``?after=SEQ``), so no event is lost or
         repeated; after ``reconnects`` failed re-opens in a row, ErisConnectionError.
         """
-        path = f"/v1/runs/{calls._enc(run_id)}/events"
+        path = calls.run_events_path(run_id)
         what = "GET /v1/runs/{id}/events"
         retries = reconnects
         opened = False
