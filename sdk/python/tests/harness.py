@@ -165,11 +165,16 @@ class Members:
         )
 
     def _supervise(self) -> None:
+        died: dict[str, float] = {}
         while not self._stopping.wait(0.1):
             with self._lock:
-                for name, proc in list(self.procs.items()):
-                    if proc.poll() is not None and not self._stopping.is_set():
-                        time.sleep(0.3)
+                for name, proc in self.procs.items():
+                    if proc.poll() is None:
+                        continue
+                    # Restarted 0.3 s after it died, as a supervisor with a restart delay would.
+                    since = died.setdefault(name, time.monotonic())
+                    if time.monotonic() - since >= 0.3 and not self._stopping.is_set():
+                        del died[name]
                         self._spawn(name)
 
     def pid(self, name: str) -> int:

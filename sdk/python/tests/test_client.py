@@ -230,3 +230,9 @@ def test_audit_pages_newest_first(client: Client, cluster: Cluster, frozen_m0: s
     older = client.audit(action="fault.create", limit=1, cursor=page.next_cursor)
     assert older.records == [] or older.records[0].seq < page.records[0].seq
     assert client.audit(since="2999-01-01T00:00:00Z").records == []
+
+
+def test_a_path_given_as_text_is_caught_before_it_is_sent(client: Client) -> None:
+    with pytest.raises(ErisConfigError, match=r"pass pathlib\.Path") as meant_a_file:
+        client.run("drills/etcd-member.yaml")
+    assert meant_a_file.value.path == "drill"

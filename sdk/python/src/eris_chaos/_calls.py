@@ -126,9 +126,15 @@ def drill_spec(drill: DrillSource) -> Any:
     if text is None:
         return json_body
     try:
-        return yaml.safe_load(text)
+        spec = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         raise ErisConfigError(f"drill: malformed YAML: {exc}", path="drill") from exc
+    if isinstance(spec, str):
+        # "drills/x.yaml" is YAML for a string: almost surely meant as a file.
+        raise ErisConfigError(
+            f"drill: {text!r} is not a drill; to read a file, pass pathlib.Path({text!r})", path="drill"
+        )
+    return spec
 
 
 def _time(value: int | float | datetime | str | None) -> str | None:
