@@ -112,11 +112,17 @@ class AgentFault(ApiModel):
     result: Literal["ok", "partial", "failed"]
     created_at: int
     duration_ms: float
+    method: Literal["signal", "freezer"] | None = None
     lease_seconds: float | None = None
     lease_expires_at: int | None = None
     resumed_at: int | None = None
     resume_reason: str | None = None
-    targets: list[FaultTarget] = Field(default_factory=list)
+    resumed_by: str | None = None
+    undid: list[str] | None = None
+    requested_by: str
+    owner: str | None = None
+    labels: dict[str, str] | None = None
+    targets: list[FaultTarget]
 
 
 class FaultPart(ApiModel):
@@ -163,12 +169,12 @@ class ResumedFault(Fault):
 class AuditRecord(ApiModel):
     seq: int
     at: int
-    actor: str | None = None
-    role: str | None = None
+    actor: str | None
+    role: str | None
     action: str
-    target: str | None = None
+    target: str | None
     result: str
-    details: Any = None
+    details: Any
 
 
 class AuditPage(ApiModel):
@@ -189,7 +195,7 @@ class DrillSummary(ApiModel):
 
 
 class StoredDrill(DrillSummary):
-    yaml: str | None = None
+    yaml: str | None
 
 
 RunStatus = Literal["pending", "running", "passed", "failed", "aborted", "interrupted", "error"]
@@ -322,14 +328,14 @@ class RunSummary(ApiModel):
     created_at: int
     started_at: int | None
     ended_at: int | None
-    error: Any = None
+    error: Any
 
 
 class Run(RunSummary):
     """A run as GET /v1/runs/{id} answers it; ``result`` is the report once it has ended."""
 
-    spec: Any = None
-    result: RunReport | None = None
+    spec: Any
+    result: RunReport | None
 
 
 class DryRunPick(Target):
