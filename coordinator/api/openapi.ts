@@ -22,8 +22,11 @@ const E = {
     content: { 'application/json': 'Error' },
     headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
   } satisfies Answer,
-  503: 'An agent the request needs is not connected or did not answer (ERIS_ERR_UNAVAILABLE)',
+  503: 'An agent the request needs is not connected (ERIS_ERR_UNAVAILABLE), or the jq worker that checks filters crashed (ERIS_ERR_JQ_WORKER)',
+  504: 'An agent the request needs did not answer in time (ERIS_ERR_TIMEOUT)',
 } as const;
+/** Routes that ask the agents (host processes are listed by them; faults are placed and resumed by them). */
+const asksAgents = { 503: E[503], 504: E[504] } as const;
 /** Every route that needs a token can answer these. */
 const authed = { 401: E[401], 429: E[429] } as const;
 /** Routes that read a body. */
@@ -62,7 +65,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Preview a pick (dry run): a target group in, matched and picked targets out',
     tags: ['fleet'],
     body: { description: 'A target group, as under spec.targets of a drill', content: { 'application/json': 'TargetGroup' } },
-    responses: { 200: json('What the group matches and would pick', 'SelectionPreview'), ...withBody, 422: E[422], ...authed },
+    responses: { 200: json('What the group matches and would pick', 'SelectionPreview'), ...withBody, 422: E[422], ...asksAgents, ...authed },
   },
   {
     method: 'post',
@@ -72,7 +75,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'Answered 201 even when an agent could not place its part: errors[] says which.',
     tags: ['faults'],
     body: { description: 'An immediate fault', content: { 'application/json': 'ImmediateFaultRequest' } },
-    responses: { 201: json('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...authed },
+    responses: { 201: json('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...asksAgents, ...authed },
   },
   { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', tags: ['faults'], responses: { 200: json('Faults', 'FaultList'), ...authed } },
   { method: 'get', path: '/v1/faults/{id}', operationId: 'getFault', summary: 'One immediate fault', tags: ['faults'], params: idParamSchema, responses: { 200: json('The fault', 'ImmediateFault'), 404: E[404], ...authed } },
@@ -84,7 +87,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'resume.confirmed and resume.seen say what state its processes were seen in afterwards. Never rate-limited.',
     tags: ['faults'],
     params: idParamSchema,
-    responses: { 200: json('The fault, resumed', 'ResumedFault'), 403: E[403], 404: E[404], 401: E[401], 503: E[503] },
+    responses: { 200: json('The fault, resumed', 'ResumedFault'), 403: E[403], 404: E[404], 401: E[401], ...asksAgents },
   },
   {
     method: 'post',
@@ -93,7 +96,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Store a drill (JSON, or YAML with content-type application/yaml)',
     tags: ['drills'],
     body: { description: 'A drill file', content: { 'application/json': 'Drill', 'application/yaml': 'Drill' } },
-    responses: { 201: json('Stored', 'SavedDrill'), ...withBody, 403: E[403], 422: drillRefused, ...authed },
+    responses: { 201: json('Stored', 'SavedDrill'), ...withBody, 403: E[403], 422: drillRefused, 503: E[503], ...authed },
   },
   { method: 'get', path: '/v1/drills', operationId: 'listDrills', summary: 'Stored drills, by name', tags: ['drills'], responses: { 200: json('Drills', 'DrillList'), ...authed } },
   { method: 'get', path: '/v1/drills/{name}', operationId: 'getDrill', summary: 'One stored drill', tags: ['drills'], params: nameParamSchema, responses: { 200: json('The drill', 'StoredDrill'), 404: E[404], ...authed } },
@@ -115,7 +118,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'A viewer token may only ask for a dry run.',
     tags: ['runs'],
     body: { description: 'What to run', content: { 'application/json': 'RunRequest' } },
-    responses: { 201: json('The run, started', 'Run'), 200: json('The dry run: what each group would pick', 'DryRun'), ...withBody, 403: E[403], 404: E[404], 422: drillRefused, ...authed },
+    responses: { 201: json('The run, started', 'Run'), 200: json('The dry run: what each group would pick', 'DryRun'), ...withBody, 403: E[403], 404: E[404], 422: drillRefused, ...asksAgents, ...authed },
   },
   { method: 'get', path: '/v1/runs', operationId: 'listRuns', summary: 'Runs, newest first', tags: ['runs'], query: runsQuerySchema, responses: { 200: json('Runs (without spec and result)', 'RunList'), 400: E[400], ...authed } },
   { method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', summary: 'One run', tags: ['runs'], params: idParamSchema, responses: { 200: json('The run; result is its report once it ended', 'Run'), 404: E[404], ...authed } },
