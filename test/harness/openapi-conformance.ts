@@ -154,3 +154,22 @@ export function parseSse(text: string): Array<{ event: string; id: string | null
   }
   return out;
 }
+
+const byOrigin = new Map<string, Promise<OpenApiConformance>>();
+
+/** The conformance checker of the server at `url` (an agent or a coordinator), from the document it serves. */
+export function conformanceOf(url: string): Promise<OpenApiConformance> {
+  const origin = new URL(url).origin;
+  let found = byOrigin.get(origin);
+  if (found === undefined) {
+    found = fetch(`${origin}/openapi.json`).then(async (res) => new OpenApiConformance((await res.json()) as Json));
+    byOrigin.set(origin, found);
+  }
+  return found;
+}
+
+/** A fetch that checks each answer against the document of whichever server answered. */
+export const conformingFetch: typeof fetch = async (input, init) => {
+  const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+  return (await conformanceOf(url)).fetch()(input, init);
+};
