@@ -34,7 +34,6 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
 import { cachedExposition } from '../../lib/metrics.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
-import type { TargetRecord } from '../selection/types.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';
 import { checkProbeDestinations } from '../probes/destinations.js';

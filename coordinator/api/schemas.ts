@@ -209,4 +209,8 @@ export type _AnswersMatchHandlers = [
   Assert<Same<Out<(typeof runEventData)['selection']>, RunEventPayloads['selection'] & { at: number }>>,
   Assert<Same<Out<(typeof runEventData)['resumed']>, RunEventPayloads['resumed'] & { at: number }>>,
   Assert<Same<Out<(typeof runEventData)['probe']>, RunEventPayloads['probe']>>,
+  // Unions: every payload the engine emits is one the schema accepts.
+  Assert<Fits<RunEventPayloads['fault'] & { at: number }, Out<(typeof runEventData)['fault']>>>,
+  Assert<Fits<RunEventPayloads['run'] & { at: number }, Out<(typeof runEventData)['run']>>>,
 ];
+type Fits<A, B> = [A] extends [B] ? true : false;
