@@ -43,7 +43,7 @@ describe('a SIGSTOP fault that saw nothing stop undoes what it sent', { skip: ex
     writeFileSync(`${cgroup}/cgroup.procs`, String(victim.pid));
     writeFileSync(`${cgroup}/freezer.state`, 'FROZEN');
     await waitFor(() => procState(victim!.pid!) === 'D', 2000, 'the victim in D');
-    agent = await startAgent(loadAgentConfig({ listen: '127.0.0.1:0', token: 't', stateDir: dir, noCri: true, hostProcesses: true }, {}), { logger: silentLogger() });
+    agent = await startAgent(loadAgentConfig({ listen: '127.0.0.1:0', token: 'sigstop-unverified-token', stateDir: dir, noCri: true, hostProcesses: true }, {}), { logger: silentLogger() });
     const fault = await agent.faults.create({ signal: 'SIGSTOP', target: { pids: [victim.pid!] }, scope: 'init', method: 'signal', leaseSeconds: 60, override: [] }, 'test');
     assert.equal(fault.result, 'failed', 'not seen stopped within the verification');
     assert.equal(fault.state, 'failed');
