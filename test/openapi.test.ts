@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { request } from 'node:http';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
@@ -16,6 +16,7 @@ import { loadCoordinatorConfig } from '../coordinator/config.js';
 import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { silentLogger } from '../lib/logger.js';
 import { OpenApiConformance } from './harness/openapi-conformance.js';
+import { openApiTexts } from '../coordinator/api/published.js';
 import { procState, waitFor } from './harness/processes.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -159,6 +160,14 @@ describe('OpenAPI documents, checked against real answers', () => {
     assert.deepEqual(coordinatorDoc.paths['/v1/runs'].get.security, [{ bearer: [] }]);
     assert.ok(coordinatorDoc.components.schemas.Drill_step.anyOf.length === 6, 'the drill schema, steps included');
     assert.deepEqual(coordinatorDoc.paths['/v1/runs/{id}/events'].get.responses['200'].content['text/event-stream']['x-eris-event'], { $ref: '#/components/schemas/RunEvent' });
+  });
+
+  it('the committed schemas/openapi/*.json are what the servers serve (npm run schema writes them)', () => {
+    const committed = openApiTexts();
+    const root = new URL('..', import.meta.url);
+    for (const [path, text] of Object.entries(committed)) assert.equal(readFileSync(new URL(path, root), 'utf8'), text, `${path} is out of date: npm run schema`);
+    assert.deepEqual(JSON.parse(committed['schemas/openapi/coordinator.json']!), coordinatorDoc);
+    assert.deepEqual(JSON.parse(committed['schemas/openapi/agent.json']!), agentDoc);
   });
 
   it('the checker refuses answers the document does not describe', () => {
@@ -316,7 +325,7 @@ describe('OpenAPI documents, checked against real answers', () => {
     await waitFor(() => procState(sample.pid!) !== 'T', 2000, 'resumed');
   });
 
-  it('every documented operation and status was answered for real (or is listed with the reason it cannot be)', async () => {
+  it('every documented operation and status was answered for real (or is listed with the reason it cannot be)', async (t) => {
     await c.settle();
     await a.settle();
     for (const [conformance, name] of [[c, 'coordinator'], [a, 'agent']] as const) {
@@ -325,6 +334,7 @@ describe('OpenAPI documents, checked against real answers', () => {
       const stale = Object.keys(NOT_PROVOKED).filter((s) => conformance.covered.has(s));
       assert.deepEqual(stale, [], `${name}: answered after all, take it off NOT_PROVOKED`);
     }
+    t.diagnostic(`answers checked: coordinator ${c.checked}, agent ${a.checked}; operation+status pairs answered: ${c.covered.size + a.covered.size} of ${c.documented().length + a.documented().length} documented`);
     const operations = new Set([...c.covered, ...a.covered].map((s) => s.split(' ')[0]));
     assert.deepEqual([...c.operationIds(), ...a.operationIds()].filter((id) => !operations.has(id)), []);
   });

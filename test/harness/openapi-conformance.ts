@@ -28,6 +28,8 @@ export class OpenApiConformance {
   private readonly validators = new Map<string, ValidateFunction>();
   /** `operationId status` of every answer checked. */
   readonly covered = new Set<string>();
+  /** How many answers were checked (each SSE stream counts once). */
+  checked = 0;
   /** Problems found by checks nobody awaited (streams the caller reads on its own). */
   readonly problems: string[] = [];
   private readonly pending: Array<Promise<void>> = [];
@@ -77,6 +79,7 @@ export class OpenApiConformance {
     const response = (route.operation.responses as Json)[String(a.status)];
     if (response === undefined) throw new Error(`${id}: status ${a.status} is not documented (${a.body.slice(0, 300)})`);
     this.covered.add(`${id} ${a.status}`);
+    this.checked += 1;
     const content = response.content as Json | undefined;
     if (content === undefined) return;
     const type = (a.contentType ?? '').split(';')[0]!.trim();
