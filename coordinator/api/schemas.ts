@@ -132,7 +132,8 @@ const runFields = {
   createdAt: unixMs,
   startedAt: unixMs.nullable(),
   endedAt: unixMs.nullable(),
-  error: z.unknown().meta({ description: 'What went wrong ({code, message, …}), else null' }),
+  // The store keeps any JSON; the engine (its only writer) records RunReport['error'].
+  error: errorInfoSchema.nullable().meta({ description: 'Why the run failed or was aborted, else null' }),
 };
 export const runSummarySchema = z.strictObject(runFields);
 export const runSchema = z.strictObject({ ...runFields, spec: drillDocumentSchema, result: runReportSchema.nullable().meta({ description: 'The report once the run ended' }) });
@@ -199,7 +200,8 @@ export type _AnswersMatchHandlers = [
   Assert<Same<Out<typeof resumeCheckSchema>, ResumeCheck>>,
   Assert<Same<Out<typeof resumedFaultSchema>, ResumedFault>>,
   Assert<Same<Out<typeof storedDrillSchema>, StoredDrill>>,
-  Assert<Same<Out<typeof runSummarySchema>, Omit<StoredRun, 'spec' | 'result'>>>,
+  Assert<Same<Omit<Out<typeof runSummarySchema>, 'error'>, Omit<StoredRun, 'spec' | 'result' | 'error'>>>,
+  Assert<Fits<NonNullable<RunReport['error']> | null, Out<typeof runSummarySchema>['error']>>,
   Assert<Same<Out<typeof stepRecordSchema>, StepRecord>>,
   Assert<Same<Out<typeof timelineEntrySchema>, TimelineEntry>>,
   Assert<Same<Out<typeof runReportSchema>, RunReport>>,
