@@ -1,14 +1,23 @@
 // HTTP plumbing shared by the agent and the coordinator: one error shape, JSON body parsing that names the problem.
 import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from './logger.js';
 import { ErisError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { clip } from './text.js';
 
-export interface ErrorBody {
-  error: { code: string; message: string; path?: string; details?: Record<string, unknown> };
-}
+/** Every error answer of the agent and the coordinator; the OpenAPI documents describe errors with this schema. */
+export const errorBodySchema = z.strictObject({
+  error: z.strictObject({
+    /** Stable: `ERIS_ERR_VALIDATION`, `ERIS_ERR_NOT_FOUND`, … (lib/errors.ts). */
+    code: z.string().min(1).meta({ description: 'Stable error code (ERIS_ERR_VALIDATION, ERIS_ERR_NOT_FOUND, …)' }),
+    message: z.string().meta({ description: 'What went wrong, naming the field (at most 1000 characters)' }),
+    path: z.string().optional().meta({ description: 'Where in the input the problem is, e.g. spec.targets.m.percent' }),
+    details: z.record(z.string(), z.unknown()).optional().meta({ description: 'More about it (the issues found, the role needed, the limit); left out when large' }),
+  }),
+});
+export type ErrorBody = z.output<typeof errorBodySchema>;
 
 /** Longest message an error answer carries; the rest of a long input is not echoed back. */
 const MAX_ERROR_MESSAGE = 1000;

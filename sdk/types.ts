@@ -1,12 +1,11 @@
-// What the coordinator's API answers, built from the server's own types (import type only: nothing of the server
-// is loaded at run time). Envelopes ({runs: [...]}) are unwrapped by the client.
+// What the coordinator's API answers, built from the server's own types and the zod schemas its OpenAPI document is
+// generated from (import type only: nothing of the server is loaded at run time). Envelopes ({runs: [...]}) are unwrapped by the client.
 import type { z } from 'zod';
 import type { AgentView } from '../coordinator/fleet/fleet.js';
-import type { Selection } from '../coordinator/selection/select.js';
 import type { TargetGroupInput } from '../coordinator/selection/schema.js';
 import type { TargetRecord } from '../coordinator/selection/types.js';
 import type { ImmediateFault, ResumedFault, immediateFaultSchema } from '../coordinator/api/faults.js';
-import type { dryRun } from '../coordinator/api/app.js';
+import type * as answers from '../coordinator/api/schemas.js';
 import type { DrillInput } from '../coordinator/drill/schema.js';
 import type { RunReport, StepRecord, TimelineEntry } from '../coordinator/engine/report.js';
 import type { AuditRecord, RunStatus, StoredDrill, StoredRun } from '../coordinator/store/types.js';
@@ -25,23 +24,14 @@ export interface AuditQuery {
   cursor?: number;
 }
 
-export interface AuditPage {
-  records: AuditRecord[];
-  /** Pass as `cursor` for the next (older) page; null on the last. */
-  nextCursor: number | null;
-}
+/** A page of the audit trail; pass `nextCursor` as `cursor` for the next (older) page (null on the last). */
+export type AuditPage = z.output<typeof answers.auditPageSchema>;
 export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, ResumedFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
-export interface VersionInfo {
-  version: string;
-  coordinatorId: string;
-}
+// The answers below are the zod schemas the coordinator's OpenAPI document is generated from.
+export type VersionInfo = z.output<typeof answers.versionSchema>;
 
-export interface Health {
-  status: 'ok';
-  version: string;
-  agents: number;
-}
+export type Health = z.output<typeof answers.healthSchema>;
 
 /** Filters of GET /v1/targets: exact cluster and namespace, regexes on pod and container, a label selector. */
 export interface TargetFilter {
@@ -53,23 +43,20 @@ export interface TargetFilter {
 }
 
 /** POST /v1/selections: what a group matches and what it would pick. */
-export type SelectionPreview = Pick<Selection, 'wanted' | 'seed' | 'matched' | 'picked'>;
+export type SelectionPreview = z.output<typeof answers.selectionPreviewSchema>;
 
 /** POST /v1/faults: a target group, a signal, scope, lease ("30s"), overrides. */
 export type ImmediateFaultInput = z.input<typeof immediateFaultSchema>;
 
-export interface SavedDrill {
-  name: string;
-  drill: unknown;
-}
+export type SavedDrill = z.output<typeof answers.savedDrillSchema>;
 
-export type DrillSummary = Omit<StoredDrill, 'yaml'>;
+export type DrillSummary = z.output<typeof answers.drillListSchema>['drills'][number];
 
 /** A run as GET /v1/runs/{id} answers it; `result` is the report once the run has ended. */
-export type RunRecord = Omit<StoredRun, 'result'> & { result: RunReport | null };
+export type RunRecord = z.output<typeof answers.runSchema>;
 
 /** A run as GET /v1/runs lists it (no spec, no result). */
-export type RunSummary = Omit<StoredRun, 'spec' | 'result'>;
+export type RunSummary = z.output<typeof answers.runSummarySchema>;
 
 export interface RunsQuery {
   drill?: string;
@@ -87,11 +74,10 @@ export interface StartOptions {
   dryRun?: boolean;
 }
 
-type ServerDryRun = Awaited<ReturnType<typeof dryRun>>;
+export type DryRunResult = z.output<typeof answers.dryRunSchema>;
+export type DryRunGroup = DryRunResult['groups'][string];
 /** One picked target of a dry run: the target and its key (cluster/node/namespace/pod/container). */
-export type DryRunPick = TargetRecord & { key: string };
-export type DryRunGroup = Omit<ServerDryRun['groups'][string], 'picked'> & { picked: DryRunPick[] };
-export type DryRunResult = Omit<ServerDryRun, 'groups'> & { groups: Record<string, DryRunGroup> };
+export type DryRunPick = DryRunGroup['picked'][number];
 
 export type ReportFormat = 'json' | 'junit';
 

@@ -15,6 +15,7 @@ import { silentLogger } from '../lib/logger.js';
 import { freePort } from './harness/ports.js';
 import { findExecutable, testbedSkipReason } from './harness/requirements.js';
 import { isRunning, killTree, procState, waitFor } from './harness/processes.js';
+import { conformanceOf, conformingFetch } from './harness/openapi-conformance.js';
 
 const TOKEN = 'coord-host-token';
 const MEMBER = fileURLToPath(new URL('../cli/demo/sample-member.ts', import.meta.url));
@@ -27,8 +28,9 @@ describe('coordinator + agent in host mode', () => {
   let supervising = true;
   const tag = `eris-sample-${process.pid}`;
 
+  // Every answer is checked against the coordinator's OpenAPI document.
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, {
+    const res = await conformingFetch(`${coordinator.url}${path}`, {
       method,
       headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -70,6 +72,11 @@ describe('coordinator + agent in host mode', () => {
     await agent?.close();
     await coordinator?.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  after(async () => {
+    // The streams' events were checked as they were read; any that did not match the document fail here.
+    if (coordinator) await (await conformanceOf(coordinator.url)).settle();
   });
 
   it('lists the agent and answers /healthz, /openapi.json and the drill schema', async () => {
@@ -138,7 +145,7 @@ describe('coordinator + agent in host mode', () => {
     assert.equal(started.status, 201, JSON.stringify(started.body));
     const id = started.body.id;
     // Live events over SSE until the run ends.
-    const sse = await fetch(`${coordinator.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const sse = await conformingFetch(`${coordinator.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const text = await sse.text();
     assert.match(text, /event: step/);
     assert.match(text, /event: probe/);
@@ -151,7 +158,7 @@ describe('coordinator + agent in host mode', () => {
     assert.deepEqual(t.injected.map((i: { signal: string }) => i.signal), ['SIGSTOP', 'SIGKILL']);
     assert.ok(t.timeToDetectMs >= 0 && t.timeToDetectMs < 10000, `detect ${t.timeToDetectMs}`);
     assert.ok(t.timeToRecoverMs > 0 && t.timeToRecoverMs < 60000, `recover ${t.timeToRecoverMs}`);
-    const junit = await fetch(`${coordinator.url}/v1/runs/${id}/report?format=junit`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const junit = await conformingFetch(`${coordinator.url}/v1/runs/${id}/report?format=junit`, { headers: { authorization: `Bearer ${TOKEN}` } });
     const xml = await junit.text();
     assert.match(xml, /<testsuite name="sample-node-failure"/);
     assert.match(xml, /failures="0"/);
@@ -191,7 +198,7 @@ describe('coordinator + agent in host mode', () => {
         const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
         statuses.push(run.status === 'passed' ? 'passed' : `${run.status}: ${JSON.stringify(run.result?.error)}`);
         // The SIGCONT step ended the run's SIGSTOP fault on purpose: not reported as ended early.
-        const events = await (await fetch(`${coordinator.url}/v1/runs/${started.body.id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+        const events = await (await conformingFetch(`${coordinator.url}/v1/runs/${started.body.id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
         assert.doesNotMatch(events, /endedEarly/);
       }
       assert.deepEqual(statuses.filter((s) => s !== 'passed'), []);

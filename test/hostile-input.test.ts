@@ -14,6 +14,7 @@ import { silentLogger } from '../lib/logger.js';
 import { AGENT_BODY_LIMIT } from '../daemon/api/app.js';
 import { BODY_LIMITS } from '../coordinator/api/app.js';
 import { isRunning, killTree, spawnTree, waitFor } from './harness/processes.js';
+import { conformanceOf } from './harness/openapi-conformance.js';
 
 const TOKEN = 'hostile-input-token';
 
@@ -27,8 +28,15 @@ const chunked = (bytes: number): Oversized => ({ chunked: bytes });
  * node:http rather than fetch, and an oversized body is never sent whole: a server answers 413 as soon as it knows,
  * and a client still writing when the server closes may lose that answer to a TCP reset.
  */
-function send(url: string, token: string, method: string, body?: string | Oversized) {
-  return new Promise<{ status: number; length: number; body: any }>((resolve, reject) => {
+/** Sends, and checks the answer against the OpenAPI document of the server that gave it. */
+async function send(url: string, token: string, method: string, body?: string | Oversized) {
+  const answer = await sendRaw(url, token, method, body);
+  (await conformanceOf(url)).check({ method, path: new URL(url).pathname, status: answer.status, contentType: answer.contentType, body: answer.text });
+  return answer;
+}
+
+function sendRaw(url: string, token: string, method: string, body?: string | Oversized) {
+  return new Promise<{ status: number; length: number; body: any; text: string; contentType: string | null }>((resolve, reject) => {
     const headers: Record<string, string | number> = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     if (typeof body === 'string') headers['content-length'] = Buffer.byteLength(body);
     else if (body !== undefined && 'declared' in body) headers['content-length'] = body.declared;
@@ -38,7 +46,7 @@ function send(url: string, token: string, method: string, body?: string | Oversi
       res.on('data', (d: string) => (text += d));
       res.on('end', () => {
         req.destroy();
-        resolve({ status: res.statusCode!, length: text.length, body: text.startsWith('{') ? JSON.parse(text) : text });
+        resolve({ status: res.statusCode!, length: text.length, body: text.startsWith('{') ? JSON.parse(text) : text, text, contentType: res.headers['content-type'] ?? null });
       });
       res.on('error', reject);
     });

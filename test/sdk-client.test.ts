@@ -6,6 +6,7 @@ import { createServer, type Server } from 'node:http';
 import { ErisApiError, ErisClient, ErisError, TimeoutError, UnavailableError, readSse, type RunEvent } from '../sdk/index.js';
 import { freePort } from './harness/ports.js';
 import { isRunning, procState, waitFor } from './harness/processes.js';
+import { conformanceOf, conformingFetch } from './harness/openapi-conformance.js';
 import { sampleDrillYaml, startSampleCluster, stoppedMembers, type SampleCluster } from './cli-harness.js';
 import { parse } from 'yaml';
 
@@ -52,9 +53,11 @@ describe('ErisClient against a coordinator and a host-mode agent', () => {
 
   before(async () => {
     cluster = await startSampleCluster('sdk');
-    client = new ErisClient({ baseUrl: cluster.url, token: cluster.token });
+    // Every answer the SDK gets is checked against the coordinator's OpenAPI document.
+    client = new ErisClient({ baseUrl: cluster.url, token: cluster.token, fetch: conformingFetch });
   });
   after(async () => {
+    if (cluster) await (await conformanceOf(cluster.url)).settle();
     await cluster?.close();
   });
 

@@ -1,9 +1,8 @@
 // The coordinator's HTTP API: fleet, selections, immediate faults, drills, runs (live over SSE), reports.
-import { OpenAPIHono } from '@hono/zod-openapi';
-import { swaggerUI } from '@hono/swagger-ui';
+import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { parse as parseYaml } from 'yaml';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
@@ -13,7 +12,6 @@ import { compileUserRegex } from '../../lib/user-regex.js';
 import { VERSION } from '../../lib/version.js';
 import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/types.js';
-import { RUN_STATUSES } from '../store/types.js';
 import type { DrillEngine } from '../engine/engine.js';
 import { selectGroup, targetKey } from '../engine/targets.js';
 import { toJUnit, type RunReport } from '../engine/report.js';
@@ -23,7 +21,10 @@ import type { Drill } from '../drill/schema.js';
 import { parseTargetGroup } from '../selection/schema.js';
 import { parseLabelSelector, matchesLabels } from '../selection/label-selector.js';
 import type { ImmediateFaults } from './faults.js';
-import { registerOpenApi } from './openapi.js';
+import { coordinatorDocument } from './openapi.js';
+import { DOCS_PATHS, serveDocsUi } from './docs-ui.js';
+import { eventsQuerySchema, reportQuerySchema, runRequestSchema, runsQuerySchema, targetsQuerySchema } from './requests.js';
+import type { agentListSchema, dryRunSchema, healthSchema, selectionPreviewSchema, versionSchema } from './schemas.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
 import { can, inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
 import type { TargetFilter } from '../engine/targets.js';
@@ -33,7 +34,6 @@ import { registerAuditRoutes } from './audit-routes.js';
 import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
 import { cachedExposition } from '../../lib/metrics.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
-import type { TargetRecord } from '../selection/types.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';
 import { checkProbeDestinations } from '../probes/destinations.js';
@@ -76,7 +76,7 @@ function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
 }
 
 /** Served without a token: health, metrics, and the API's own description. */
-export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/docs', '/v1/schemas/drill.json'] as const;
+export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/v1/schemas/drill.json', ...DOCS_PATHS] as const;
 
 /** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
 function scopeOf(p: Principal): TargetFilter | undefined {
@@ -90,23 +90,8 @@ function scopeOf(p: Principal): TargetFilter | undefined {
 export const BODY_LIMITS = { drill: 1024 * 1024, other: 64 * 1024 } as const;
 const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs';
 
-const runRequestSchema = z
-  .strictObject({
-    drill: z.string().min(1).optional(),
-    spec: z.unknown().optional(),
-    seed: z.union([z.string().min(1), z.number().int()]).optional(),
-    dryRun: z.boolean().default(false),
-  })
-  .refine((r) => (r.drill === undefined) !== (r.spec === undefined), { message: 'give exactly one of drill (a stored drill name) or spec (an inline drill)' });
-
-const runsQuery = z.strictObject({
-  drill: z.string().min(1).optional(),
-  status: z.enum(RUN_STATUSES).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(50),
-});
-
-export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Variables: CoordinatorVariables }> {
-  const app = new OpenAPIHono<{ Variables: CoordinatorVariables }>();
+export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables: CoordinatorVariables }> {
+  const app = new Hono<{ Variables: CoordinatorVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use(
@@ -137,20 +122,20 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   }
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
-  app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() }));
+  app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() } as const satisfies z.output<typeof healthSchema>));
   // /metrics has no token: bounded per address, and rendered at most once a second however many ask.
   const metricsText = cachedExposition(o.registry);
   app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
   app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': o.registry.contentType }));
-  app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId }));
+  app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId } satisfies z.output<typeof versionSchema>));
 
   app.get('/v1/agents', (c) => {
     const p = c.get('principal');
-    return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) });
+    return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) } satisfies z.output<typeof agentListSchema>);
   });
 
   app.get('/v1/targets', (c) => {
-    const q = c.req.query();
+    const q = parseOrThrow(targetsQuerySchema, c.req.query(), 'query');
     const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
     const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
@@ -172,7 +157,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     const p = c.get('principal');
     const selection = await selectGroup(o.fleet, group, 'target', undefined, scopeOf(p));
     const shown = can(p, 'operate') ? <T,>(t: T) => t : targetForViewer;
-    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched.map(shown), picked: selection.picked.map(shown) });
+    return c.json({ wanted: selection.wanted, seed: selection.seed, matched: selection.matched.map(shown), picked: selection.picked.map(shown) } satisfies z.output<typeof selectionPreviewSchema>);
   });
 
   app.post('/v1/faults', async (c) => {
@@ -255,7 +240,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
     const within = scopeOf(p);
     if (request.dryRun) {
       const preview = await dryRun(o.fleet, drill, request.seed !== undefined ? String(request.seed) : undefined, within);
-      if (!can(p, 'operate')) for (const g of Object.values(preview.groups)) g.picked = g.picked.map((t) => targetForViewer(t as TargetRecord));
+      if (!can(p, 'operate')) for (const g of Object.values(preview.groups)) g.picked = g.picked.map((t) => targetForViewer(t));
       return c.json(preview, 200);
     }
     try {
@@ -277,7 +262,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
   });
 
   app.get('/v1/runs', (c) => {
-    const q = parseOrThrow(runsQuery, c.req.query(), 'query');
+    const q = parseOrThrow(runsQuerySchema, c.req.query(), 'query');
     const runs = o.store.listRuns({ ...(q.drill ? { drillName: q.drill } : {}), ...(q.status ? { status: q.status } : {}), limit: q.limit });
     return c.json({ runs: runs.map(({ spec: _spec, result: _result, ...summary }) => summary) });
   });
@@ -295,8 +280,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/runs/:id/report', (c) => {
     const run = getRun(o.store, c.req.param('id'));
-    const format = c.req.query('format') ?? 'json';
-    if (format !== 'json' && format !== 'junit') throw new ValidationError('query.format: must be json or junit', { path: 'query.format' });
+    const { format } = parseOrThrow(reportQuerySchema, c.req.query(), 'query');
     if (run.result === null) throw new ConflictError(`run ${run.id} has no report yet (${run.status})`, { path: 'id' });
     const report = run.result as RunReport;
     if (format === 'junit') return c.body(toJUnit(report), 200, { 'content-type': 'application/xml; charset=utf-8' });
@@ -305,9 +289,10 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   app.get('/v1/runs/:id/events', (c) => {
     const run = getRun(o.store, c.req.param('id'));
-    const after = Number(c.req.query('after') ?? c.req.header('last-event-id') ?? 0);
+    const q = parseOrThrow(eventsQuerySchema, c.req.query(), 'query');
+    const after = q.after ?? Number(c.req.header('last-event-id') ?? 0);
     // follow=false: what is stored so far, then the stream ends (for scripts that poll).
-    const follow = c.req.query('follow') !== 'false';
+    const follow = q.follow !== 'false';
     return streamSSE(c, async (stream) => {
       let last = Number.isFinite(after) ? after : 0;
       const queue: Array<{ seq: number; type: string; data: unknown; at: number }> = [];
@@ -359,9 +344,9 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): OpenAPIHono<{ Va
 
   registerAuditRoutes(app, o.store);
 
-  registerOpenApi(app);
-  app.doc31('/openapi.json', { openapi: '3.1.0', info: { title: 'eris-coordinator', version: VERSION, description: 'Chaos drills for stateful clusters.' } });
-  app.get('/docs', swaggerUI({ url: '/openapi.json' }));
+  const document = coordinatorDocument(VERSION);
+  app.get('/openapi.json', (c) => c.json(document));
+  serveDocsUi(app);
   return app;
 }
 
@@ -389,8 +374,8 @@ async function readDrillBody(contentType: string | undefined, text: string): Pro
 
 /** What a run would hit, group by group; touches nothing. */
 /** With the run's seed, the preview picks what `run --seed` will (the engine seeds group G with `SEED/G`). */
-export async function dryRun(fleet: Fleet, drill: Drill, seed?: string, within?: TargetFilter): Promise<{ dryRun: true; drill: string; groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> }> {
-  const groups: Record<string, { wanted: number; matched: number; seed: string; picked: unknown[] }> = {};
+export async function dryRun(fleet: Fleet, drill: Drill, seed?: string, within?: TargetFilter): Promise<z.output<typeof dryRunSchema>> {
+  const groups: z.output<typeof dryRunSchema>['groups'] = {};
   for (const [name, group] of Object.entries(drill.spec.targets)) {
     const s = await selectGroup(fleet, group, `spec.targets.${name}`, group.seed ?? (seed !== undefined ? `${seed}/${name}` : undefined), within);
     groups[name] = { wanted: s.wanted, matched: s.matched.length, seed: s.seed, picked: s.picked.map((t) => ({ key: targetKey(t), ...t })) };

@@ -1,10 +1,11 @@
 // GET /v1/audit: the audit trail, newest first, filtered and paged.
-import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
 import { z } from 'zod';
 import { parseOrThrow } from '../../lib/validation.js';
 import type { Store } from '../store/types.js';
 import type { CoordinatorVariables } from '../auth/middleware.js';
 import { isScoped } from '../auth/roles.js';
+import type { auditPageSchema } from './schemas.js';
 
 /** A time as Unix ms or an ISO 8601 date (`2026-12-03T12:00:00Z`). */
 const time = z.string().transform((s, ctx) => {
@@ -17,16 +18,16 @@ const time = z.string().transform((s, ctx) => {
 });
 
 export const auditQuerySchema = z.strictObject({
-  since: time.optional(),
-  until: time.optional(),
-  actor: z.string().min(1).max(64).optional(),
-  action: z.string().min(1).max(64).optional(),
+  since: time.optional().meta({ description: 'Unix ms or ISO 8601; records at or after it' }),
+  until: time.optional().meta({ description: 'Unix ms or ISO 8601; records before it' }),
+  actor: z.string().min(1).max(64).optional().meta({ description: 'Token id' }),
+  action: z.string().min(1).max(64).optional().meta({ description: 'run.start, run.abort, fault.create, fault.resume, drill.save, drill.delete, override.use, auth.refused, agent.refused' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** The `nextCursor` of the previous page. */
-  cursor: z.coerce.number().int().min(1).optional(),
+  cursor: z.coerce.number().int().min(1).optional().meta({ description: 'nextCursor of the previous page' }),
 });
 
-export function registerAuditRoutes(app: OpenAPIHono<{ Variables: CoordinatorVariables }>, store: Store): void {
+export function registerAuditRoutes(app: Hono<{ Variables: CoordinatorVariables }>, store: Store): void {
   app.get('/v1/audit', (c) => {
     const q = parseOrThrow(auditQuerySchema, c.req.query(), 'query');
     const p = c.get('principal');
@@ -41,6 +42,6 @@ export function registerAuditRoutes(app: OpenAPIHono<{ Variables: CoordinatorVar
       ...(q.cursor !== undefined ? { beforeSeq: q.cursor } : {}),
       limit: q.limit,
     });
-    return c.json({ records, nextCursor: records.length === q.limit ? records.at(-1)!.seq : null });
+    return c.json({ records, nextCursor: records.length === q.limit ? records.at(-1)!.seq : null } satisfies z.output<typeof auditPageSchema>);
   });
 }

@@ -18,6 +18,7 @@ export const immediateFaultSchema = z.strictObject({
   target: targetGroupSchema,
   signal: z
     .string()
+    .meta({ description: `${SIGNAL_NAMES.join(', ')}; case-insensitive, the SIG prefix optional` })
     .transform((s) => s.toUpperCase().replace(/^(SIG)?/, 'SIG'))
     .pipe(z.enum(SIGNAL_NAMES, { error: `must be one of ${SIGNAL_NAMES.join(', ')}` })),
   scope: z.enum(['all', 'init']).default('all'),

@@ -1,114 +1,222 @@
-// The coordinator's OpenAPI document: every route, its parameters and answers, registered for /openapi.json.
-import { z, type OpenAPIHono } from '@hono/zod-openapi';
+// The coordinator's OpenAPI document: every route, its parameters, bodies and answers (errors and the SSE stream
+// included), generated from the zod schemas the handlers validate with and answer by.
+import { buildDocument, type Answer, type Operation } from '../../lib/openapi/document.js';
+import { faultSchema } from '../../lib/link/protocol.js';
+import { targetGroupSchema } from '../selection/schema.js';
+import { drillJsonSchema } from '../drill/json-schema.js';
+import { immediateFaultSchema } from './faults.js';
+import { auditQuerySchema } from './audit-routes.js';
+import { eventsQuerySchema, idParamSchema, nameParamSchema, reportQuerySchema, runRequestSchema, runsQuerySchema, targetsQuerySchema } from './requests.js';
+import * as answers from './schemas.js';
 
-const errorBody = z
-  .object({ error: z.object({ code: z.string(), message: z.string(), path: z.string().optional() }) })
-  .openapi('Error');
-const json = (description: string) => ({ description, content: { 'application/json': { schema: z.any().openapi({ description }) } } });
-const errors = {
-  400: { description: 'Bad request: the message names the field', content: { 'application/json': { schema: errorBody } } },
-  401: { description: 'Missing or wrong bearer token', content: { 'application/json': { schema: errorBody } } },
-  403: { description: 'The token\'s role does not allow it (ERIS_ERR_FORBIDDEN_ROLE, details.needed names the role) or it is outside the token\'s scope', content: { 'application/json': { schema: errorBody } } },
-  404: { description: 'Not found', content: { 'application/json': { schema: errorBody } } },
-  429: { description: 'The token sent more than --rate-limit requests a second (ERIS_ERR_RATE_LIMITED; see Retry-After). Resumes and aborts are never limited.', content: { 'application/json': { schema: errorBody } } },
-};
-/** A drill refused for what its probes would do (not its shape). */
-const refused = {
-  description: 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY) or a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY); path names the field',
-  content: { 'application/json': { schema: errorBody } },
-};
-const idParam = z.object({ id: z.string().openapi({ param: { name: 'id', in: 'path' } }) });
-const nameParam = z.object({ name: z.string().openapi({ param: { name: 'name', in: 'path' } }) });
-const body = (description: string) => ({ body: { content: { 'application/json': { schema: z.any().openapi({ description }) } }, required: true } });
+const E = {
+  400: 'Invalid input (ERIS_ERR_VALIDATION): the message and path name the field; details.issues lists the first few problems',
+  401: 'No valid bearer token (ERIS_ERR_UNAUTHORIZED)',
+  403: "The token's role does not allow it (ERIS_ERR_FORBIDDEN_ROLE; details.needed names the role)",
+  404: 'No such thing (ERIS_ERR_NOT_FOUND); path names the parameter',
+  409: 'Not in a state that allows it (ERIS_ERR_CONFLICT)',
+  413: 'The body is larger than the route accepts (ERIS_ERR_PAYLOAD_TOO_LARGE; details.limitBytes)',
+  422: 'The selection matched nothing (ERIS_ERR_NO_TARGETS)',
+  429: {
+    description: 'The token (or, on /metrics, the address) sent more requests a second than allowed (ERIS_ERR_RATE_LIMITED). Resumes and aborts are never limited.',
+    content: { 'application/json': 'Error' },
+    headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
+  } satisfies Answer,
+  503: 'An agent the request needs is not connected (ERIS_ERR_UNAVAILABLE), or the jq worker that checks filters crashed (ERIS_ERR_JQ_WORKER)',
+  504: 'An agent the request needs did not answer in time (ERIS_ERR_TIMEOUT)',
+} as const;
+/** Routes that ask the agents (host processes are listed by them; faults are placed and resumed by them). */
+const asksAgents = { 503: E[503], 504: E[504] } as const;
+/** Every route that needs a token can answer these. */
+const authed = { 401: E[401], 429: E[429] } as const;
+/** Routes that read a body. */
+const withBody = { 400: E[400], 413: E[413] } as const;
+/** A drill refused for what its probes would do, or for what it would pick. */
+const drillRefused = 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY), a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY), or a group matched nothing (ERIS_ERR_NO_TARGETS); path names the field';
 
-type Route = { method: 'get' | 'post' | 'delete'; path: string; summary: string; tags: string[]; request?: Record<string, unknown>; responses: Record<number, unknown> };
+const json = (description: string, component: string): Answer => ({ description, content: { 'application/json': component } });
 
-const ROUTES: Route[] = [
-  { method: 'get', path: '/healthz', summary: 'Liveness (no token)', tags: ['system'], responses: { 200: json('ok') } },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (no token)', tags: ['system'], responses: { 200: { description: 'text exposition format' } } },
-  { method: 'get', path: '/v1/version', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: json('version') } },
-  { method: 'get', path: '/v1/agents', summary: 'Connected agents', tags: ['fleet'], responses: { 200: json('{agents: [...]}'), ...errors } },
+export const COORDINATOR_OPERATIONS: readonly Operation[] = [
+  { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: json('Up', 'Health') } },
+  {
+    method: 'get',
+    path: '/metrics',
+    operationId: 'getMetrics',
+    summary: 'Prometheus metrics',
+    tags: ['system'],
+    open: true,
+    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: E[429] },
+  },
+  { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: json('Version', 'Version'), ...authed } },
+  { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: json('Agents', 'AgentList'), ...authed } },
   {
     method: 'get',
     path: '/v1/targets',
-    summary: 'Every container of every agent (filters: cluster, namespace, pod regex, container regex, labels selector)',
+    operationId: 'listTargets',
+    summary: 'Every container and host process the agents report, filtered',
     tags: ['fleet'],
-    request: {
-      query: z.object({
-        cluster: z.string().optional(),
-        namespace: z.string().optional(),
-        pod: z.string().optional(),
-        container: z.string().optional(),
-        labels: z.string().optional(),
-      }),
-    },
-    responses: { 200: json('{targets: [...]}'), ...errors },
+    query: targetsQuerySchema,
+    responses: { 200: json('Targets', 'TargetList'), 400: E[400], ...authed },
   },
-  { method: 'post', path: '/v1/selections', summary: 'Preview a pick (dry run): a target group in, matched and picked targets out', tags: ['fleet'], request: body('a target group'), responses: { 200: json('selection'), 422: json('nothing matched'), ...errors } },
-  { method: 'post', path: '/v1/faults', summary: 'Freeze / kill / resume these now: {target, signal, scope, lease, override}', tags: ['faults'], request: body('immediate fault'), responses: { 201: json('fault'), ...errors } },
-  { method: 'get', path: '/v1/faults', summary: 'Immediate faults', tags: ['faults'], responses: { 200: json('{faults}'), ...errors } },
-  { method: 'get', path: '/v1/faults/{id}', summary: 'One immediate fault', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
-  { method: 'delete', path: '/v1/faults/{id}', summary: 'Resume an immediate fault (idempotent); resume.confirmed and resume.seen say what state its processes are in afterwards', tags: ['faults'], request: { params: idParam }, responses: { 200: json('fault'), ...errors } },
-  { method: 'post', path: '/v1/drills', summary: 'Store a drill (JSON, or YAML with content-type application/yaml)', tags: ['drills'], request: body('drill (see /v1/schemas/drill.json)'), responses: { 201: json('stored drill'), ...errors, 422: refused } },
-  { method: 'get', path: '/v1/drills', summary: 'Stored drills', tags: ['drills'], responses: { 200: json('{drills}'), ...errors } },
-  { method: 'get', path: '/v1/drills/{name}', summary: 'One stored drill', tags: ['drills'], request: { params: nameParam }, responses: { 200: json('drill'), ...errors } },
-  { method: 'delete', path: '/v1/drills/{name}', summary: 'Delete a stored drill', tags: ['drills'], request: { params: nameParam }, responses: { 200: json('deleted'), ...errors } },
-  { method: 'get', path: '/v1/schemas/drill.json', summary: 'JSON Schema of a drill file', tags: ['drills'], responses: { 200: json('JSON Schema') } },
-  { method: 'post', path: '/v1/runs', summary: 'Start a run: {drill: name} or {spec: drill}; {dryRun: true} previews the picks', tags: ['runs'], request: body('run request'), responses: { 201: json('run'), 200: json('dry run'), ...errors, 422: refused } },
-  { method: 'get', path: '/v1/runs', summary: 'Runs, newest first (filters: drill, status, limit)', tags: ['runs'], responses: { 200: json('{runs}'), ...errors } },
-  { method: 'get', path: '/v1/runs/{id}', summary: 'One run', tags: ['runs'], request: { params: idParam }, responses: { 200: json('run'), ...errors } },
-  { method: 'get', path: '/v1/runs/{id}/events', summary: 'Server-sent events of a run (replay, then live until it ends; ?after=SEQ; ?follow=false to stop after the replay)', tags: ['runs'], request: { params: idParam }, responses: { 200: { description: 'text/event-stream' }, ...errors } },
-  { method: 'post', path: '/v1/runs/{id}/abort', summary: 'Abort a run: everything it stopped is resumed', tags: ['runs'], request: { params: idParam }, responses: { 202: json('aborting'), 409: json('not running'), ...errors } },
-  { method: 'get', path: '/v1/runs/{id}/report', summary: 'Report as JSON or JUnit XML (?format=json|junit)', tags: ['runs'], request: { params: idParam }, responses: { 200: json('report'), 409: json('still running'), ...errors } },
+  {
+    method: 'post',
+    path: '/v1/selections',
+    operationId: 'previewSelection',
+    summary: 'Preview a pick (dry run): a target group in, matched and picked targets out',
+    tags: ['fleet'],
+    body: { description: 'A target group, as under spec.targets of a drill', content: { 'application/json': 'TargetGroup' } },
+    responses: { 200: json('What the group matches and would pick', 'SelectionPreview'), ...withBody, 422: E[422], ...asksAgents, ...authed },
+  },
+  {
+    method: 'post',
+    path: '/v1/faults',
+    operationId: 'createFault',
+    summary: 'Freeze, kill or resume what a target group picks, now',
+    description: 'Answered 201 even when an agent could not place its part: errors[] says which.',
+    tags: ['faults'],
+    body: { description: 'An immediate fault', content: { 'application/json': 'ImmediateFaultRequest' } },
+    responses: { 201: json('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...asksAgents, ...authed },
+  },
+  { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', tags: ['faults'], responses: { 200: json('Faults', 'FaultList'), ...authed } },
+  { method: 'get', path: '/v1/faults/{id}', operationId: 'getFault', summary: 'One immediate fault', tags: ['faults'], params: idParamSchema, responses: { 200: json('The fault', 'ImmediateFault'), 404: E[404], ...authed } },
+  {
+    method: 'delete',
+    path: '/v1/faults/{id}',
+    operationId: 'resumeFault',
+    summary: 'Resume an immediate fault (idempotent)',
+    description: 'resume.confirmed and resume.seen say what state its processes were seen in afterwards. Never rate-limited.',
+    tags: ['faults'],
+    params: idParamSchema,
+    responses: { 200: json('The fault, resumed', 'ResumedFault'), 403: E[403], 404: E[404], 401: E[401], ...asksAgents },
+  },
+  {
+    method: 'post',
+    path: '/v1/drills',
+    operationId: 'saveDrill',
+    summary: 'Store a drill (JSON, or YAML with content-type application/yaml)',
+    tags: ['drills'],
+    body: { description: 'A drill file', content: { 'application/json': 'Drill', 'application/yaml': 'Drill' } },
+    responses: { 201: json('Stored', 'SavedDrill'), ...withBody, 403: E[403], 422: drillRefused, 503: E[503], ...authed },
+  },
+  { method: 'get', path: '/v1/drills', operationId: 'listDrills', summary: 'Stored drills, by name', tags: ['drills'], responses: { 200: json('Drills', 'DrillList'), ...authed } },
+  { method: 'get', path: '/v1/drills/{name}', operationId: 'getDrill', summary: 'One stored drill', tags: ['drills'], params: nameParamSchema, responses: { 200: json('The drill', 'StoredDrill'), 404: E[404], ...authed } },
+  {
+    method: 'delete',
+    path: '/v1/drills/{name}',
+    operationId: 'deleteDrill',
+    summary: 'Delete a stored drill (its runs are kept)',
+    tags: ['drills'],
+    params: nameParamSchema,
+    responses: { 200: json('Deleted', 'DrillDeleted'), 403: E[403], 404: E[404], ...authed },
+  },
+  { method: 'get', path: '/v1/schemas/drill.json', operationId: 'getDrillSchema', summary: 'JSON Schema of a drill file', tags: ['drills'], open: true, responses: { 200: json('JSON Schema (draft 2020-12)', 'JsonSchemaDocument') } },
+  {
+    method: 'post',
+    path: '/v1/runs',
+    operationId: 'startRun',
+    summary: 'Start a run of a stored drill or an inline one; dryRun previews the picks',
+    description: 'A viewer token may only ask for a dry run.',
+    tags: ['runs'],
+    body: { description: 'What to run', content: { 'application/json': 'RunRequest' } },
+    responses: { 201: json('The run, started', 'Run'), 200: json('The dry run: what each group would pick', 'DryRun'), ...withBody, 403: E[403], 404: E[404], 422: drillRefused, ...asksAgents, ...authed },
+  },
+  { method: 'get', path: '/v1/runs', operationId: 'listRuns', summary: 'Runs, newest first', tags: ['runs'], query: runsQuerySchema, responses: { 200: json('Runs (without spec and result)', 'RunList'), 400: E[400], ...authed } },
+  { method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', summary: 'One run', tags: ['runs'], params: idParamSchema, responses: { 200: json('The run; result is its report once it ended', 'Run'), 404: E[404], ...authed } },
+  {
+    method: 'get',
+    path: '/v1/runs/{id}/events',
+    operationId: 'streamRunEvents',
+    summary: 'Server-sent events of a run: the stored ones, then live until it ends',
+    description:
+      'Each event has `event:` (step, probe, fault, timeline, selection, resumed, run, ping), `id:` (its sequence number; pings have none) and `data:` (JSON). The stream ends after the `run` event whose status is not running. The schema of one event is the RunEvent component (x-eris-event).',
+    tags: ['runs'],
+    params: idParamSchema,
+    query: eventsQuerySchema,
+    responses: {
+      200: {
+        description: 'text/event-stream of RunEvent',
+        content: { 'text/event-stream': { type: 'string', description: 'SSE frames; one frame per RunEvent' } },
+        extensions: { 'text/event-stream': { 'x-eris-event': { $ref: '#/components/schemas/RunEvent' } } },
+      },
+      400: E[400],
+      404: E[404],
+      ...authed,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/runs/{id}/abort',
+    operationId: 'abortRun',
+    summary: 'Abort a run: everything it stopped is resumed (never rate-limited)',
+    tags: ['runs'],
+    params: idParamSchema,
+    responses: { 202: json('Aborting', 'RunAborting'), 403: E[403], 404: E[404], 409: 'The run is not running (ERIS_ERR_CONFLICT)', 401: E[401] },
+  },
+  {
+    method: 'get',
+    path: '/v1/runs/{id}/report',
+    operationId: 'getRunReport',
+    summary: 'The report of an ended run, as JSON or JUnit XML',
+    tags: ['runs'],
+    params: idParamSchema,
+    query: reportQuerySchema,
+    responses: {
+      200: { description: 'The report', content: { 'application/json': 'RunReport', 'application/xml': { type: 'string', description: 'JUnit XML (format=junit)' } } },
+      400: E[400],
+      404: E[404],
+      409: 'The run has no report yet (ERIS_ERR_CONFLICT)',
+      ...authed,
+    },
+  },
   {
     method: 'get',
     path: '/v1/audit',
-    summary: 'Audit trail, newest first: who (token id, role) did what, when, with what result. A scoped token sees its own records only.',
+    operationId: 'listAudit',
+    summary: 'Audit trail, newest first: who did what, when, with what result (a scoped token sees its own records)',
     tags: ['audit'],
-    request: {
-      query: z.object({
-        since: z.string().optional().openapi({ description: 'Unix ms or ISO 8601; records at or after it' }),
-        until: z.string().optional().openapi({ description: 'Unix ms or ISO 8601; records before it' }),
-        actor: z.string().optional().openapi({ description: 'token id' }),
-        action: z.string().optional().openapi({ description: 'run.start, run.abort, fault.create, fault.resume, drill.save, drill.delete, override.use, auth.refused, agent.refused' }),
-        limit: z.string().optional().openapi({ description: '1..1000, default 100' }),
-        cursor: z.string().optional().openapi({ description: 'nextCursor of the previous page' }),
-      }),
-    },
-    responses: {
-      200: {
-        description: 'records and the cursor of the next page (null on the last)',
-        content: {
-          'application/json': {
-            schema: z
-              .object({
-                records: z.array(
-                  z.object({
-                    seq: z.number().int(),
-                    at: z.number().int(),
-                    actor: z.string().nullable(),
-                    role: z.string().nullable(),
-                    action: z.string(),
-                    target: z.string().nullable(),
-                    result: z.enum(['ok', 'refused', 'failed']),
-                    details: z.any(),
-                  }),
-                ),
-                nextCursor: z.number().int().nullable(),
-              })
-              .openapi('AuditPage'),
-          },
-        },
-      },
-      ...errors,
-    },
+    query: auditQuerySchema,
+    responses: { 200: json('A page of records', 'AuditPage'), 400: E[400], ...authed },
   },
 ];
 
-export function registerOpenApi(app: OpenAPIHono<any>): void {
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
-  for (const r of ROUTES) {
-    const open = r.path === '/healthz' || r.path === '/metrics';
-    app.openAPIRegistry.registerPath({ ...r, ...(open ? {} : { security: [{ bearer: [] }] }) } as never);
-  }
+export function coordinatorDocument(version: string): Record<string, unknown> {
+  return buildDocument({ title: 'eris-coordinator', version, description: 'Chaos drills for stateful clusters: freeze, kill and resume processes from the node.' }, COORDINATOR_OPERATIONS, {
+    requests: {
+      TargetGroup: targetGroupSchema,
+      ImmediateFaultRequest: immediateFaultSchema,
+      RunRequest: runRequestSchema,
+      Drill: answers.drillDocumentSchema,
+    },
+    responses: {
+      Health: answers.healthSchema,
+      Version: answers.versionSchema,
+      Agent: answers.agentSchema,
+      AgentList: answers.agentListSchema,
+      Target: answers.targetSchema,
+      TargetList: answers.targetListSchema,
+      SelectionPreview: answers.selectionPreviewSchema,
+      AgentFault: faultSchema,
+      ImmediateFault: answers.immediateFaultSchemaOut,
+      ResumedFault: answers.resumedFaultSchema,
+      FaultList: answers.faultListSchema,
+      Drill: answers.drillDocumentSchema,
+      SavedDrill: answers.savedDrillSchema,
+      StoredDrill: answers.storedDrillSchema,
+      DrillList: answers.drillListSchema,
+      DrillDeleted: answers.drillDeletedSchema,
+      JsonSchemaDocument: answers.jsonSchemaDocumentSchema,
+      StepRecord: answers.stepRecordSchema,
+      TimelineEntry: answers.timelineEntrySchema,
+      RunReport: answers.runReportSchema,
+      Run: answers.runSchema,
+      RunSummary: answers.runSummarySchema,
+      RunList: answers.runListSchema,
+      DryRun: answers.dryRunSchema,
+      RunAborting: answers.runAbortingSchema,
+      RunEvent: answers.runEventSchema,
+      AuditRecord: answers.auditRecordSchema,
+      AuditPage: answers.auditPageSchema,
+    },
+    jsonSchemas: { Drill: drillJsonSchema() },
+  });
 }

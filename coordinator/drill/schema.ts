@@ -17,6 +17,7 @@ const name = z
 
 const signalName = z
   .string()
+  .meta({ description: `${SIGNAL_NAMES.join(', ')}; case-insensitive, the SIG prefix optional` })
   .transform((s) => s.toUpperCase().replace(/^(SIG)?/, 'SIG'))
   .pipe(z.enum(SIGNAL_NAMES, { error: `must be one of ${SIGNAL_NAMES.join(', ')}` }));
 

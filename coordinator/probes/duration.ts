@@ -44,6 +44,7 @@ export function parseDuration(value: string | number, path: string): number {
 /** Zod type: a duration ('2s', '1m30s', 1.5 seconds, …) transformed to milliseconds (>= 0). */
 export const duration = z
   .union([z.string(), z.number()], { error: `must be a duration: ${HINT}` })
+  .meta({ description: 'A duration: "500ms", "2s", "1m30s", "1h" (units ms, s, m, h), or a number of seconds' })
   .transform((value, ctx): number => {
     const result = durationOrProblem(value);
     if (typeof result === 'string') {

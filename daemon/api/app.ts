@@ -1,6 +1,6 @@
 // The agent's local HTTP API: targets, faults, health and metrics for the node it runs on.
 import { Hono } from 'hono';
-import { z } from 'zod';
+import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
@@ -18,7 +18,7 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
 import { listHostProcesses, type HostProcessInfo } from '../proc/host-processes.js';
 import { ValidationError } from '../../lib/errors.js';
-import { FAULT_STATES } from '../../lib/link/protocol.js';
+import { agentDocument, agentFaultsQuerySchema, agentTargetsQuerySchema, type agentFaultListSchema, type agentHealthSchema, type agentInfoSchema, type agentTargetsSchema } from './openapi.js';
 
 export interface AgentApiOptions {
   faults: FaultManager;
@@ -39,34 +39,18 @@ export interface AgentApiOptions {
  */
 export const AGENT_BODY_LIMIT = 256 * 1024;
 
-const targetsQuery = z
-  .object({
-    namespace: z.string().min(1).max(253).optional(),
-    pod: z.string().min(1).optional(),
-    container: z.string().min(1).optional(),
-    /** `k=v,k2=v2` */
-    labels: z
-      .string()
-      .max(4096)
-      .regex(/^[^=,]+=[^=,]*(,[^=,]+=[^=,]*)*$/, 'must be k=v[,k=v…]')
-      .optional(),
-    cmdline: z.string().min(1).optional(),
-    processes: z.enum(['true', 'false']).optional(),
-    refresh: z.enum(['true', 'false']).optional(),
-  })
-  .strict();
-
-const faultsQuery = z.object({ state: z.enum(FAULT_STATES, { error: `must be one of ${FAULT_STATES.join(', ')}` }).optional() }).strict();
+/** Served without a token: health, metrics, and the API's own description. */
+export const AGENT_OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json'];
 
 export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariables }> {
   const app = new Hono<{ Variables: AuthVariables }>();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
-  app.use('*', bearerAuth(o.tokens, ['/healthz', '/metrics']));
+  app.use('*', bearerAuth(o.tokens, AGENT_OPEN_PATHS));
   app.use('*', limitBody(() => AGENT_BODY_LIMIT));
 
   app.get('/healthz', (c) =>
-    c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length }),
+    c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length } as const satisfies z.output<typeof agentHealthSchema>),
   );
 
   // /metrics has no token: bounded per address (Prometheus scrapes every few seconds), rendered at most once a
@@ -77,10 +61,12 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     return c.text(await metricsText(), 200, { 'content-type': o.registry.contentType });
   });
 
-  app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses }));
+  app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses } satisfies z.output<typeof agentInfoSchema>));
+  const document = agentDocument(o.info.version);
+  app.get('/openapi.json', (c) => c.json(document));
 
   app.get('/v1/targets', async (c) => {
-    const q = parseOrThrow(targetsQuery, c.req.query(), 'query');
+    const q = parseOrThrow(agentTargetsQuerySchema, c.req.query(), 'query');
     const compiled = {
       ...(q.pod !== undefined ? { pod: compileUserRegex(q.pod, 'query.pod') } : {}),
       ...(q.container !== undefined ? { containers: [compileUserRegex(q.container, 'query.container')] } : {}),
@@ -106,7 +92,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
       // Matched on the real command line; shown with secret-looking values masked (lib/redact.ts).
       processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
     }
-    return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) });
+    return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) } satisfies z.output<typeof agentTargetsSchema>);
   });
 
   app.post('/v1/faults', async (c) => {
@@ -117,9 +103,9 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
   });
 
   app.get('/v1/faults', (c) => {
-    const { state } = parseOrThrow(faultsQuery, c.req.query(), 'query');
+    const { state } = parseOrThrow(agentFaultsQuerySchema, c.req.query(), 'query');
     const faults = o.faults.list().filter((f) => state === undefined || f.state === state);
-    return c.json({ faults: faults.map(redactFaultCmdlines) });
+    return c.json({ faults: faults.map(redactFaultCmdlines) } satisfies z.output<typeof agentFaultListSchema>);
   });
 
   app.get('/v1/faults/:id', (c) => c.json(redactFaultCmdlines(o.faults.get(c.req.param('id')))));
