@@ -21,7 +21,8 @@ export function drillReferenceProblems(drill: Drill): DrillProblem[] {
     if (group !== undefined && !groups.has(group)) problems.push({ path, message: `no target group "${group}" (groups: ${[...groups].join(', ')})` });
   };
   const checkProbe = (name: string, group: string | undefined, path: string, targetPath: string) => {
-    const probe = probes[name] as ProbeSpec | undefined;
+    // Own keys only: a step naming `constructor` or `toString` must not find Object.prototype's (a fuzzed crash).
+    const probe = Object.hasOwn(probes, name) ? (probes[name] as ProbeSpec) : undefined;
     if (!probe) {
       problems.push({ path, message: `no probe "${name}" (probes: ${Object.keys(probes).join(', ') || 'none'})` });
       return;
