@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { parse as parseYaml } from 'yaml';
 import { startCoordinatorProcess, type ErisProcess } from './harness/agent-process.js';
 import { freePort } from './harness/ports.js';
+import { pathsOf, replaceAt } from './harness/json-paths.js';
 
 const TOKEN = 'fuzz-http-operator-token-0123456789';
 const SEED = Number(process.env.ERIS_FUZZ_SEED ?? Date.now() % 2 ** 31);
@@ -45,18 +46,6 @@ DRILL.spec.probes['cluster-health'].url = 'http://127.0.0.1:9/health';
 DRILL.spec.probes['member-health'].url = 'http://127.0.0.1:9/{{target.pod}}/health';
 const FAULT = { cluster: 'c', signal: 'SIGSTOP', lease: '2s', targets: { namespaces: ['x'], pod: '^p$' } };
 
-function pathsOf(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  out.push(prefix);
-  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...prefix, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...prefix, k], out);
-  return out;
-}
-function replaceAt(value: unknown, path: (string | number)[], replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const copy: any = Array.isArray(value) ? [...value] : { ...(value as object) };
-  copy[path[0]!] = replaceAt(copy[path[0]!], path.slice(1), replacement);
-  return copy;
-}
 const mutate = (base: unknown) => fc.tuple(fc.constantFrom(...pathsOf(base)), fc.jsonValue({ maxDepth: 3 })).map(([p, v]) => replaceAt(base, p, v));
 
 /** Strings a server may meet in a path or a query: random text, regex bombs, numbers, traversal, long ones. */

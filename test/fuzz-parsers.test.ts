@@ -16,26 +16,10 @@ import {
   coordinatorMessageSchema,
   parseLinkMessage,
 } from '../lib/link/protocol.js';
+import { pathsOf, replaceAt } from './harness/json-paths.js';
 
 const SEED = Number(process.env.ERIS_FUZZ_SEED ?? Date.now() % 2 ** 31);
 const EXAMPLE = parseYaml(readFileSync(new URL('../examples/freeze-30s-guarded.yaml', import.meta.url), 'utf8')) as unknown;
-
-/** Every path (as key lists) inside a JSON-ish value. */
-function pathsOf(value: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = []): (string | number)[][] {
-  out.push(prefix);
-  if (Array.isArray(value)) value.forEach((v, i) => pathsOf(v, [...prefix, i], out));
-  else if (value !== null && typeof value === 'object') for (const [k, v] of Object.entries(value)) pathsOf(v, [...prefix, k], out);
-  return out;
-}
-
-/** A copy of `value` with the thing at `path` replaced (or, at the root, `replacement` itself). */
-function replaceAt(value: unknown, path: (string | number)[], replacement: unknown): unknown {
-  if (path.length === 0) return replacement;
-  const copy: any = Array.isArray(value) ? [...value] : { ...(value as object) };
-  const [head, ...rest] = path;
-  copy[head!] = replaceAt(copy[head!], rest, replacement);
-  return copy;
-}
 
 const EXAMPLE_PATHS = pathsOf(EXAMPLE);
 /** Values a parser may meet: JSON, YAML's extras (dates, big numbers), prototypes' names, deep nesting. */

@@ -1,6 +1,6 @@
 // The coordinator's OpenAPI document: every route, its parameters, bodies and answers (errors and the SSE stream
 // included), generated from the zod schemas the handlers validate with and answer by.
-import { buildDocument, type Answer, type Operation } from '../../lib/openapi/document.js';
+import { buildDocument, jsonAnswer, type Answer, type Operation } from '../../lib/openapi/document.js';
 import { faultSchema } from '../../lib/link/protocol.js';
 import { targetGroupSchema } from '../selection/schema.js';
 import { drillJsonSchema } from '../drill/json-schema.js';
@@ -34,10 +34,9 @@ const withBody = { 400: E[400], 413: E[413] } as const;
 /** A drill refused for what its probes would do, or for what it would pick. */
 const drillRefused = 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY), a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY), or a group matched nothing (ERIS_ERR_NO_TARGETS); path names the field';
 
-const json = (description: string, component: string): Answer => ({ description, content: { 'application/json': component } });
 
 export const COORDINATOR_OPERATIONS: readonly Operation[] = [
-  { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: json('Up', 'Health') } },
+  { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'Health') } },
   {
     method: 'get',
     path: '/metrics',
@@ -47,8 +46,8 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     open: true,
     responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: E[429] },
   },
-  { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: json('Version', 'Version'), ...authed } },
-  { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: json('Agents', 'AgentList'), ...authed } },
+  { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: jsonAnswer('Version', 'Version'), ...authed } },
+  { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: jsonAnswer('Agents', 'AgentList'), ...authed } },
   {
     method: 'get',
     path: '/v1/targets',
@@ -56,7 +55,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Every container and host process the agents report, filtered',
     tags: ['fleet'],
     query: targetsQuerySchema,
-    responses: { 200: json('Targets', 'TargetList'), 400: E[400], ...authed },
+    responses: { 200: jsonAnswer('Targets', 'TargetList'), 400: E[400], ...authed },
   },
   {
     method: 'post',
@@ -65,7 +64,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Preview a pick (dry run): a target group in, matched and picked targets out',
     tags: ['fleet'],
     body: { description: 'A target group, as under spec.targets of a drill', content: { 'application/json': 'TargetGroup' } },
-    responses: { 200: json('What the group matches and would pick', 'SelectionPreview'), ...withBody, 422: E[422], ...asksAgents, ...authed },
+    responses: { 200: jsonAnswer('What the group matches and would pick', 'SelectionPreview'), ...withBody, 422: E[422], ...asksAgents, ...authed },
   },
   {
     method: 'post',
@@ -75,10 +74,10 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'Answered 201 even when an agent could not place its part: errors[] says which.',
     tags: ['faults'],
     body: { description: 'An immediate fault', content: { 'application/json': 'ImmediateFaultRequest' } },
-    responses: { 201: json('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...asksAgents, ...authed },
+    responses: { 201: jsonAnswer('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...asksAgents, ...authed },
   },
-  { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', tags: ['faults'], responses: { 200: json('Faults', 'FaultList'), ...authed } },
-  { method: 'get', path: '/v1/faults/{id}', operationId: 'getFault', summary: 'One immediate fault', tags: ['faults'], params: idParamSchema, responses: { 200: json('The fault', 'ImmediateFault'), 404: E[404], ...authed } },
+  { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', tags: ['faults'], responses: { 200: jsonAnswer('Faults', 'FaultList'), ...authed } },
+  { method: 'get', path: '/v1/faults/{id}', operationId: 'getFault', summary: 'One immediate fault', tags: ['faults'], params: idParamSchema, responses: { 200: jsonAnswer('The fault', 'ImmediateFault'), 404: E[404], ...authed } },
   {
     method: 'delete',
     path: '/v1/faults/{id}',
@@ -87,7 +86,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'resume.confirmed and resume.seen say what state its processes were seen in afterwards. Never rate-limited.',
     tags: ['faults'],
     params: idParamSchema,
-    responses: { 200: json('The fault, resumed', 'ResumedFault'), 403: E[403], 404: E[404], 401: E[401], ...asksAgents },
+    responses: { 200: jsonAnswer('The fault, resumed', 'ResumedFault'), 403: E[403], 404: E[404], 401: E[401], ...asksAgents },
   },
   {
     method: 'post',
@@ -96,10 +95,10 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Store a drill (JSON, or YAML with content-type application/yaml)',
     tags: ['drills'],
     body: { description: 'A drill file', content: { 'application/json': 'Drill', 'application/yaml': 'Drill' } },
-    responses: { 201: json('Stored', 'SavedDrill'), ...withBody, 403: E[403], 422: drillRefused, 503: E[503], ...authed },
+    responses: { 201: jsonAnswer('Stored', 'SavedDrill'), ...withBody, 403: E[403], 422: drillRefused, 503: E[503], ...authed },
   },
-  { method: 'get', path: '/v1/drills', operationId: 'listDrills', summary: 'Stored drills, by name', tags: ['drills'], responses: { 200: json('Drills', 'DrillList'), ...authed } },
-  { method: 'get', path: '/v1/drills/{name}', operationId: 'getDrill', summary: 'One stored drill', tags: ['drills'], params: nameParamSchema, responses: { 200: json('The drill', 'StoredDrill'), 404: E[404], ...authed } },
+  { method: 'get', path: '/v1/drills', operationId: 'listDrills', summary: 'Stored drills, by name', tags: ['drills'], responses: { 200: jsonAnswer('Drills', 'DrillList'), ...authed } },
+  { method: 'get', path: '/v1/drills/{name}', operationId: 'getDrill', summary: 'One stored drill', tags: ['drills'], params: nameParamSchema, responses: { 200: jsonAnswer('The drill', 'StoredDrill'), 404: E[404], ...authed } },
   {
     method: 'delete',
     path: '/v1/drills/{name}',
@@ -107,9 +106,9 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Delete a stored drill (its runs are kept)',
     tags: ['drills'],
     params: nameParamSchema,
-    responses: { 200: json('Deleted', 'DrillDeleted'), 403: E[403], 404: E[404], ...authed },
+    responses: { 200: jsonAnswer('Deleted', 'DrillDeleted'), 403: E[403], 404: E[404], ...authed },
   },
-  { method: 'get', path: '/v1/schemas/drill.json', operationId: 'getDrillSchema', summary: 'JSON Schema of a drill file', tags: ['drills'], open: true, responses: { 200: json('JSON Schema (draft 2020-12)', 'JsonSchemaDocument') } },
+  { method: 'get', path: '/v1/schemas/drill.json', operationId: 'getDrillSchema', summary: 'JSON Schema of a drill file', tags: ['drills'], open: true, responses: { 200: jsonAnswer('JSON Schema (draft 2020-12)', 'JsonSchemaDocument') } },
   {
     method: 'post',
     path: '/v1/runs',
@@ -118,10 +117,10 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     description: 'A viewer token may only ask for a dry run.',
     tags: ['runs'],
     body: { description: 'What to run', content: { 'application/json': 'RunRequest' } },
-    responses: { 201: json('The run, started', 'Run'), 200: json('The dry run: what each group would pick', 'DryRun'), ...withBody, 403: E[403], 404: E[404], 422: drillRefused, ...asksAgents, ...authed },
+    responses: { 201: jsonAnswer('The run, started', 'Run'), 200: jsonAnswer('The dry run: what each group would pick', 'DryRun'), ...withBody, 403: E[403], 404: E[404], 422: drillRefused, ...asksAgents, ...authed },
   },
-  { method: 'get', path: '/v1/runs', operationId: 'listRuns', summary: 'Runs, newest first', tags: ['runs'], query: runsQuerySchema, responses: { 200: json('Runs (without spec and result)', 'RunList'), 400: E[400], ...authed } },
-  { method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', summary: 'One run', tags: ['runs'], params: idParamSchema, responses: { 200: json('The run; result is its report once it ended', 'Run'), 404: E[404], ...authed } },
+  { method: 'get', path: '/v1/runs', operationId: 'listRuns', summary: 'Runs, newest first', tags: ['runs'], query: runsQuerySchema, responses: { 200: jsonAnswer('Runs (without spec and result)', 'RunList'), 400: E[400], ...authed } },
+  { method: 'get', path: '/v1/runs/{id}', operationId: 'getRun', summary: 'One run', tags: ['runs'], params: idParamSchema, responses: { 200: jsonAnswer('The run; result is its report once it ended', 'Run'), 404: E[404], ...authed } },
   {
     method: 'get',
     path: '/v1/runs/{id}/events',
@@ -150,7 +149,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Abort a run: everything it stopped is resumed (never rate-limited)',
     tags: ['runs'],
     params: idParamSchema,
-    responses: { 202: json('Aborting', 'RunAborting'), 403: E[403], 404: E[404], 409: 'The run is not running (ERIS_ERR_CONFLICT)', 401: E[401] },
+    responses: { 202: jsonAnswer('Aborting', 'RunAborting'), 403: E[403], 404: E[404], 409: 'The run is not running (ERIS_ERR_CONFLICT)', 401: E[401] },
   },
   {
     method: 'get',
@@ -175,7 +174,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     summary: 'Audit trail, newest first: who did what, when, with what result (a scoped token sees its own records)',
     tags: ['audit'],
     query: auditQuerySchema,
-    responses: { 200: json('A page of records', 'AuditPage'), 400: E[400], ...authed },
+    responses: { 200: jsonAnswer('A page of records', 'AuditPage'), 400: E[400], ...authed },
   },
 ];
 

@@ -1,7 +1,7 @@
 // The agent's OpenAPI document (GET /openapi.json on the agent): its local API, generated from the zod schemas its
 // handlers validate with and the link's schemas of what it answers (the same shapes it reports to the coordinator).
 import { z } from 'zod';
-import { buildDocument, type Answer, type Operation } from '../../lib/openapi/document.js';
+import { buildDocument, jsonAnswer, type Answer, type Operation } from '../../lib/openapi/document.js';
 import { containerInfoSchema, FAULT_STATES, faultSchema, hostProcessInfoSchema } from '../../lib/link/protocol.js';
 import { faultRequestSchema } from '../faults/request.js';
 
@@ -55,10 +55,9 @@ const E = {
   } satisfies Answer,
   502: 'The container runtime (CRI) did not answer or answered with an error (ERIS_ERR_RUNTIME)',
 } as const;
-const json = (description: string, component: string): Answer => ({ description, content: { 'application/json': component } });
 
 export const AGENT_OPERATIONS: readonly Operation[] = [
-  { method: 'get', path: '/healthz', operationId: 'getAgentHealth', summary: 'Liveness and the number of active faults', tags: ['system'], open: true, responses: { 200: json('Up', 'AgentHealth') } },
+  { method: 'get', path: '/healthz', operationId: 'getAgentHealth', summary: 'Liveness and the number of active faults', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'AgentHealth') } },
   {
     method: 'get',
     path: '/metrics',
@@ -68,7 +67,7 @@ export const AGENT_OPERATIONS: readonly Operation[] = [
     open: true,
     responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: E[429] },
   },
-  { method: 'get', path: '/v1/info', operationId: 'getAgentInfo', summary: 'Node, version, runtime, host mode', tags: ['node'], responses: { 200: json('Info', 'AgentInfo'), 401: E[401] } },
+  { method: 'get', path: '/v1/info', operationId: 'getAgentInfo', summary: 'Node, version, runtime, host mode', tags: ['node'], responses: { 200: jsonAnswer('Info', 'AgentInfo'), 401: E[401] } },
   {
     method: 'get',
     path: '/v1/targets',
@@ -76,7 +75,7 @@ export const AGENT_OPERATIONS: readonly Operation[] = [
     summary: 'Containers on this node (and host processes with cmdline=…), filtered',
     tags: ['node'],
     query: agentTargetsQuerySchema,
-    responses: { 200: json('Targets', 'AgentTargets'), 400: E[400], 401: E[401], 502: E[502] },
+    responses: { 200: jsonAnswer('Targets', 'AgentTargets'), 400: E[400], 401: E[401], 502: E[502] },
   },
   {
     method: 'post',
@@ -86,7 +85,7 @@ export const AGENT_OPERATIONS: readonly Operation[] = [
     description: 'Answered 201 even when no process could be signalled: the fault (result failed) says what happened to each.',
     tags: ['faults'],
     body: { description: 'A fault request', content: { 'application/json': 'FaultRequest' } },
-    responses: { 201: json('The fault', 'Fault'), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 422: E[422], 502: E[502] },
+    responses: { 201: jsonAnswer('The fault', 'Fault'), 400: E[400], 401: E[401], 403: E[403], 404: E[404], 409: E[409], 413: E[413], 422: E[422], 502: E[502] },
   },
   {
     method: 'get',
@@ -95,9 +94,9 @@ export const AGENT_OPERATIONS: readonly Operation[] = [
     summary: 'Faults on this node',
     tags: ['faults'],
     query: agentFaultsQuerySchema,
-    responses: { 200: json('Faults', 'FaultList'), 400: E[400], 401: E[401] },
+    responses: { 200: jsonAnswer('Faults', 'FaultList'), 400: E[400], 401: E[401] },
   },
-  { method: 'get', path: '/v1/faults/{id}', operationId: 'getNodeFault', summary: 'One fault', tags: ['faults'], params: idParam, responses: { 200: json('The fault', 'Fault'), 401: E[401], 404: E[404] } },
+  { method: 'get', path: '/v1/faults/{id}', operationId: 'getNodeFault', summary: 'One fault', tags: ['faults'], params: idParam, responses: { 200: jsonAnswer('The fault', 'Fault'), 401: E[401], 404: E[404] } },
   {
     method: 'delete',
     path: '/v1/faults/{id}',
@@ -105,7 +104,7 @@ export const AGENT_OPERATIONS: readonly Operation[] = [
     summary: 'Resume a fault (idempotent)',
     tags: ['faults'],
     params: idParam,
-    responses: { 200: json('The fault, resumed', 'Fault'), 401: E[401], 404: E[404] },
+    responses: { 200: jsonAnswer('The fault, resumed', 'Fault'), 401: E[401], 404: E[404] },
   },
 ];
 

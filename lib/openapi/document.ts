@@ -26,6 +26,9 @@ export interface Answer {
   headers?: Record<string, { description: string; schema: JsonSchema }>;
 }
 
+/** An answer whose body is one JSON component. */
+export const jsonAnswer = (description: string, component: string): Answer => ({ description, content: { 'application/json': component } });
+
 export interface Operation {
   method: 'get' | 'post' | 'delete';
   /** OpenAPI template: `/v1/runs/{id}`. */
