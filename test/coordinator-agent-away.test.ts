@@ -90,6 +90,7 @@ describe('coordinator: faults that ended while their agent was away', () => {
     const ended = await stateOf(created.body.id);
     assert.deepEqual([ended.state, ended.resumeReason], ['resumed', 'recovered']);
     assert.equal((await stateOf(again.body.id)).state, 'active', 'a fault the hello lists is still active');
-    assert.ok(coordinator.logs.some((l) => l.includes('a fault ended while the agent was away')));
+    // The coordinator's log reaches us through its stdout pipe, a moment after the API answered.
+    await waitFor(() => coordinator.logs.some((l) => l.includes('a fault ended while the agent was away')), 2000, 'the log line');
   });
 });
