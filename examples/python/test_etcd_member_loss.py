@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import os
+import time
 from pathlib import Path
 
 import httpx
@@ -21,21 +22,35 @@ from eris_chaos.testing import assert_recovery
 DRILL = Path(__file__).parent / "drills" / "etcd-member-loss.yaml"
 
 
-def put(url: str, key: str, value: str) -> None:
-    """A write through etcd's v3 JSON gateway; it needs a quorum, so it fails if the cluster lost one."""
+def put_within(url: str, key: str, value: str, within: float) -> float:
+    """A write through etcd's v3 JSON gateway, retried until it succeeds; returns how long that took.
+
+    A write needs a quorum. If the frozen member was the leader, the others first elect a new one (about one
+    election timeout) and a write sent meanwhile hangs until etcd's own request timeout, so each try is short.
+    """
 
     def b64(s: str) -> str:
         return base64.b64encode(s.encode()).decode()
 
-    httpx.post(f"{url}/v3/kv/put", json={"key": b64(key), "value": b64(value)}, timeout=5).raise_for_status()
+    started = time.monotonic()
+    while True:
+        try:
+            httpx.post(f"{url}/v3/kv/put", json={"key": b64(key), "value": b64(value)}, timeout=2).raise_for_status()
+            return time.monotonic() - started
+        except httpx.HTTPError:
+            if time.monotonic() - started > within:
+                raise
+            time.sleep(0.2)
 
 
 def test_writes_go_on_while_one_member_is_frozen(etcd: dict[str, str], frozen: FrozenFactory) -> None:
     members = {"processes": {"cmdline": f"^etcd .*--name m1 .*--initial-cluster-token {etcd['token']}"}}
     with frozen(members, lease="30s") as fault:
         assert len(fault.pids) == 1
-        put(etcd["m0"], "written-while-m1-is-frozen", "yes")  # two of three still make a quorum
-    put(etcd["m1"], "m1-answers-again", "yes")
+        # Two of three still make a quorum: a write goes through within a few election timeouts (1 s here).
+        took = put_within(etcd["m0"], "written-while-m1-is-frozen", "yes", within=10)
+    print(f"a write went through {took:.2f} s after m1 froze")
+    put_within(etcd["m1"], "m1-answers-again", "yes", within=10)
 
 
 def test_the_cluster_detects_and_recovers_from_a_member_loss(etcd: dict[str, str], eris: Client) -> None:
