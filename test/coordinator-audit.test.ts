@@ -13,6 +13,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { silentLogger } from '../lib/logger.js';
 import { ErisClient } from '../sdk/client.js';
 import type { AuditRecord } from '../sdk/types.js';
+import { callJson } from './harness/agent-process.js';
 import { killTree, spawnTree, waitFor } from './harness/processes.js';
 import { assertBuilt, runCli } from './cli-harness.js';
 
@@ -29,16 +30,7 @@ describe('audit trail', () => {
   const tag = `eris-audit-${process.pid}`;
   const started = Date.now();
 
-  const api = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-  };
+  const api = (token: string, method: string, path: string, body?: unknown) => callJson(coordinator.url, token, method, path, body, 10_000);
   const drill = (name: string) => ({
     apiVersion: 'eris.dev/v1alpha1',
     kind: 'Drill',

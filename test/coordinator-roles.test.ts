@@ -14,6 +14,7 @@ import { loadCoordinatorConfig } from '../coordinator/config.js';
 import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { silentLogger } from '../lib/logger.js';
 import { CLOSE, LINK_PATH } from '../lib/link/protocol.js';
+import { callJson } from './harness/agent-process.js';
 import { dialCoordinator, hello } from './harness/link-peer.js';
 import { killTree, procState, spawnTree, waitFor } from './harness/processes.js';
 
@@ -34,16 +35,7 @@ describe('roles on tokens', () => {
   let tree: Awaited<ReturnType<typeof spawnTree>> | undefined;
   const tag = `eris-roles-${process.pid}`;
 
-  const api = async (token: string, method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      signal: AbortSignal.timeout(10_000),
-    });
-    const text = await res.text();
-    return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
-  };
+  const api = (token: string, method: string, path: string, body?: unknown) => callJson(coordinator.url, token, method, path, body, 10_000);
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eris-roles-'));

@@ -1,6 +1,6 @@
 // The coordinator's OpenAPI document: every route, its parameters, bodies and answers (errors and the SSE stream
 // included), generated from the zod schemas the handlers validate with and answer by.
-import { buildDocument, jsonAnswer, type Answer, type Operation } from '../../lib/openapi/document.js';
+import { buildDocument, jsonAnswer, metricsOperation, rateLimitedAnswer, type Operation } from '../../lib/openapi/document.js';
 import { faultSchema } from '../../lib/link/protocol.js';
 import { targetGroupSchema } from '../selection/schema.js';
 import { drillJsonSchema } from '../drill/json-schema.js';
@@ -17,11 +17,7 @@ const E = {
   409: 'Not in a state that allows it (ERIS_ERR_CONFLICT)',
   413: 'The body is larger than the route accepts (ERIS_ERR_PAYLOAD_TOO_LARGE; details.limitBytes)',
   422: 'The selection matched nothing (ERIS_ERR_NO_TARGETS)',
-  429: {
-    description: 'The token (or, on /metrics, the address) sent more requests a second than allowed (ERIS_ERR_RATE_LIMITED). Resumes and aborts are never limited.',
-    content: { 'application/json': 'Error' },
-    headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
-  } satisfies Answer,
+  429: rateLimitedAnswer('The token (or, on /metrics, the address) sent more requests a second than allowed (ERIS_ERR_RATE_LIMITED). Resumes and aborts are never limited.'),
   503: 'An agent the request needs is not connected (ERIS_ERR_UNAVAILABLE), or the jq worker that checks filters crashed (ERIS_ERR_JQ_WORKER)',
   504: 'An agent the request needs did not answer in time (ERIS_ERR_TIMEOUT)',
 } as const;
@@ -37,15 +33,7 @@ const drillRefused = 'A probe aims where the probe policy refuses (ERIS_ERR_PROB
 
 export const COORDINATOR_OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'Health') } },
-  {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'getMetrics',
-    summary: 'Prometheus metrics',
-    tags: ['system'],
-    open: true,
-    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: E[429] },
-  },
+  metricsOperation('getMetrics', E[429]),
   { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: jsonAnswer('Version', 'Version'), ...authed } },
   { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: jsonAnswer('Agents', 'AgentList'), ...authed } },
   {

@@ -1,7 +1,7 @@
 // The agent's OpenAPI document (GET /openapi.json on the agent): its local API, generated from the zod schemas its
 // handlers validate with and the link's schemas of what it answers (the same shapes it reports to the coordinator).
 import { z } from 'zod';
-import { buildDocument, jsonAnswer, type Answer, type Operation } from '../../lib/openapi/document.js';
+import { buildDocument, jsonAnswer, metricsOperation, rateLimitedAnswer, type Operation } from '../../lib/openapi/document.js';
 import { containerInfoSchema, FAULT_STATES, faultSchema, hostProcessInfoSchema } from '../../lib/link/protocol.js';
 import { faultRequestSchema } from '../faults/request.js';
 
@@ -48,25 +48,13 @@ const E = {
   409: 'A container\'s init PID no longer belongs to it (ERIS_ERR_IDENTITY_MISMATCH)',
   413: 'The body is larger than 256 KiB (ERIS_ERR_PAYLOAD_TOO_LARGE)',
   422: 'The target matched nothing on this node (ERIS_ERR_NO_TARGETS)',
-  429: {
-    description: 'More than 10 requests a second from this address (ERIS_ERR_RATE_LIMITED)',
-    content: { 'application/json': 'Error' },
-    headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
-  } satisfies Answer,
+  429: rateLimitedAnswer('More than 10 requests a second from this address (ERIS_ERR_RATE_LIMITED)'),
   502: 'The container runtime (CRI) did not answer or answered with an error (ERIS_ERR_RUNTIME)',
 } as const;
 
 export const AGENT_OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/healthz', operationId: 'getAgentHealth', summary: 'Liveness and the number of active faults', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'AgentHealth') } },
-  {
-    method: 'get',
-    path: '/metrics',
-    operationId: 'getAgentMetrics',
-    summary: 'Prometheus metrics',
-    tags: ['system'],
-    open: true,
-    responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: E[429] },
-  },
+  metricsOperation('getAgentMetrics', E[429]),
   { method: 'get', path: '/v1/info', operationId: 'getAgentInfo', summary: 'Node, version, runtime, host mode', tags: ['node'], responses: { 200: jsonAnswer('Info', 'AgentInfo'), 401: E[401] } },
   {
     method: 'get',

@@ -59,6 +59,24 @@ const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 /** The component every error answer uses: `{error: {code, message, path?, details?}}` (lib/http.ts). */
 export const ERROR_COMPONENT = 'Error';
 
+/** A 429 answer: the error envelope, and how long to wait in retry-after. */
+export const rateLimitedAnswer = (description: string): Answer => ({
+  description,
+  content: { 'application/json': ERROR_COMPONENT },
+  headers: { 'retry-after': { description: 'Seconds to wait', schema: { type: 'integer', minimum: 1 } } },
+});
+
+/** GET /metrics, as both servers serve it: Prometheus text without a token, limited per address. */
+export const metricsOperation = (operationId: string, rateLimited: Answer): Operation => ({
+  method: 'get',
+  path: '/metrics',
+  operationId,
+  summary: 'Prometheus metrics',
+  tags: ['system'],
+  open: true,
+  responses: { 200: { description: 'Prometheus text exposition format', content: { 'text/plain': { type: 'string' } } }, 429: rateLimited },
+});
+
 /** Components as JSON Schema 2020-12 (OpenAPI 3.1's dialect), each referring to the others by `$ref`. */
 function componentSchemas(c: Components): Record<string, JsonSchema> {
   const out: Record<string, JsonSchema> = {};

@@ -50,20 +50,25 @@ export async function startErisProcess(
     async api(method, path, body, timeoutMs) {
       // Inside a network namespace the server's address means something only there: ask from there (curl).
       if (options.netns) return curlIn(options.netns, options.token, method, `${url}${path}`, body, timeoutMs);
-      const res = await fetch(`${url}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${options.token}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
-      });
-      const text = await res.text();
-      return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+      return callJson(url, options.token, method, path, body, timeoutMs);
     },
     async stop(signal = 'SIGTERM') {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal);
       return exited;
     },
   };
+}
+
+/** A JSON call to an eris API with a bearer token; the body is parsed when it is a JSON object. */
+export async function callJson(baseUrl: string, token: string, method: string, path: string, body?: unknown, timeoutMs?: number): Promise<{ status: number; body: any }> {
+  const res = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(timeoutMs === undefined ? {} : { signal: AbortSignal.timeout(timeoutMs) }),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
 }
 
 export type AgentProcess = ErisProcess;
