@@ -4,7 +4,7 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -303,6 +303,24 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     await cluster!.helm(['uninstall', 'eris', '-n', ERIS_NAMESPACE, '--wait', '--timeout', '120s']);
     await waitFor(() => erisProcessesInNode().length === 0, 60_000, 'the eris pods to go');
     assert.deepEqual(stoppedInNode(), []);
+  });
+
+  // The Python SDK's deploy (eris_chaos.deploy.install/uninstall) on the same bed, so one start serves both: its
+  // pytest installs the chart again, freezes etcd-0 through the Python client, sees it resumed, and uninstalls.
+  itOnCluster('installs, freezes an etcd member and uninstalls from Python (sdk/python/tests/test_deploy.py)', { timeout: 420_000 }, async () => {
+    const python = join(ROOT, '.venv', 'bin', 'python');
+    if (!existsSync(python)) {
+      if (process.env.CI === 'true') assert.fail(`CI=true and no ${python} (bash scripts/python-env.sh)`);
+      console.log(`# NOT RUN: no ${python}; run \`bash scripts/python-env.sh\``);
+      return;
+    }
+    const started = Date.now();
+    const env = { ...process.env, ERIS_K8S_KUBECONFIG: cluster!.kubeconfig, ERIS_K8S_BIN: cluster!.bin, ERIS_K8S_NETNS: K8S_NETNS };
+    const test = 'sdk/python/tests/test_deploy.py::test_install_freeze_an_etcd_member_and_uninstall_on_the_test_bed';
+    const res = await collect(spawn(python, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', test], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), 400_000);
+    assert.equal(res.code, 0, res.stdout.slice(-4000) + res.stderr.slice(-2000));
+    assert.match(res.stdout, /1 passed/, res.stdout);
+    console.log(`# Python deploy: install → freeze → resume → uninstall in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   });
 
   it('leaves nothing behind when brought down: no process, mount, network namespace, route, cgroup or tunable', { timeout: 120_000 }, async () => {

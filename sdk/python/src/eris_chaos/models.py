@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 from pydantic.alias_generators import to_camel
 
 
@@ -88,18 +88,56 @@ class SelectionPreview(ApiModel):
     picked: list[Target]
 
 
+class ProcessResume(ApiModel):
+    """How a process was resumed (or why not); ``by_fault`` when another fault's resume did it."""
+
+    ok: bool
+    by_fault: str | None = None
+    error: ErrorBody | None = None
+
+
 class ProcessResult(ApiModel):
     pid: int
     start_time: str
     ok: bool
     verified: bool
+    method: Literal["pidfd", "kill", "freezer"] | None = None
+    already_gone: Literal[True] | None = None
+    exited: Literal[True] | None = None
+    appeared_later: Literal[True] | None = None
+    error: ErrorBody | None = None
+    resume: ProcessResume | None = None
+
+
+class FaultContainer(ApiModel):
+    id: str
+    name: str
+    namespace: str
+    pod: str
+    pod_uid: str
+
+
+class FaultProcess(ApiModel):
+    pid: int
+    cmdline: str
+
+
+class FreezerCgroup(ApiModel):
+    """The cgroup freezer a ``method: freezer`` fault used (cgroup v1 or v2)."""
+
+    version: Literal[1, 2]
+    dir: str
 
 
 class FaultTarget(ApiModel):
     """One target of an agent's fault and what became of its processes."""
 
     kind: Literal["container", "process"]
-    processes: list[ProcessResult] = Field(default_factory=list)
+    processes: list[ProcessResult]
+    container: FaultContainer | None = None
+    process: FaultProcess | None = None
+    already_gone: Literal[True] | None = None
+    freezer: FreezerCgroup | None = None
 
 
 class AgentFault(ApiModel):
@@ -216,7 +254,7 @@ class StepRecord(ApiModel):
 class TimelineTarget(ApiModel):
     cluster: str
     node: str
-    zone: str | None = None
+    zone: str | None
     namespace: str
     pod: str
     container: str
@@ -270,8 +308,8 @@ class TimelineEntry(ApiModel):
 class ProbeStats(ApiModel):
     evaluations: int
     failures: int
-    p50_latency_ms: float | None = None
-    max_latency_ms: float | None = None
+    p50_latency_ms: float | None
+    max_latency_ms: float | None
 
 
 class ResumedSummary(ApiModel):
