@@ -9,6 +9,7 @@ dependency is needed. Either binary may be given as a command prefix (``["nsente
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import secrets
@@ -54,7 +55,7 @@ def _run(
     base = _argv(tool)
     if not base:
         raise DeployError("an empty command was given for helm/kubectl")
-    argv = [*base, *(["--kubeconfig", os.fspath(kubeconfig)] if kubeconfig is not None else [])]
+    argv = [*base, *(["--kubeconfig", os.path.expanduser(kubeconfig)] if kubeconfig is not None else [])]
     if context is not None:  # helm spells it --kube-context, kubectl --context
         argv += ["--kube-context" if Path(base[-1]).name.startswith("helm") else "--context", context]
     argv += list(args)
@@ -112,7 +113,7 @@ def install(
     ``kubectl port-forward``). ``timeout`` (seconds) bounds the whole install.
     """
     deadline = time.monotonic() + timeout
-    merged: dict[str, Any] = json.loads(json.dumps(dict(values or {})))  # a deep copy, never the caller's dict
+    merged: dict[str, Any] = copy.deepcopy(dict(values or {}))  # auth.token may be added: never to the caller's dict
     client_token = _auth_token(merged, token)
     chart_path = Path(chart) if chart is not None else BUNDLED_CHART
     if not (chart_path / "Chart.yaml").is_file():
@@ -126,7 +127,7 @@ def install(
         values_file.write_text(yaml.safe_dump(merged))
         values_file.chmod(0o600)  # it holds the token
         args = ["upgrade", "--install", release, str(chart_path), "--namespace", namespace, "--create-namespace"]
-        args += [a for f in values_files for a in ("--values", os.fspath(f))] + ["--values", str(values_file)]
+        args += [a for f in values_files for a in ("--values", os.path.expanduser(f))] + ["--values", str(values_file)]
         args += ["--wait", "--timeout", f"{int(left())}s"]
         _run(helm, args, kubeconfig=kubeconfig, context=context, timeout=left() + 30)
 
