@@ -143,7 +143,13 @@ type FaultTarget struct {
 		PID     int    `json:"pid"`
 		Cmdline string `json:"cmdline"`
 	} `json:"process,omitempty"`
-	Processes []ProcessResult `json:"processes,omitempty"`
+	// Freezer is the cgroup whose freezer a fault of method "freezer" used.
+	Freezer *struct {
+		Version float64 `json:"version"`
+		Dir     string  `json:"dir"`
+	} `json:"freezer,omitempty"`
+	Processes   []ProcessResult `json:"processes"`
+	AlreadyGone bool            `json:"alreadyGone,omitempty"`
 }
 
 // AgentFault is one agent's part of a fault.

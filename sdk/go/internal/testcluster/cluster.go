@@ -102,7 +102,9 @@ func StartEris(args []string, ready string, env map[string]string) (*Process, er
 	}
 	p := &Process{Cmd: cmd}
 	found := make(chan string, 1)
+	closed := make(chan struct{})
 	go func() {
+		defer close(closed)
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
 		for sc.Scan() {
@@ -123,6 +125,9 @@ func StartEris(args []string, ready string, env map[string]string) (*Process, er
 	select {
 	case p.URL = <-found:
 		return p, nil
+	case <-closed: // its output ended: it exited
+		p.Stop()
+		return nil, fmt.Errorf("%s exited:\n%s", args[0], p.Logs())
 	case <-time.After(30 * time.Second):
 		p.Stop()
 		return nil, fmt.Errorf("%s did not start:\n%s", args[0], p.Logs())
