@@ -20,7 +20,8 @@ func TestVersionHealthAgentsTargets(t *testing.T) {
 	if v.Version == "" || v.CoordinatorID == "" {
 		t.Fatalf("version %+v", v)
 	}
-	anon, err := eris.NewClient(cluster.URL + "/") // no token needed; a trailing slash is fine
+	noEnv := eris.WithGetenv(func(string) string { return "" })
+	anon, err := eris.NewClient(cluster.URL+"/", noEnv) // no token needed; a trailing slash is fine
 	if err != nil {
 		t.Fatal(err)
 	}

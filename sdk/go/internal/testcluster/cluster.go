@@ -423,6 +423,9 @@ func Main(m *testing.M, prefix string, cluster **Cluster) {
 		os.Exit(1)
 	}
 	*cluster = c
+	// As a user's CI would: the coordinator and token in the environment, for clients made with NewClient("").
+	os.Setenv("ERIS_COORDINATOR", c.URL)
+	os.Setenv("ERIS_TOKEN", Token)
 	code := m.Run()
 	c.Close()
 	os.Exit(code)
