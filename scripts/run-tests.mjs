@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 const PYTHON_SUITES = ['sdk/python', 'examples/python'];
 const VENV_PYTHON = join('.venv', 'bin', 'python');
 /** Go modules, each vetted and tested on its own (examples/go is a user's module that uses sdk/go through a replace). */
+const GO_TOOLS = join('sdk', 'go', 'tools', 'go.mod');
 const GO_MODULES = ['sdk/go', 'examples/go'].filter((m) => existsSync(join(m, 'go.mod')));
 
 const roots = ['lib', 'native', 'daemon', 'coordinator', 'sdk', 'cli', 'test'];
@@ -47,7 +48,7 @@ if (pythonSuites.length > 0) failed ||= !runPython(pythonSuites);
 if (goModules.length > 0) failed ||= !runGo(goModules);
 process.exit(failed ? 1 : 0);
 
-/** `go vet ./...` then `go test ./...` in each module; no `go` on PATH fails under CI and is said loudly elsewhere. */
+/** `go vet ./...`, staticcheck (a `go tool` of sdk/go/tools/go.mod) and `go test ./...` in each module; no `go` on PATH fails under CI and is said loudly elsewhere. */
 function runGo(modules) {
   const probe = spawnSync('go', ['version'], { encoding: 'utf8' });
   if (probe.error || probe.status !== 0) {
@@ -64,9 +65,12 @@ function runGo(modules) {
   const env = { ...process.env, ERIS_NODE: process.execPath, GOFLAGS: [process.env.GOFLAGS, '-mod=mod'].filter(Boolean).join(' ') };
   let ok = true;
   for (const mod of modules) {
-    console.log(`\n# go vet ./... && go test ./... in ${mod}`);
+    console.log(`\n# go vet, staticcheck and go test ./... in ${mod}`);
     const vet = spawnSync('go', ['vet', './...'], { cwd: mod, stdio: 'inherit', env });
     ok &&= vet.status === 0;
+    // Its own module file: staticcheck needs a newer Go than the SDK's go.mod asks of its users.
+    const lint = spawnSync('go', ['tool', `-modfile=${join(process.cwd(), GO_TOOLS)}`, 'staticcheck', './...'], { cwd: mod, stdio: 'inherit', env });
+    ok &&= lint.status === 0;
     const test = spawnSync('go', ['test', '-count=1', '-timeout', '15m', './...'], { cwd: mod, stdio: 'inherit', env });
     ok &&= test.status === 0;
   }

@@ -128,8 +128,6 @@ type request struct {
 	headers      map[string]string
 }
 
-func (r request) op() string { return r.method + " " + r.path }
-
 // send returns the open response of a 2xx answer; the caller closes its body.
 func (c *Client) send(ctx context.Context, hc *http.Client, r request, op string) (*http.Response, error) {
 	var body io.Reader
