@@ -1,6 +1,7 @@
 package eris_test
 
 import (
+	"context"
 	"errors"
 	"net"
 	"strings"
@@ -133,7 +134,7 @@ func TestARefusedConnectionAndASilentServerAreDistinctErrors(t *testing.T) {
 	}()
 	slow, _ := eris.NewClient("http://"+silent.Addr().String(), eris.WithTimeout(300*time.Millisecond))
 	_, err = slow.Health(ctx(t))
-	if !errors.As(err, &timeoutErr) || errors.As(err, &connErr) || errors.Unwrap(err) == nil {
+	if !errors.As(err, &timeoutErr) || errors.As(err, &connErr) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("silent: want a *TimeoutError, got %T %v", err, err)
 	}
 	if !strings.Contains(err.Error(), silent.Addr().String()) {
