@@ -267,12 +267,12 @@ func (c *Client) stream(ctx context.Context, runID string, last int64, emit func
 			ev.Data = json.RawMessage("{}")
 		}
 		if !json.Valid(ev.Data) {
-			return false, fmt.Errorf("%s: an event is not JSON: %q", op, m.data)
+			return false, &sseParseError{fmt.Errorf("%s: an event is not JSON: %q", op, m.data)}
 		}
 		if m.id != "" {
 			seq, err := strconv.ParseInt(m.id, 10, 64)
 			if err != nil {
-				return false, fmt.Errorf("%s: an event id is not a number: %q", op, m.id)
+				return false, &sseParseError{fmt.Errorf("%s: an event id is not a number: %q", op, m.id)}
 			}
 			ev.Seq = seq
 		}
@@ -288,7 +288,7 @@ func (c *Client) stream(ctx context.Context, runID string, last int64, emit func
 	})
 	if err != nil && !stop && !ended {
 		var parse *sseParseError
-		if errors.As(err, &parse) || strings.Contains(err.Error(), "is not JSON") || strings.Contains(err.Error(), "is not a number") {
+		if errors.As(err, &parse) {
 			return false, false, err
 		}
 		if ctx.Err() != nil {
@@ -304,7 +304,10 @@ var streamSilence = 60 * time.Second
 
 type sseMessage struct{ event, id, data string }
 
+// sseParseError is a stream that is not what the coordinator sends: not retried.
 type sseParseError struct{ error }
+
+func (e *sseParseError) Unwrap() error { return e.error }
 
 // readSSE reads server-sent events until the body ends or handle says stop.
 // ref: https://html.spec.whatwg.org/multipage/server-sent-events.html#event-stream-interpretation
@@ -347,10 +350,8 @@ func readSSE(body io.Reader, handle func(sseMessage) (bool, error)) error {
 			}
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return err
-	}
-	return io.ErrUnexpectedEOF
+	// nil at a clean end: the caller asks whether the run has ended; a cut connection is an error here.
+	return sc.Err()
 }
 
 // Wait follows the run until it ends and returns its report. Bound it with the context's deadline.
