@@ -190,3 +190,39 @@ func TestFreezeListGetResume(t *testing.T) {
 		t.Fatalf("%v", err)
 	}
 }
+
+func TestKillAndCreateFaultWithOptions(t *testing.T) {
+	c := client(t)
+	before := cluster.Members.PID("m2")
+	fault, err := c.Kill(ctx(t), member("m2"), eris.Scope("all"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fault.Signal != "SIGKILL" || len(fault.PIDs()) != 1 || fault.PIDs()[0] != before {
+		t.Fatalf("%+v", fault)
+	}
+	waitFor(t, 10*time.Second, "m2 restarted by its supervisor", func() bool {
+		pid := cluster.Members.PID("m2")
+		return pid != 0 && pid != before
+	})
+	if err := cluster.Members.Healthy(20 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateFault(ctx(t), eris.FaultRequest{Target: member("m2"), Signal: "SIGNOPE"})
+	var apiErr *eris.APIError
+	if !errors.As(err, &apiErr) || apiErr.Status != 400 || apiErr.Path != "signal" {
+		t.Fatalf("a bad signal names the field: %v", err)
+	}
+	stopped, err := c.CreateFault(ctx(t), eris.FaultRequest{Target: member("m2"), Signal: "stop", Lease: "5s", Method: "signal"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stopped.Resume(ctx(t))
+	if stopped.Parts[0].Fault.Method != "signal" || stopped.Parts[0].Fault.LeaseSeconds != 5 {
+		t.Fatalf("%+v", stopped.Parts[0].Fault)
+	}
+	if _, err := stopped.Resume(ctx(t)); err != nil {
+		t.Fatal(err)
+	}
+	noneStopped(t)
+}
