@@ -144,18 +144,30 @@ export function zeroDrillSeries(m: CoordinatorMetrics, drill: Drill, clusters: I
   const name = drill.metadata.name;
   for (const status of ENDED_STATUSES) m.runs.inc({ drill: name, status }, 0);
   m.runsInProgress.inc({ drill: name }, 0);
-  m.runDuration.zero({ drill: name });
+  zeroHistogram(m.runDuration, { drill: name });
   for (const probe of Object.keys(drill.spec.probes)) {
     m.probeFailures.inc({ drill: name, probe }, 0);
-    m.probeLatency.zero({ drill: name, probe });
+    zeroHistogram(m.probeLatency, { drill: name, probe });
   }
   const known = [...clusters];
   for (const [group, signals] of signalsByGroup(drill)) {
     for (const cluster of clustersOfGroup(drill, group, known)) {
       for (const signal of signals) {
         for (const result of FAULT_RESULTS) m.faultsPlaced.inc({ drill: name, cluster, signal, result }, 0);
-        for (const h of [m.timeToDetect, m.timeToRecover, m.outage]) h.zero({ drill: name, cluster, group, signal });
+        for (const h of [m.timeToDetect, m.timeToRecover, m.outage]) zeroHistogram(h, { drill: name, cluster, group, signal });
       }
     }
   }
+}
+
+/** Series already created, per histogram: prom-client's zero() would reset one that has observations. */
+const zeroed = new WeakMap<Histogram<string>, Set<string>>();
+
+function zeroHistogram<T extends string>(h: Histogram<T>, labels: Record<T, string>): void {
+  let seen = zeroed.get(h as Histogram<string>);
+  if (seen === undefined) zeroed.set(h as Histogram<string>, (seen = new Set()));
+  const key = JSON.stringify(Object.keys(labels).sort().map((k) => [k, labels[k as T]]));
+  if (seen.has(key)) return;
+  seen.add(key);
+  h.zero(labels as never);
 }
