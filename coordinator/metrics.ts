@@ -31,8 +31,8 @@ export const FAULT_RESULTS = ['ok', 'partial', 'failed'] as const;
  * Detect, recover and outage times. A drill measures a probe's interval (typically 100 ms–1 s) plus what the
  * system under test takes: a SIGSTOP detected within one interval (tens to hundreds of ms), a restart recovering in
  * seconds to a minute, an election or a rejoin in minutes. Roughly three buckets per decade from 10 ms to 10 min, with
- * the steps where probes land (0.1, 0.2, 0.5, 1, 1.5, 2, 3 s) kept apart, so that a median read by histogram_quantile
- * lies within about ±25 % of the truth from 50 ms to 2 min. 23 buckets. Native histograms are not used: prom-client
+ * the steps where probes land (0.1, 0.2, 0.5, 1, 1.5, 2, 3 s) kept apart: adjacent bounds differ by at most 1.67× from
+ * 25 ms to 15 s, 2× above. 23 buckets. Native histograms are not used: prom-client
  * cannot expose them (they need the protobuf exposition) and the Prometheus of the test bed (2.42) has them only
  * behind a feature flag.
  */
