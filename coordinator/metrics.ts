@@ -3,6 +3,7 @@
 // born at 1 has no earlier sample to subtract. The metrics are documented in docs/metrics.md.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../lib/metrics.js';
+import { compileUserRegex, userRegexProblem, type UserRegex } from '../lib/user-regex.js';
 import type { Drill, Step } from './drill/schema.js';
 
 /** Labels of the per-target drill timings: bounded by the drills' own target groups and signals and the fleet's clusters. */
@@ -127,12 +128,9 @@ export function clustersOfGroup(drill: Drill, group: string, known: Iterable<str
   return out;
 }
 
-function safeRegex(source: string): RegExp | null {
-  try {
-    return new RegExp(source);
-  } catch {
-    return null; // An RE2 pattern JavaScript reads differently only costs a zeroed series.
-  }
+/** The drill's patterns are user RE2 regexes (already validated): matched with RE2, never JavaScript's backtracking engine. */
+function safeRegex(source: string): UserRegex | null {
+  return userRegexProblem(source) === null ? compileUserRegex(source, 'clusters') : null;
 }
 
 /**

@@ -101,7 +101,7 @@ describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tool
 
   it('exposes no NaN, no int64 max and nothing promtool objects to, before any drill', lintBoth);
 
-  it('increase() over the window equals the reports: runs, faults, probe failures, detect/recover counts and medians', async () => {
+  it('increase() over the window equals the reports: runs, faults, probe failures, detect/recover counts and medians', async (t) => {
     const drill = {
       apiVersion: 'eris.dev/v1alpha1',
       kind: 'Drill',
@@ -172,10 +172,12 @@ describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tool
     const expected = { runs: RUNS, coordinatorFaults: faults, probeFailures, detects: RUNS, recovers: RUNS, outages: RUNS, agentFaults: faults };
     for (const [k, v] of Object.entries(measured)) assert.ok(Math.abs(v - expected[k as keyof typeof expected]) < tolerance, `${k}: increase() ${v}, reports ${expected[k as keyof typeof expected]}`);
     assert.ok(probeFailures > 0, 'the drill saw its probe fail');
+    t.diagnostic(`increase() at the last scrape: ${JSON.stringify(measured)}`);
 
     for (const [name, values] of [['eris_time_to_detect_seconds', detects], ['eris_time_to_recover_seconds', recovers]] as const) {
       const q = await scalar(`histogram_quantile(0.5, sum by (le) (increase(${name}_bucket{drill="${DRILL}"}[10m])))`, tc);
       const truth = median(values);
+      t.diagnostic(`${name}: histogram_quantile(0.5) ${q.toFixed(3)} s, reports' median ${truth.toFixed(3)} s (bucket le=${bucketOf(truth)})`);
       assert.equal(bucketOf(q), bucketOf(truth), `${name}: histogram_quantile(0.5) = ${q}, the reports' median ${truth} (values ${values.join(', ')})`);
     }
     // Nothing in progress once every run ended.
