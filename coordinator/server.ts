@@ -20,6 +20,7 @@ import { JqPool } from './probes/jq.js';
 import { ProbeRunner } from './probes/runner.js';
 import { ProbePolicy } from './probes/policy.js';
 import { DrillEngine } from './engine/engine.js';
+import { drillSchema } from './drill/schema.js';
 import { ImmediateFaults } from './api/faults.js';
 import { createCoordinatorApi } from './api/app.js';
 import { AuditLog } from './audit/audit-log.js';
@@ -115,6 +116,11 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const probePolicy = new ProbePolicy({ allow: config.probeAllow });
   const probes = new ProbeRunner({ jq, policy: probePolicy });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
+  // Stored drills' series start at 0 from the first scrape (a drill stored by an older version may no longer parse).
+  for (const stored of store.listDrills()) {
+    const parsed = drillSchema.safeParse(stored.spec);
+    if (parsed.success) engine.knowDrill(parsed.data);
+  }
   faults = new ImmediateFaults(fleet);
   const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck, rateLimitPerSecond: config.rateLimit });
 

@@ -7,7 +7,7 @@ import { ConfigError } from '../lib/errors.js';
 import { firstSecret, serverTokens } from '../lib/auth.js';
 import { VERSION } from '../lib/version.js';
 import { splitHostPort, type AgentConfig } from './config.js';
-import { createAgentMetrics, type AgentMetrics } from './metrics.js';
+import { createAgentMetrics, zeroCriSeries, type AgentMetrics } from './metrics.js';
 import { createCriClient, detectCriSocket, type RuntimeClient } from './cri/client.js';
 import { Inventory } from './cri/inventory.js';
 import { ProcFs } from './proc/procfs.js';
@@ -39,7 +39,7 @@ export interface Agent {
 
 export async function startAgent(config: AgentConfig, deps: { logger: Logger; registry?: Registry }): Promise<Agent> {
   const { logger } = deps;
-  const metrics = createAgentMetrics(deps.registry ?? new Registry());
+  const metrics = createAgentMetrics(deps.registry ?? new Registry(), { node: config.nodeName, ...(config.cluster !== undefined ? { cluster: config.cluster } : {}) });
   const listen = splitHostPort(config.listen);
   const { tokens, host, generatedTokenPath } = serverTokens(
     { tokenFile: config.tokenFile, token: config.token, dir: config.stateDir, generatedName: 'agent.token', host: listen.host },
@@ -62,6 +62,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       if (!config.hostProcesses) throw new ConfigError('criSocket: no CRI socket found (containerd, CRI-O); pass --cri-socket or use --host-processes --no-cri', { path: 'criSocket' });
       logger.warn('no CRI socket found: host processes only');
     } else {
+      zeroCriSeries(metrics);
       cri = createCriClient({
         socketPath: socket,
         timeoutMs: 5000,

@@ -1,6 +1,18 @@
-// The agent's Prometheus metrics, on a registry passed in by the caller (no globals).
+// The agent's Prometheus metrics, on a registry passed in by the caller (no globals). Every series of a bounded label
+// set (signal × result, refusal reason) is created at 0 at start, so that increase() counts the first fault. The
+// metrics are documented in docs/metrics.md.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../lib/metrics.js';
+import { SIGNAL_NAMES } from './proc/signal.js';
+
+/** What a fault request ends as. */
+export const FAULT_RESULTS = ['ok', 'partial', 'failed', 'refused'] as const;
+/** What happened to one process a fault signalled (manager.ts, processResult). */
+export const PROCESS_RESULTS = ['ok', 'exited', 'unverified', 'gone', 'identity_mismatch', 'error'] as const;
+/** Why a safety rule refused a fault (safety.ts). */
+export const REFUSAL_REASONS = ['denied-namespace', 'eris-process', 'operator-protected', 'protected-process', 'untouchable'] as const;
+/** The CRI calls the agent makes. */
+export const CRI_METHODS = ['Version', 'ListPodSandbox', 'ListContainers', 'ContainerStatus'] as const;
 
 export interface AgentMetrics {
   registry: Registry;
@@ -15,10 +27,19 @@ export interface AgentMetrics {
   refusals: Counter<'reason'>;
 }
 
-export function createAgentMetrics(registry: Registry = new Registry(), options: { defaultMetrics?: boolean } = {}): AgentMetrics {
+export interface AgentMetricOptions {
+  defaultMetrics?: boolean;
+  /** Default labels on every series: the node (bounded by the fleet) and, when linked to a coordinator, the cluster. */
+  node?: string;
+  cluster?: string;
+}
+
+export function createAgentMetrics(registry: Registry = new Registry(), options: AgentMetricOptions = {}): AgentMetrics {
+  const labels = { ...(options.node !== undefined ? { node: options.node } : {}), ...(options.cluster !== undefined ? { cluster: options.cluster } : {}) };
+  if (Object.keys(labels).length > 0) registry.setDefaultLabels(labels);
   if (options.defaultMetrics !== false) collectProcessMetrics(registry, 'eris_agent_');
   const registers = [registry];
-  return {
+  const metrics: AgentMetrics = {
     registry,
     faults: new Counter({
       name: 'eris_faults_total',
@@ -66,4 +87,20 @@ export function createAgentMetrics(registry: Registry = new Registry(), options:
       registers,
     }),
   };
+  zeroAgentSeries(metrics);
+  return metrics;
+}
+
+function zeroAgentSeries(m: AgentMetrics): void {
+  for (const signal of SIGNAL_NAMES) {
+    for (const result of FAULT_RESULTS) m.faults.inc({ signal, result }, 0);
+    for (const result of PROCESS_RESULTS) m.processesSignalled.inc({ signal, result }, 0);
+    m.signalDuration.zero({ signal });
+  }
+  for (const reason of REFUSAL_REASONS) m.refusals.inc({ reason }, 0);
+}
+
+/** The CRI call series, at 0: only for an agent that talks to a runtime. */
+export function zeroCriSeries(m: AgentMetrics): void {
+  for (const method of CRI_METHODS) for (const result of ['ok', 'error']) m.criCallDuration.zero({ method, result });
 }

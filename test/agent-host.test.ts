@@ -219,9 +219,9 @@ describe('eris-agent in host mode, real processes', () => {
   it('exposes eris_ metrics in Prometheus format', async () => {
     const res = await api('GET', '/metrics', undefined, null);
     assert.equal(res.status, 200);
-    assert.match(res.body, /eris_faults_total\{signal="SIGSTOP",result="ok"\} \d+/);
+    assert.match(res.body, /eris_faults_total\{signal="SIGSTOP",result="ok",node="[^"]+"\} \d+/);
     assert.match(res.body, /eris_signal_duration_seconds_bucket/);
-    assert.match(res.body, /eris_lease_expiries_total 1/);
-    assert.match(res.body, /eris_refusals_total\{reason="untouchable"\}/);
+    assert.match(res.body, /eris_lease_expiries_total\{node="[^"]+"\} 1/);
+    assert.match(res.body, /eris_refusals_total\{reason="untouchable",node="[^"]+"\} [1-9]/);
   });
 });

@@ -39,7 +39,7 @@ describe('eris agent binary: journal and shutdown', () => {
       const fault = await second.api('GET', `/v1/faults/${placed.body.id}`);
       assert.equal(fault.body.resumeReason, 'recovered');
       const metrics = await (await fetch(`${second.url}/metrics`)).text();
-      assert.match(metrics, /eris_journal_recoveries_total 3/);
+      assert.match(metrics, /eris_journal_recoveries_total\{node="[^"]+"\} 3/);
       assert.equal(readFileSync(join(dir, 'journal.jsonl'), 'utf8'), '', 'journal compacted');
     } finally {
       await second.stop();

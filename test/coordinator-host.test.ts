@@ -165,7 +165,7 @@ describe('coordinator + agent in host mode', () => {
     const metrics = await (await fetch(`${coordinator.url}/metrics`)).text();
     assert.match(metrics, /eris_runs_total\{drill="sample-node-failure",status="passed"\} 1/);
     assert.match(metrics, /eris_agents_connected\{cluster="lab"\} 1/);
-    assert.match(metrics, /eris_time_to_detect_seconds_count\{drill="sample-node-failure"\} 1/);
+    assert.match(metrics, /eris_time_to_detect_seconds_count\{drill="sample-node-failure",cluster="lab",group="member",signal="SIGSTOP"\} 1/);
     if (findExecutable('promtool')) {
       const lint = spawnSync('promtool', ['check', 'metrics'], { input: metrics, encoding: 'utf8' });
       assert.equal(lint.status, 0, `promtool: ${lint.stdout}${lint.stderr}`);

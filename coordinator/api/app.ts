@@ -206,6 +206,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       const drill = await loadDrill(raw, { jq: o.jqCheck });
       await checkProbeDestinations(drill, o.probePolicy);
       o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
+      o.engine.knowDrill(drill);
       return { name: drill.metadata.name, drill: raw };
     }, (d) => ({ target: d.name }));
     return c.json(saved, 201);

@@ -13,7 +13,7 @@ import { stepKind, type Drill, type Step } from '../drill/schema.js';
 import { checkResume, countSeen, type ResumeCheck } from '../fleet/resume-check.js';
 import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
-import type { CoordinatorMetrics } from '../metrics.js';
+import { zeroDrillSeries, type CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
 
 /** A step failed: the run fails (not an internal error). */
@@ -61,10 +61,20 @@ export class DrillEngine {
   private readonly runs = new Map<string, RunState>();
   private readonly events = new EventEmitter();
   private readonly now: () => number;
+  /** Drills stored or run, by name: their series are created at 0 for each cluster that joins the fleet. */
+  private readonly knownDrills = new Map<string, Drill>();
+  private readonly knownClusters = new Set<string>();
 
   constructor(private readonly o: EngineOptions) {
     this.now = o.now ?? Date.now;
     this.events.setMaxListeners(0);
+    o.fleet.onChange((e) => {
+      if (e.type !== 'connected') return;
+      const fresh = o.fleet.agents().map((a) => a.cluster).filter((c) => !this.knownClusters.has(c));
+      if (fresh.length === 0) return;
+      for (const c of fresh) this.knownClusters.add(c);
+      for (const drill of this.knownDrills.values()) zeroDrillSeries(o.metrics, drill, this.knownClusters);
+    });
     // An agent may end a run's SIGSTOP early (its lease ran out, it lost this coordinator): the run records it.
     // Resumes someone asked for are not that: a resume call (`api`) or a SIGCONT fault that undid it (`sigcont`).
     o.fleet.onChange((e) => {
@@ -75,6 +85,16 @@ export class DrillEngine {
       this.emit(state, 'fault', { agent: e.agent, faultId: e.fault.id, signal: e.fault.signal, state: e.fault.state, resumeReason: e.fault.resumeReason, endedEarly: true });
       o.logger.warn({ runId, faultId: e.fault.id, reason: e.fault.resumeReason }, 'an agent resumed a fault of an active run');
     });
+  }
+
+  /**
+   * A drill was stored (or is about to run): every series it will write is created at 0 now, for the clusters known,
+   * so that the first run's events count in increase() — provided Prometheus scraped the zeros before they came.
+   */
+  knowDrill(drill: Drill): void {
+    this.knownDrills.set(drill.metadata.name, drill);
+    for (const a of this.o.fleet.agents()) this.knownClusters.add(a.cluster);
+    zeroDrillSeries(this.o.metrics, drill, this.knownClusters);
   }
 
   isActive(runId: string): boolean {
@@ -106,6 +126,8 @@ export class DrillEngine {
       ...(options.within ? { within: options.within } : {}),
     };
     this.runs.set(id, state);
+    this.knowDrill(drill);
+    this.o.metrics.runsInProgress.inc({ drill: drill.metadata.name });
     const done = this.execute(state, createdAt);
     return { id, done };
   }
@@ -159,6 +181,7 @@ export class DrillEngine {
     this.o.store.updateRun(state.id, { status, endedAt, result: report, ...(error ? { error } : {}) });
     this.emit(state, 'run', { status, error, report });
     this.runs.delete(state.id);
+    this.o.metrics.runsInProgress.dec({ drill: drill.metadata.name });
     this.recordMetrics(report);
     log.info({ status, durationMs: report.durationMs, error }, 'run ended');
     return report;
@@ -233,6 +256,8 @@ export class DrillEngine {
     if (!spec) throw new ValidationError(`no target group ${group}`, { path: `targets.${group}` });
     const selection = await selectGroup(this.o.fleet, spec, `targets.${group}`, spec.seed ?? `${state.seed}/${group}`, state.within);
     state.picks.set(group, selection.picked);
+    // A cluster the fleet did not have when the drill became known: its series start at 0 now.
+    zeroDrillSeries(this.o.metrics, state.drill, selection.picked.map((t) => t.cluster));
     this.emit(state, 'selection', { group, wanted: selection.wanted, matched: selection.matched.length, picked: selection.picked, seed: selection.seed });
     return selection.picked;
   }
@@ -251,7 +276,8 @@ export class DrillEngine {
     for (const p of placed) {
       if (p.fault.signal === 'SIGSTOP' && p.fault.state === 'active') state.stopFaults.push(p);
       this.emit(state, 'fault', { agent: p.agent, faultId: p.fault.id, signal: p.fault.signal, result: p.fault.result, durationMs: p.fault.durationMs, targets: p.targets.map(targetKey) });
-      this.o.metrics.faultsPlaced.inc({ signal: p.fault.signal, result: p.fault.result });
+      const cluster = p.targets[0]?.cluster ?? p.agent.split('/')[0]!;
+      this.o.metrics.faultsPlaced.inc({ drill: state.drill.metadata.name, cluster, signal: p.fault.signal, result: p.fault.result });
       for (const t of p.targets) this.inject(state, step.target, t, p);
     }
     const failed = placed.filter((p) => p.fault.result !== 'ok');
@@ -294,8 +320,9 @@ export class DrillEngine {
     stats.latencies.push(result.latencyMs);
     if (!result.ok) stats.failures++;
     state.probeStats.set(probe, stats);
-    this.o.metrics.probeLatency.observe({ probe }, result.latencyMs / 1000);
-    if (!result.ok) this.o.metrics.probeFailures.inc({ probe });
+    const drill = state.drill.metadata.name;
+    this.o.metrics.probeLatency.observe({ drill, probe }, result.latencyMs / 1000);
+    if (!result.ok) this.o.metrics.probeFailures.inc({ drill, probe });
     this.emit(state, 'probe', {
       probe,
       ...(target ? { target: targetKey(target) } : {}),
@@ -454,8 +481,16 @@ export class DrillEngine {
     m.runs.inc({ drill: report.drill, status: report.status });
     m.runDuration.observe({ drill: report.drill }, report.durationMs / 1000);
     for (const t of report.timeline) {
-      if (t.timeToDetectMs !== undefined) m.timeToDetect.observe({ drill: report.drill }, t.timeToDetectMs / 1000);
-      if (t.timeToRecoverMs !== undefined) m.timeToRecover.observe({ drill: report.drill }, t.timeToRecoverMs / 1000);
+      const first = t.injected[0];
+      if (first === undefined) continue;
+      const labels = { drill: report.drill, cluster: t.target.cluster, group: t.group };
+      if (t.timeToDetectMs !== undefined) m.timeToDetect.observe({ ...labels, signal: first.signal }, t.timeToDetectMs / 1000);
+      if (t.recoveredAt !== undefined) {
+        // Recovery is measured from the last injection before it (engine.mark): labelled with that one's signal.
+        const last = t.injected.filter((i) => i.at <= t.recoveredAt!).at(-1) ?? first;
+        if (t.timeToRecoverMs !== undefined) m.timeToRecover.observe({ ...labels, signal: last.signal }, t.timeToRecoverMs / 1000);
+        if (t.outageMs !== undefined) m.outage.observe({ ...labels, signal: first.signal }, t.outageMs / 1000);
+      }
     }
   }
 }

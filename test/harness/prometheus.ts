@@ -8,7 +8,8 @@ import { waitFor } from './processes.js';
 
 export interface PrometheusInstance {
   url: string;
-  query(expr: string): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
+  /** An instant query, at `time` (Unix seconds) when given. */
+  query(expr: string, time?: number): Promise<Array<{ metric: Record<string, string>; value: [number, string] }>>;
   stop(): Promise<void>;
 }
 
@@ -52,8 +53,8 @@ export async function startPrometheus(targets: Array<{ job: string; address: str
   }
   return {
     url,
-    async query(expr) {
-      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}`);
+    async query(expr, time) {
+      const res = await fetch(`${url}/api/v1/query?query=${encodeURIComponent(expr)}${time === undefined ? '' : `&time=${time}`}`);
       const body = (await res.json()) as { data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> } };
       return body.data.result;
     },
