@@ -16,6 +16,7 @@ import { consoleDir } from '../coordinator/api/console-ui.js';
 import { silentLogger } from '../lib/logger.js';
 import { callJson } from './harness/agent-process.js';
 import { waitFor } from './harness/processes.js';
+import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-token-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,7 +24,10 @@ const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.met
 // No background traffic: this machine's network is closed, and the console must need nothing off-host.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const skip = !existsSync(CHROMIUM) ? `${CHROMIUM} missing (scripts/install-testbed.sh installs chromium)` : !existsSync(join(consoleDir(), 'index.html')) ? 'the console is not built (npm run build)' : false;
+// Chromium comes from scripts/install-testbed.sh; with CI=true its absence, or an unbuilt console, fails instead.
+const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
+if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
+const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
 
 describe('web console in Chromium', { skip }, () => {
   let dir: string;
@@ -89,6 +93,18 @@ describe('web console in Chromium', { skip }, () => {
     assert.equal(await page.evaluate(() => sessionStorage.getItem('eris.token')), null, 'the refused token is forgotten');
     await page.screenshot({ path: join(ARTIFACTS, 'login-refused.png') });
     await page.close();
+  });
+
+  it('serves the page and its files with no token; other paths still need one', async () => {
+    const page = await fetch(`${coordinator.url}/`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    const files = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(files.some((f) => f.endsWith('.js')) && files.some((f) => f.endsWith('.css')), `the page loads its script and style: ${files.join(', ')}`);
+    for (const f of files) assert.equal((await fetch(`${coordinator.url}/${f}`)).status, 200, f);
+    assert.equal((await fetch(`${coordinator.url}/console/nope.js`)).status, 401);
+    assert.equal((await fetch(`${coordinator.url}/v1/agents`)).status, 401);
+    assert.equal((await fetch(`${coordinator.url}/docs`)).status, 200, 'Swagger UI is still at /docs');
   });
 
   it('loads nothing from another host', () => {

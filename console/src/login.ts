@@ -19,7 +19,7 @@ export function Login(props: { message: string | null; onLogin: (token: string) 
       h('h1', null, 'eris console'),
       props.message === null ? null : h('p', { role: 'alert', class: 'error' }, props.message),
       h('label', { for: 'token' }, 'API token'),
-      h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, value, onInput: (e: Event) => setValue((e.target as HTMLInputElement).value) }),
+      h('input', { id: 'token', name: 'token', type: 'password', autocomplete: 'off', required: true, autofocus: true, value, onInput: (e: Event) => setValue((e.target as HTMLInputElement).value) }),
       h('button', { type: 'submit' }, 'Log in'),
     ),
   );
