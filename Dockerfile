@@ -15,6 +15,7 @@ COPY native ./native
 COPY cli ./cli
 COPY sdk ./sdk
 COPY schemas ./schemas
+COPY console ./console
 RUN npm ci --no-audit --no-fund && npm prune --omit=dev
 
 FROM node:26-bookworm-slim

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the test suite drives for real: containerd + runc (pods), busybox (images), etcd, Prometheus, iproute2,
 # Python 3 with venv (the Python SDK's tests: scripts/python-env.sh),
+# Debian's Chromium (the web console's browser tests, driven by playwright-core),
 # and for the Kubernetes test bed CNI plugins, iptables and conntrack (Debian), plus Kubernetes, helm and CoreDNS built
 # from the Go module proxy into a cache outside the clone (scripts/testbed/k8s/build.sh; cold 6–9 min, warm 0 s).
 set -euo pipefail
 here=$(dirname "$(realpath "$0")")
 packages=(containerd runc busybox-static etcd-server prometheus iproute2 curl jq util-linux tar openssl
-          containernetworking-plugins iptables conntrack gcc libc6-dev python3 python3-venv)
+          containernetworking-plugins iptables conntrack gcc libc6-dev python3 python3-venv
+          chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

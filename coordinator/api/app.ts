@@ -23,6 +23,7 @@ import { parseLabelSelector, matchesLabels } from '../selection/label-selector.j
 import type { ImmediateFaults } from './faults.js';
 import { coordinatorDocument } from './openapi.js';
 import { DOCS_PATHS, serveDocsUi } from './docs-ui.js';
+import { consolePaths, serveConsoleUi } from './console-ui.js';
 import { eventsQuerySchema, reportQuerySchema, runRequestSchema, runsQuerySchema, targetsQuerySchema } from './requests.js';
 import type { agentListSchema, dryRunSchema, healthSchema, selectionPreviewSchema, versionSchema } from './schemas.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
@@ -77,6 +78,8 @@ function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
 
 /** Served without a token: health, metrics, and the API's own description. */
 export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/v1/schemas/drill.json', ...DOCS_PATHS] as const;
+/** The console's files, listed once at load (a rebuild needs a restart, as any code change does). */
+const CONSOLE_PATHS = consolePaths();
 
 /** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
 function scopeOf(p: Principal): TargetFilter | undefined {
@@ -98,7 +101,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
     '*',
     principalAuth({
       principals: o.principals,
-      open: OPEN_PATHS,
+      open: [...OPEN_PATHS, ...CONSOLE_PATHS],
       onRefused: (c, r) => o.audit.refused(r.principal ?? null, 'auth.refused', `${c.req.method} ${c.req.path}`, { code: r.code }),
     }),
   );
@@ -348,6 +351,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   const document = coordinatorDocument(VERSION);
   app.get('/openapi.json', (c) => c.json(document));
   serveDocsUi(app);
+  serveConsoleUi(app, CONSOLE_PATHS);
   return app;
 }
 

@@ -1,0 +1,75 @@
+// Fleet: every agent the coordinator knows, grouped cluster → node, refreshed every few seconds.
+import { h } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { getJson, Unauthorized, type Agent } from './api.js';
+import { ago, groupByCluster } from './fleet.js';
+
+const REFRESH_MS = 5000;
+
+export function Fleet(props: { token: string; onUnauthorized: () => void }) {
+  const [agents, setAgents] = useState<Agent[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [now, setNow] = useState(Date.now());
+  useEffect(() => {
+    let live = true;
+    const load = async () => {
+      try {
+        const body = await getJson<{ agents: Agent[] }>('v1/agents', props.token);
+        if (!live) return;
+        setAgents(body.agents);
+        setError(null);
+        setNow(Date.now());
+      } catch (err) {
+        if (!live) return;
+        if (err instanceof Unauthorized) props.onUnauthorized();
+        else setError((err as Error).message);
+      }
+    };
+    void load();
+    const timer = setInterval(load, REFRESH_MS);
+    return () => {
+      live = false;
+      clearInterval(timer);
+    };
+  }, [props.token]);
+
+  if (agents === null) return h('section', { 'aria-busy': 'true' }, error ?? 'Loading the fleet…');
+  return h(
+    'section',
+    { 'aria-labelledby': 'fleet-title' },
+    h('h2', { id: 'fleet-title' }, `Fleet (${agents.length} agent${agents.length === 1 ? '' : 's'})`),
+    error === null ? null : h('p', { role: 'alert', class: 'error' }, error),
+    agents.length === 0 ? h('p', null, 'No agent is connected.') : null,
+    ...groupByCluster(agents).map((g) =>
+      h(
+        'div',
+        { class: 'cluster', 'data-cluster': g.cluster },
+        h('h3', null, `Cluster ${g.cluster}`, h('span', { class: 'muted' }, ` · ${g.agents.length} node(s) · ${g.activeFaults} active fault(s)`)),
+        h(
+          'table',
+          null,
+          h('caption', { class: 'sr-only' }, `Nodes of cluster ${g.cluster}`),
+          h('thead', null, h('tr', null, ...['Node', 'Connected', 'Zone', 'Version', 'Runtime', 'Containers', 'Last seen', 'Active faults'].map((t) => h('th', { scope: 'col' }, t)))),
+          h(
+            'tbody',
+            null,
+            ...g.agents.map((a) =>
+              h(
+                'tr',
+                { 'data-agent': a.id },
+                h('th', { scope: 'row' }, a.node),
+                h('td', null, h('span', { class: 'ok' }, '● connected'), h('span', { class: 'muted' }, ` since ${new Date(a.connectedAt).toLocaleTimeString()}`)),
+                h('td', null, a.zone ?? '—'),
+                h('td', null, a.version),
+                h('td', null, a.runtime ?? (a.hostProcesses ? 'host' : '—')),
+                h('td', null, String(a.containers)),
+                h('td', null, ago(a.lastSeenAt, now)),
+                h('td', { class: a.activeFaults > 0 ? 'warn' : '' }, String(a.activeFaults)),
+              ),
+            ),
+          ),
+        ),
+      ),
+    ),
+  );
+}

@@ -1,0 +1,113 @@
+// The web console in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and a
+// host-mode agent: the token login, the Fleet view showing the agent, and a wrong token sent back to the login
+// screen. Screenshots go to test-artifacts/console/. Needs `npm run build` (the console is served from dist/web).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadAgentConfig } from '../daemon/config.js';
+import { startAgent, type Agent } from '../daemon/agent.js';
+import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator, type Coordinator } from '../coordinator/server.js';
+import { consoleDir } from '../coordinator/api/console-ui.js';
+import { silentLogger } from '../lib/logger.js';
+import { callJson } from './harness/agent-process.js';
+import { waitFor } from './harness/processes.js';
+import { testbedSkipReason } from './harness/requirements.js';
+
+const TOKEN = 'console-token-0123456789';
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
+// No background traffic: this machine's network is closed, and the console must need nothing off-host.
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+// Chromium comes from scripts/install-testbed.sh; with CI=true its absence, or an unbuilt console, fails instead.
+const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
+if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
+const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
+
+describe('web console in Chromium', { skip }, () => {
+  let dir: string;
+  let coordinator: Coordinator;
+  let agent: Agent;
+  let context: BrowserContext;
+  const offHost: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'eris-console-'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), storePath: ':memory:' }, {}), { logger: silentLogger() });
+    agent = await startAgent(
+      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
+      { logger: silentLogger() },
+    );
+    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
+    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 720 } });
+    const origin = new URL(coordinator.url).origin;
+    context.on('request', (r) => {
+      if (new URL(r.url()).origin !== origin) offHost.push(r.url());
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await agent?.close();
+    await coordinator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function logIn(page: Page, token: string): Promise<void> {
+    await page.goto(`${coordinator.url}/`);
+    await page.getByLabel('API token').fill(token);
+    await page.getByRole('button', { name: 'Log in' }).click();
+  }
+
+  it('logs in with the token and shows the agent in the Fleet view, cluster → node', async () => {
+    const page = await context.newPage();
+    await logIn(page, TOKEN);
+    const row = page.locator('[data-cluster="lab"] tr[data-agent="lab/node-1"]');
+    await row.waitFor({ timeout: 10000 });
+    const cells = await row.locator('th, td').allInnerTexts();
+    assert.equal(cells[0], 'node-1');
+    assert.match(cells[1]!, /connected/);
+    assert.equal(cells[2], 'z1');
+    assert.match(cells[3]!, /\d+\.\d+\.\d+/, 'the agent version');
+    assert.equal(cells[7], '0', 'no active fault');
+    assert.match(await page.getByRole('heading', { level: 2 }).innerText(), /Fleet \(1 agent\)/);
+    // The token is kept for the tab only.
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('eris.token')), TOKEN);
+    assert.equal(await page.evaluate(() => localStorage.length), 0);
+    await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
+    await page.close();
+  });
+
+  it('a wrong token gets the login screen back with a message', async () => {
+    const page = await context.newPage();
+    await logIn(page, 'not-the-token');
+    await page.getByRole('alert').waitFor({ timeout: 10000 });
+    assert.match(await page.getByRole('alert').innerText(), /refused this token/);
+    assert.ok(await page.getByLabel('API token').isVisible(), 'the login form is shown again');
+    assert.equal(await page.evaluate(() => sessionStorage.getItem('eris.token')), null, 'the refused token is forgotten');
+    await page.screenshot({ path: join(ARTIFACTS, 'login-refused.png') });
+    await page.close();
+  });
+
+  it('serves the page and its files with no token; other paths still need one', async () => {
+    const page = await fetch(`${coordinator.url}/`);
+    assert.equal(page.status, 200);
+    const html = await page.text();
+    const files = [...html.matchAll(/(?:src|href)="\.\/([^"]+)"/g)].map((m) => m[1]!);
+    assert.ok(files.some((f) => f.endsWith('.js')) && files.some((f) => f.endsWith('.css')), `the page loads its script and style: ${files.join(', ')}`);
+    for (const f of files) assert.equal((await fetch(`${coordinator.url}/${f}`)).status, 200, f);
+    assert.equal((await fetch(`${coordinator.url}/console/nope.js`)).status, 401);
+    assert.equal((await fetch(`${coordinator.url}/v1/agents`)).status, 401);
+    assert.equal((await fetch(`${coordinator.url}/docs`)).status, 200, 'Swagger UI is still at /docs');
+  });
+
+  it('loads nothing from another host', () => {
+    assert.deepEqual(offHost, []);
+  });
+});
