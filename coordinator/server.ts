@@ -90,7 +90,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
 
-  const audit = new AuditLog({ store, logger });
+  const audit = new AuditLog({ store, logger, retention: { days: config.auditRetentionDays, maxRecords: config.auditMaxRecords } });
   let engine: DrillEngine | null = null;
   let faults: ImmediateFaults | null = null;
   const fleet = new Fleet({
