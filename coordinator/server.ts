@@ -1,4 +1,5 @@
 // Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
+import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
@@ -125,7 +126,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
         fetch: app.fetch,
         hostname: host,
         port,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: tlsServerOptions(config) } : {}),
+        serverOptions: { ...SLOW_CLIENT_LIMITS, ...(tls ? tlsServerOptions(config) : {}) },
+        ...(tls ? { createServer: createHttpsServer } : {}),
       },
       () => resolve(s as Server),
     ) as Server;
