@@ -20,6 +20,8 @@ export const COORDINATOR_OPTIONS = [
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
   { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
   { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
+  { key: 'auditRetentionDays', flag: '--audit-retention-days <days>', env: 'ERIS_AUDIT_RETENTION_DAYS', doc: 'audit records older than this are deleted; 0 = kept forever (default 90)' },
+  { key: 'auditMaxRecords', flag: '--audit-max-records <n>', env: 'ERIS_AUDIT_MAX_RECORDS', doc: 'beyond this many audit records the oldest are deleted; 0 = no bound (default 1000000)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
@@ -42,6 +44,9 @@ export const coordinatorConfigSchema = z
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))
       .default([]),
     rateLimit: z.coerce.number().min(0).max(1_000_000).default(200),
+    /** The audit trail's bound (coordinator/audit/audit-log.ts): by age and by count; 0 turns that bound off. */
+    auditRetentionDays: z.coerce.number().min(0).max(36_500, 'must be at most 36500 (100 years); 0 keeps records forever').default(90),
+    auditMaxRecords: z.coerce.number().int().min(0).max(1_000_000_000).refine((n) => n === 0 || n >= 1000, 'must be 0 (no bound) or at least 1000').default(1_000_000),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),

@@ -1,4 +1,5 @@
 // Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
+import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted.length > 0) logger.warn({ runs: interrupted }, 'runs left running by an earlier coordinator are marked interrupted');
 
-  const audit = new AuditLog({ store, logger });
+  const audit = new AuditLog({ store, logger, retention: { days: config.auditRetentionDays, maxRecords: config.auditMaxRecords } });
   let engine: DrillEngine | null = null;
   let faults: ImmediateFaults | null = null;
   const fleet = new Fleet({
@@ -131,7 +132,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
         fetch: app.fetch,
         hostname: host,
         port,
-        ...(tls ? { createServer: createHttpsServer, serverOptions: tlsServerOptions(config) } : {}),
+        serverOptions: { ...SLOW_CLIENT_LIMITS, ...(tls ? tlsServerOptions(config) : {}) },
+        ...(tls ? { createServer: createHttpsServer } : {}),
       },
       () => resolve(s as Server),
     ) as Server;

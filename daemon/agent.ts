@@ -1,4 +1,5 @@
 // Assembles an eris-agent from its config: runtime client, inventory, proc readers, fault manager, HTTP API.
+import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import type { AddressInfo } from 'node:net';
 import { serve, type ServerType } from '@hono/node-server';
 import { Registry } from 'prom-client';
@@ -129,7 +130,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   });
 
   const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port }, () => resolve(s));
+    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { ...SLOW_CLIENT_LIMITS } }, () => resolve(s));
     s.once('error', reject);
   });
   let link: CoordinatorLink | null = null;

@@ -84,3 +84,11 @@ export async function readJson(c: Context): Promise<unknown> {
     throw new ValidationError(`body: malformed JSON: ${(cause as Error).message}`, { path: 'body', cause });
   }
 }
+
+/**
+ * Bounds on slow clients, for both servers' node:http options: a request's headers must arrive within 10 s and the
+ * whole request within 30 s, checked every second. Node's defaults (60 s and 300 s, checked every 30 s) let a
+ * slowloris client (headers sent a byte at a time) hold each of its sockets, and a file descriptor, for a minute or
+ * more. Responses are not bounded (an SSE stream or a WebSocket lives on).
+ */
+export const SLOW_CLIENT_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;

@@ -26,6 +26,8 @@ const T = {
   agentLab: 'agent-lab-secret-0123456789',
   agentLab2: 'agent-lab-second-secret-01234',
   agentNode9: 'agent-lab-node9-secret-012345',
+  prodOperator: 'prod-operator-secret-0123456789',
+  labOperator: 'lab-operator-secret-0123456789',
 } as const;
 
 describe('roles on tokens', () => {
@@ -50,6 +52,8 @@ describe('roles on tokens', () => {
         `  - { id: agents-lab, role: agent, sha256: ${sha(T.agentLab)}, cluster: lab }`,
         `  - { id: agents-lab-2, role: agent, sha256: ${sha(T.agentLab2)}, cluster: lab }`,
         `  - { id: agent-node-9, role: agent, sha256: ${sha(T.agentNode9)}, cluster: lab, node: node-9 }`,
+        `  - { id: prod-ops, role: operator, sha256: ${sha(T.prodOperator)}, clusters: [prod] }`,
+        `  - { id: lab-ops, role: operator, sha256: ${sha(T.labOperator)}, clusters: [lab] }`,
       ].join('\n'),
     );
     coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', tokensFile: join(dir, 'tokens.yaml'), dataDir: join(dir, 'c'), storePath: ':memory:' }, {}), {
@@ -133,6 +137,28 @@ describe('roles on tokens', () => {
     bound.socket.close();
     await bound.closed;
     await waitFor(() => coordinator.fleet.agentCount() === 1, 5000, 'node-9 to leave');
+  });
+
+  it('a scoped operator aborts only runs started within its scope', async () => {
+    const drill = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'long' }, spec: { targets: { t: { processes: { cmdline: '^no-such-process$' } } }, steps: [{ sleep: '30s' }] } };
+    // Started by an unscoped operator: it may act on any cluster, so a token scoped to prod (or lab) may not stop it.
+    const run = await api(T.operator, 'POST', '/v1/runs', { spec: drill });
+    assert.equal(run.status, 201, JSON.stringify(run.body));
+    for (const token of [T.prodOperator, T.labOperator]) {
+      const refused = await api(token, 'POST', `/v1/runs/${run.body.id}/abort`);
+      // Before: 202, and the run (with every fault it held, anywhere) was aborted by a token scoped elsewhere.
+      assert.equal(refused.status, 403, JSON.stringify(refused.body));
+      assert.equal(refused.body.error.code, 'ERIS_ERR_FORBIDDEN_SCOPE');
+    }
+    assert.equal((await api(T.operator, 'GET', `/v1/runs/${run.body.id}`)).body.status, 'running');
+    // Started by the lab-scoped operator: it may abort its own run, the prod-scoped one may not, an unscoped one may.
+    const own = await api(T.labOperator, 'POST', '/v1/runs', { spec: drill });
+    assert.equal(own.status, 201, JSON.stringify(own.body));
+    assert.equal((await api(T.prodOperator, 'POST', `/v1/runs/${own.body.id}/abort`)).status, 403);
+    assert.equal((await api(T.labOperator, 'POST', `/v1/runs/${own.body.id}/abort`)).status, 202);
+    assert.equal((await api(T.operator, 'POST', `/v1/runs/${run.body.id}/abort`)).status, 202);
+    const audit = await api(T.operator, 'GET', '/v1/audit?action=run.abort');
+    assert.ok(audit.body.records.some((r: { actor: string; result: string }) => r.actor === 'prod-ops' && r.result === 'failed'), JSON.stringify(audit.body).slice(0, 500));
   });
 
   it('a scoped viewer sees only its clusters', async () => {

@@ -137,6 +137,20 @@ describe('hostile agent → real coordinator', () => {
     await stillServing();
   });
 
+  it('a mute host-mode agent of another cluster does not hold up or fail a selection of this one (found by fuzz-link)', async () => {
+    const peer = await dialCoordinator(linkUrl(), TOKEN);
+    peer.send(hello('elsewhere', 'mute', [], { hostProcesses: true }));
+    assert.equal((await peer.next()).type, 'welcome');
+    const started = performance.now();
+    const selection = await call('POST', '/v1/selections', { clusters: ['lab'], processes: { cmdline: '^no-such-process-anywhere$' } });
+    // Before: the coordinator asked every host-mode agent, waited the 5 s command timeout for this one, and failed.
+    assert.equal(selection.status, 422, JSON.stringify(selection.body));
+    assert.equal(selection.body.error.code, 'ERIS_ERR_NO_TARGETS');
+    assert.ok(performance.now() - started < 2000, `took ${Math.round(performance.now() - started)} ms`);
+    peer.socket.close();
+    await peer.closed;
+  });
+
   it('the real agent keeps freezing and resuming through the coordinator after all that', async () => {
     const tree = await spawnTree(1, tag);
     trees.push(tree.pid);

@@ -27,7 +27,7 @@ import { consolePaths, serveConsoleUi } from './console-ui.js';
 import { eventsQuerySchema, reportQuerySchema, runRequestSchema, runsQuerySchema, targetsQuerySchema } from './requests.js';
 import type { agentListSchema, dryRunSchema, healthSchema, selectionPreviewSchema, versionSchema } from './schemas.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
-import { can, inScope, isScoped, requirePermission, type Principal } from '../auth/roles.js';
+import { can, ForbiddenScopeError, inScope, isScoped, requirePermission, scopeCovers, type Principal } from '../auth/roles.js';
 import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
@@ -258,7 +258,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       o.engine.start(drill, {
         drillName: drillName ?? drill.metadata.name,
         ...(request.seed !== undefined ? { seed: String(request.seed) } : {}),
-        ...(within ? { within } : {}),
+        ...(within ? { within, scope: { ...(p.clusters ? { clusters: p.clusters } : {}), ...(p.namespaces ? { namespaces: p.namespaces } : {}) } } : {}),
       }), (h) => ({ target: h.id, details: { drill: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) } }));
     if (overrides.length > 0) o.audit.record(p, 'override.use', handle.id, 'ok', { override: overrides });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
@@ -277,6 +277,15 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
     const run = getRun(o.store, c.req.param('id'));
     await audited(c, 'run.abort', run.id, () => {
       if (!o.engine.isActive(run.id)) throw new ConflictError(`run ${run.id} is not running (${run.status})`, { path: 'id' });
+      // A scoped token aborts only runs started within its scope: an abort resumes the run's faults wherever they are.
+      const p = c.get('principal');
+      const started = o.engine.scopeOf(run.id) ?? {};
+      if (isScoped(p) && !scopeCovers(p, started)) {
+        throw new ForbiddenScopeError(`run ${run.id} was started by a token that reaches beyond token ${p.id}'s scope: it may not abort it`, {
+          path: 'id',
+          details: { tokenId: p.id, ...(p.clusters ? { clusters: [...p.clusters] } : {}), ...(p.namespaces ? { namespaces: [...p.namespaces] } : {}) },
+        });
+      }
       o.engine.abort(run.id, `aborted by ${c.get('tokenId')}`);
     });
     return c.json({ id: run.id, status: 'aborting' }, 202);

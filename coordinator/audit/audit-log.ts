@@ -24,10 +24,23 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 const REFUSALS_PER_WINDOW = 60;
 const REFUSAL_WINDOW_MS = 60_000;
 
+/** How often the retention bound is applied: every this many records, and at least hourly (and at start). */
+const PRUNE_EVERY_RECORDS = 100;
+const PRUNE_EVERY_MS = 60 * 60_000;
+
+/** How much of the trail is kept (coordinator/config.ts validates both; 0 or absent = no bound of that kind). */
+export interface AuditRetention {
+  /** Records older than this many days are deleted. */
+  days?: number;
+  /** Beyond this many records, the oldest are deleted. */
+  maxRecords?: number;
+}
+
 export interface AuditLogOptions {
   store: Store;
   logger: Logger;
   now?: () => number;
+  retention?: AuditRetention;
 }
 
 export class AuditLog {
@@ -35,9 +48,29 @@ export class AuditLog {
   private windowStart = 0;
   private refusalsInWindow = 0;
   private suppressed = 0;
+  private sincePrune = 0;
+  private lastPrune = 0;
 
   constructor(private readonly o: AuditLogOptions) {
     this.now = o.now ?? Date.now;
+    this.prune();
+  }
+
+  /** Applies the retention bound now; returns how many records went. A store that fails is logged, never thrown. */
+  prune(): number {
+    const { days, maxRecords } = this.o.retention ?? {};
+    const at = this.now();
+    this.sincePrune = 0;
+    this.lastPrune = at;
+    if (!days && !maxRecords) return 0;
+    try {
+      const deleted = this.o.store.pruneAudit({ ...(days ? { before: at - days * 86_400_000 } : {}), ...(maxRecords ? { keep: maxRecords } : {}) });
+      if (deleted > 0) this.o.logger.info({ deleted, retention: this.o.retention }, 'audit records past the retention bound deleted');
+      return deleted;
+    } catch (err) {
+      this.o.logger.error({ err }, 'could not prune the audit trail');
+      return 0;
+    }
   }
 
   /** Records one action. A store that fails is logged, never thrown into the action it records. */
@@ -50,6 +83,7 @@ export class AuditLog {
     } catch (err) {
       this.o.logger.error({ err, action, target }, 'could not store an audit record');
     }
+    if (++this.sincePrune >= PRUNE_EVERY_RECORDS || at - this.lastPrune >= PRUNE_EVERY_MS) this.prune();
   }
 
   /** A refused request or link, rate-limited (the log line is dropped with it: floods must not flood the log). */

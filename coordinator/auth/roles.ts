@@ -65,3 +65,16 @@ export function inScope(p: Principal, where: { cluster: string; namespace?: stri
   if (p.namespaces !== undefined && (where.namespace === undefined || !p.namespaces.includes(where.namespace))) return false;
   return true;
 }
+
+/** Where a token may act: its clusters and namespaces (absent = all). */
+export type Scope = Pick<Principal, 'clusters' | 'namespaces'>;
+
+/**
+ * Whether everything `inner` may reach, `outer` may reach too: each list of `outer` is absent (all), or `inner` has
+ * that list and it names nothing `outer` does not. Who may abort a run: a scoped token only a run whose starter's
+ * scope is within its own, so it cannot stop (and resume the faults of) a run acting elsewhere.
+ */
+export function scopeCovers(outer: Scope, inner: Scope): boolean {
+  const covers = (o: readonly string[] | undefined, i: readonly string[] | undefined) => o === undefined || (i !== undefined && i.every((x) => o.includes(x)));
+  return covers(outer.clusters, inner.clusters) && covers(outer.namespaces, inner.namespaces);
+}

@@ -15,6 +15,7 @@ import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, t
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import { zeroDrillSeries, type CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
+import type { Scope } from '../auth/roles.js';
 
 /** A step failed: the run fails (not an internal error). */
 export class StepFailedError extends ErisError {
@@ -55,6 +56,8 @@ interface RunState {
   probeStats: Map<string, { latencies: number[]; failures: number }>;
   /** The starter's scope: a run picks only what the token that started it may reach. */
   within?: TargetFilter;
+  /** The starter's clusters and namespaces (absent = unscoped): who else may abort the run. */
+  scope?: Scope;
 }
 
 export class DrillEngine {
@@ -108,7 +111,12 @@ export class DrillEngine {
     return () => this.events.off(channel, listener);
   }
 
-  start(drill: Drill, options: { drillName: string | null; seed?: string; within?: TargetFilter }): RunHandle {
+  /** The scope of the token that started an active run (undefined: unscoped, or not active). */
+  scopeOf(runId: string): Scope | undefined {
+    return this.runs.get(runId)?.scope;
+  }
+
+  start(drill: Drill, options: { drillName: string | null; seed?: string; within?: TargetFilter; scope?: Scope }): RunHandle {
     const id = randomUUID();
     const seed = options.seed ?? randomUUID().slice(0, 8);
     const createdAt = this.now();
@@ -124,6 +132,7 @@ export class DrillEngine {
       steps: [],
       probeStats: new Map(),
       ...(options.within ? { within: options.within } : {}),
+      ...(options.scope ? { scope: options.scope } : {}),
     };
     this.runs.set(id, state);
     this.knowDrill(drill);

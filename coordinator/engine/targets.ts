@@ -4,15 +4,19 @@ import type { SignalName } from '../../daemon/proc/signal.js';
 import type { Override } from '../../daemon/faults/safety.js';
 import type { FaultMethod } from '../../daemon/faults/request.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { select, type Selection } from '../selection/select.js';
+import { nameMatcher, select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
 import type { TargetRecord } from '../selection/types.js';
 
 /** Which targets a caller may reach at all (a scoped token's clusters and namespaces); absent = every target. */
-export type TargetFilter = (target: TargetRecord) => boolean;
+export type TargetFilter = (target: Pick<TargetRecord, 'cluster' | 'namespace'>) => boolean;
 
 export async function selectGroup(fleet: Fleet, group: TargetGroup, path: string, seed?: string | number, within?: TargetFilter): Promise<Selection> {
-  const all = group.processes ? await fleet.processes(group.processes.cmdline) : fleet.targets();
+  // Host processes are listed by asking agents: only those of clusters the group (and the caller's scope) can pick
+  // from, so an agent of another cluster that is slow, gone or hostile cannot fail this selection.
+  const clusters = group.clusters && nameMatcher(group.clusters, `${path}.clusters`);
+  const asked = (cluster: string) => (clusters === undefined || clusters(cluster)) && (within === undefined || within({ cluster, namespace: '' }));
+  const all = group.processes ? await fleet.processes(group.processes.cmdline, asked) : fleet.targets();
   // Filtered before the pick, so count/percent/spread apply to what the caller may reach, and the seed stays repeatable.
   const inventory = within === undefined ? all : all.filter(within);
   return select(group, inventory, { path, ...(seed !== undefined ? { seed } : {}), ...(group.processes ? { cmdlineMatchedByAgents: true } : {}) });

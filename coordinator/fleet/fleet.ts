@@ -201,9 +201,9 @@ export class Fleet {
     return out;
   }
 
-  /** Host-mode processes whose command line matches, from every agent that allows them. */
-  async processes(cmdline: string): Promise<TargetRecord[]> {
-    const hostAgents = [...this.sessions.values()].filter((s) => s.hello.hostProcesses);
+  /** Host-mode processes whose command line matches, from every agent that allows them (of the clusters `asked` takes). */
+  async processes(cmdline: string, asked: (cluster: string) => boolean = () => true): Promise<TargetRecord[]> {
+    const hostAgents = [...this.sessions.values()].filter((s) => s.hello.hostProcesses && asked(s.hello.cluster));
     const lists = await Promise.all(
       hostAgents.map(async (s) => ({ s, list: (await this.command(s.id, { op: 'processes.list', cmdline })) as HostProcessInfo[] })),
     );

@@ -40,10 +40,10 @@ export interface CompiledGroup {
   matches(target: TargetRecord): boolean;
 }
 
-type NameMatcher = (name: string) => boolean;
+export type NameMatcher = (name: string) => boolean;
 
 // `/…/` is a regex, anything else an exact name (schema.ts namePatternSchema).
-function nameMatcher(patterns: readonly string[], path: string): NameMatcher {
+export function nameMatcher(patterns: readonly string[], path: string): NameMatcher {
   const exact = new Set<string>();
   const regexes: UserRegex[] = [];
   patterns.forEach((p, i) => {

@@ -54,10 +54,12 @@ export interface MemoryStoreState {
   nextOrder: number;
   /** In seq order; details kept as JSON text like the others. */
   audit: Array<Omit<AuditRecord, 'details'> & { details: string }>;
+  /** The last audit seq handed out: pruned records' seqs are not reused. */
+  auditSeq: number;
 }
 
 export function createMemoryStoreState(): MemoryStoreState {
-  return { drills: new Map(), runs: new Map(), events: new Map(), nextOrder: 1, audit: [] };
+  return { drills: new Map(), runs: new Map(), events: new Map(), nextOrder: 1, audit: [], auditSeq: 0 };
 }
 
 export interface MemoryStoreOptions {
@@ -199,7 +201,8 @@ export class MemoryStore implements Store {
   appendAudit(record: NewAuditRecord): number {
     const { audit } = this.open();
     checkAuditRecord(record);
-    const seq = (audit.at(-1)?.seq ?? 0) + 1;
+    const state = this.open();
+    const seq = ++state.auditSeq;
     const { details, ...rest } = record;
     audit.push({ ...rest, seq, details: encodeJson(details ?? null, 'details') });
     return seq;
@@ -219,6 +222,14 @@ export class MemoryStore implements Store {
       out.push({ seq: r.seq, at: r.at, actor: r.actor, role: r.role, action: r.action, target: r.target, result: r.result, details: decodeJson(r.details) });
     }
     return out;
+  }
+
+  pruneAudit(bound: { before?: number; keep?: number }): number {
+    const state = this.open();
+    const before = state.audit.length;
+    const kept = state.audit.filter((r) => bound.before === undefined || r.at >= bound.before);
+    state.audit = bound.keep === undefined ? kept : kept.slice(Math.max(0, kept.length - bound.keep));
+    return before - state.audit.length;
   }
 
   close(): void {

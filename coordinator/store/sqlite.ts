@@ -232,6 +232,8 @@ function prepareStatements(db: DatabaseSync) {
     appendAudit: prepare(db,
       'INSERT INTO audit (at, actor, role, action, target, result, details) VALUES (@at, @actor, @role, @action, @target, @result, @details)',
     ),
+    pruneAuditBefore: prepare(db, 'DELETE FROM audit WHERE at < ?'),
+    pruneAuditKeep: prepare(db, 'DELETE FROM audit WHERE seq <= (SELECT seq FROM audit ORDER BY seq DESC LIMIT 1 OFFSET ?)'),
     // One statement for every filter combination: a NULL parameter means "no filter".
     listAudit: prepare<AuditRow>(db,
       `SELECT seq, at, actor, role, action, target, result, details FROM audit
@@ -390,6 +392,13 @@ export class SqliteStore implements Store {
     return this.stmt.listAudit
       .all({ since: q.since ?? null, until: q.until ?? null, actor: q.actor ?? null, action: q.action ?? null, beforeSeq: q.beforeSeq ?? null, limit: q.limit ?? -1 })
       .map(auditOf);
+  }
+
+  pruneAudit(bound: { before?: number; keep?: number }): number {
+    let deleted = 0;
+    if (bound.before !== undefined) deleted += Number(this.stmt.pruneAuditBefore.run(bound.before).changes);
+    if (bound.keep !== undefined) deleted += Number(this.stmt.pruneAuditKeep.run(bound.keep).changes);
+    return deleted;
   }
 
   close(): void {

@@ -96,6 +96,18 @@ export function runStoreContract(name: string, factory: () => StoreFixture, opti
         assert.deepEqual(s.listAudit(), []);
       }));
 
+      test('prunes by age and by count, never reusing a seq', withStore(factory, (s) => {
+        for (let i = 1; i <= 10; i++) s.appendAudit(rec(i * 100, 'ci', 'run.start'));
+        assert.equal(s.pruneAudit({ before: 300 }), 2, 'at 100 and 200: older than 300');
+        assert.deepEqual(s.listAudit().map((r) => r.seq).reverse(), [3, 4, 5, 6, 7, 8, 9, 10]);
+        assert.equal(s.pruneAudit({ keep: 5 }), 3);
+        assert.deepEqual(s.listAudit().map((r) => r.seq).reverse(), [6, 7, 8, 9, 10]);
+        assert.equal(s.pruneAudit({ before: 0, keep: 5 }), 0, 'nothing past either bound');
+        assert.equal(s.pruneAudit({ before: 2000 }), 5);
+        assert.deepEqual(s.listAudit(), []);
+        assert.equal(s.appendAudit(rec(3000, 'ci', 'run.abort')), 11, 'the next seq follows the last one handed out');
+      }));
+
       test('survives a reopen', withStore(factory, (s, fixture) => {
         s.appendAudit(rec(1, 'ci', 'drill.save'));
         s.close();

@@ -171,6 +171,11 @@ export interface Store {
   appendAudit(record: NewAuditRecord): number;
   /** Newest first (seq descending). */
   listAudit(query?: ListAuditQuery): AuditRecord[];
+  /**
+   * Deletes audit records older than `before` (Unix ms) and, beyond the newest `keep`, the older ones; returns how
+   * many went. Seqs are never reused (a cursor stays valid).
+   */
+  pruneAudit(bound: { before?: number; keep?: number }): number;
 
   close(): void;
 }
