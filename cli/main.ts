@@ -2,7 +2,7 @@
 import { CommanderError, type Command } from 'commander';
 import { isErisError } from '../lib/errors.js';
 import { ErisApiError } from '../sdk/client.js';
-import { CliExit, EXIT, UsageError } from './exit.js';
+import { CliExit, EXIT, exitCodeForError, UsageError } from './exit.js';
 
 /**
  * `eris agent` runs on every node for weeks: it loads only its own command, not the CLI's and the coordinator's
@@ -31,11 +31,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ErisApiError) {
       process.stderr.write(`eris: ${error.code}: ${error.message}${error.path && !error.message.includes(error.path) ? ` (at ${error.path})` : ''}\n`);
       if (error.status === 401) process.stderr.write('eris: give a token: --token-file FILE, ERIS_TOKEN_FILE, --token or a context (eris context --help)\n');
-      return EXIT.usage;
+      return exitCodeForError(error.code);
     }
     if (isErisError(error)) {
       process.stderr.write(`eris: ${error.code}: ${error.message}\n`);
-      return EXIT.usage;
+      return exitCodeForError(error.code);
     }
     process.stderr.write(`eris: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failed;

@@ -7,7 +7,7 @@ import { coordinatorCommand } from './coordinator-command.js';
 import { addConnectionOptions } from './connection.js';
 import { contextCommand } from './context-command.js';
 import { demoCommand } from './demo/demo-command.js';
-import { EXIT } from './exit.js';
+import { EXIT, exitTableText } from './exit.js';
 import { agentsCommand, faultsCommand, targetsCommand } from './fleet-commands.js';
 import { initCommand } from './init-command.js';
 import { runCommand } from './run-command.js';
@@ -25,7 +25,7 @@ export function buildProgram(): Command {
     .enablePositionalOptions()
     .exitOverride();
   addConnectionOptions(program);
-  program.addHelpText('after', '\nExit status: 0 ok, 1 a drill or a check failed, 2 usage or connection error.');
+  program.addHelpText('after', `\n${exitTableText()}`);
   program.addCommand(agentCommand());
   program.addCommand(coordinatorCommand());
   program.addCommand(demoCommand());

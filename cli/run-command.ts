@@ -8,7 +8,7 @@ import { ErisApiError } from '../sdk/client.js';
 import { isFinalEvent, type DryRunResult, type RunRecord, type RunReport } from '../sdk/types.js';
 import { checkDrillFile } from './drill-file.js';
 import { clientFor } from './connection.js';
-import { CliExit, EXIT, UsageError } from './exit.js';
+import { CliExit, EXIT, exitTableText, UsageError } from './exit.js';
 import { colors, printJson, table } from './output.js';
 import { liveView, plainView, RunProgress, summary, type RunView } from './run-view.js';
 import { reportProblems } from './validate-command.js';
@@ -33,7 +33,7 @@ export function runCommand(): Command {
     .option('--junit <file>', 'write the JUnit XML report to FILE')
     .option('--json', 'print the report (or the dry run) as JSON on stdout; progress goes to stderr')
     .addOption(new Option('--no-live', 'plain progress lines even on a terminal'))
-    .addHelpText('after', '\nExit status: 0 the run passed, 1 it failed or was aborted (or the file is invalid), 2 usage or connection error.\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.')
+    .addHelpText('after', `\n${exitTableText()}\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.`)
     .action(async (file: string, opts: RunOptions, command: Command) => {
       const checked = await checkDrillFile(file);
       if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);

@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { RUN_STATUSES } from '../coordinator/store/types.js';
+import { ErisApiError } from '../sdk/client.js';
 import type { RunStatus } from '../sdk/types.js';
 import { clientFor } from './connection.js';
 import { checkDrillFile } from './drill-file.js';
@@ -89,7 +90,15 @@ export function runsCommand(): Command {
       .option('--file <file>', 'write it to FILE instead of stdout')
       .action(async (id: string, opts: { format: 'json' | 'junit'; file?: string }, command: Command) => {
         const client = clientFor(command);
-        const text = opts.format === 'junit' ? await client.runs.report(id, 'junit') : `${JSON.stringify(await client.runs.report(id, 'json'), null, 2)}\n`;
+        let text: string;
+        try {
+          text = opts.format === 'junit' ? await client.runs.report(id, 'junit') : `${JSON.stringify(await client.runs.report(id, 'json'), null, 2)}\n`;
+        } catch (error) {
+          // 409: the run has no report yet — "later", not "wrong" (see the exit table).
+          if (!(error instanceof ErisApiError && error.status === 409)) throw error;
+          process.stderr.write(`eris: run ${id} has no report yet: ${error.message}\n`);
+          throw new CliExit(EXIT.notFinished);
+        }
         if (opts.file === undefined) return void process.stdout.write(text);
         try {
           await writeFile(opts.file, text);
