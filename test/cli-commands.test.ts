@@ -111,6 +111,34 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     }
   });
 
+  it('short ids: runs show and faults show|rm take any unique prefix; an ambiguous one is a clear usage error', async () => {
+    // SIGCONT faults touch nothing; enough of them that two share a first character (17 would force it).
+    const ids: string[] = [];
+    while (!ids.some((id, i) => ids.findIndex((o) => o[0] === id[0]) !== i)) {
+      ids.push((await client.faults.create({ target: { processes: { cmdline: `--name m0 .*--tag ${cluster.tag}` } }, signal: 'SIGCONT' })).id);
+    }
+    const shared = ids.find((id, i) => ids.findIndex((o) => o[0] === id[0]) !== i)![0]!;
+    const short = ids[0]!.slice(0, 8);
+    const show = await runCli(['faults', 'show', short, ...auth]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^${ids[0]}\\s+SIGCONT`, 'm'));
+    const ambiguous = await runCli(['faults', 'show', shared, ...auth]);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, new RegExp(`ERIS_ERR_AMBIGUOUS_ID: fault id ${shared} is ambiguous: \\d+ faults start with it .*give more characters`));
+    const none = await runCli(['faults', 'rm', 'zzzz', ...auth]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /ERIS_ERR_NOT_FOUND: no fault zzzz/);
+    assert.equal((await runCli(['faults', 'rm', short, ...auth])).code, 0);
+
+    await cluster.healthy();
+    const run = await client.runs.start({ spec: { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'cli-short' }, spec: { targets: { m: { processes: { cmdline: `--tag ${cluster.tag}` }, count: 1 } }, steps: [{ sleep: '10ms' }] } } });
+    await client.runs.wait(run.id);
+    const runShow = await runCli(['runs', 'show', run.id.slice(0, 8), '--json', ...auth]);
+    assert.equal(runShow.code, 0, runShow.stderr);
+    assert.equal(JSON.parse(runShow.stdout).id, run.id);
+    assert.equal(JSON.parse((await runCli(['runs', 'report', run.id.slice(0, 6), ...auth])).stdout).id, run.id);
+  });
+
   it('drills push, ls, show, rm', async () => {
     const file = join(dir, 'stored.yaml');
     writeFileSync(file, sampleDrillYaml(cluster, { name: 'cli-stored' }));
