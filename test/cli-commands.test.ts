@@ -231,7 +231,11 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     const config = join(dir, 'contexts.yaml');
     const env = { ERIS_CONFIG: config };
     assert.match((await runCli(['context', 'ls'], { env })).stdout, /no contexts/);
-    assert.equal((await runCli(['context', 'add', 'lab', '--url', cluster.url, '--token-file', tokenFile], { env })).code, 0);
+    assert.equal((await runCli(['context', 'add', 'lab', '--coordinator', cluster.url, '--token-file', tokenFile], { env })).code, 0);
+    // --url is kept as an alias; neither given is a usage error naming the flag.
+    const noUrl = await runCli(['context', 'add', 'x'], { env });
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /--coordinator: required/);
     assert.equal((await runCli(['context', 'add', 'elsewhere', '--url', 'http://127.0.0.1:9'], { env })).code, 0);
     const ls = await runCli(['context', 'ls'], { env });
     assert.match(ls.stdout, new RegExp(`^\\*\\s+lab\\s+${cluster.url.replace(/[.]/g, '\\.')}\\s+tokenFile`, 'm'), 'the first context becomes current');
