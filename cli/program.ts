@@ -9,6 +9,7 @@ import { contextCommand } from './context-command.js';
 import { demoCommand } from './demo/demo-command.js';
 import { EXIT, exitTableText } from './exit.js';
 import { agentsCommand, faultsCommand, targetsCommand } from './fleet-commands.js';
+import { freezeCommand, killCommand, resumeCommand } from './fault-commands.js';
 import { initCommand } from './init-command.js';
 import { runCommand } from './run-command.js';
 import { drillsCommand, runsCommand } from './runs-command.js';
@@ -37,11 +38,14 @@ export function buildProgram(): Command {
   program.addCommand(targetsCommand());
   program.addCommand(agentsCommand());
   program.addCommand(faultsCommand());
+  program.addCommand(freezeCommand());
+  program.addCommand(killCommand());
+  program.addCommand(resumeCommand());
   program.addCommand(schemaCommand());
   program.addCommand(auditCommand());
   program.addCommand(contextCommand());
   // Every command that talks to a coordinator takes the connection options after its name too.
-  const CLIENTS = new Set(['run', 'runs', 'drills', 'targets', 'agents', 'faults', 'audit']);
+  const CLIENTS = new Set(['run', 'runs', 'drills', 'targets', 'agents', 'faults', 'freeze', 'kill', 'resume', 'audit']);
   const leaves = (c: Command): Command[] => (c.commands.length === 0 ? [c] : c.commands.flatMap(leaves));
   for (const c of program.commands) if (CLIENTS.has(c.name())) leaves(c).forEach(addConnectionOptions);
   // Subcommands exit through main(), like the program itself (commander would call process.exit).

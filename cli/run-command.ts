@@ -1,6 +1,7 @@
 // `eris run FILE`: validate locally, then preview (--dry-run) or run the drill on the coordinator, following it
 // live; Ctrl-C (SIGINT), SIGTERM (a CI job timing out) and SIGHUP (a closed terminal) abort the run (the coordinator
 // resumes everything) and it still prints the summary.
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ErisClient } from '../sdk/client.js';
@@ -27,7 +28,7 @@ interface RunOptions {
 export function runCommand(): Command {
   return new Command('run')
     .description('run a drill on the coordinator and follow it live (validated locally first)')
-    .argument('<file>', 'drill file (YAML)')
+    .argument('<file|name>', 'drill file (YAML), or the name of a drill stored with eris drills push')
     .option('--dry-run', 'show which containers / processes each group would hit; touch nothing')
     .option('--seed <seed>', 'seed of every pick, to repeat a run exactly')
     .option('--junit <file>', 'write the JUnit XML report to FILE')
@@ -35,18 +36,16 @@ export function runCommand(): Command {
     .addOption(new Option('--no-live', 'plain progress lines even on a terminal'))
     .addHelpText('after', `\n${exitTableText()}\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.`)
     .action(async (file: string, opts: RunOptions, command: Command) => {
-      const checked = await checkDrillFile(file);
-      if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);
+      const source = await drillSource(file);
       const client = clientFor(command);
-      const spec = checked.raw as Record<string, unknown>;
       const seed = opts.seed;
       if (opts.dryRun) {
-        const preview = await client.runs.start({ spec }, { dryRun: true, ...(seed !== undefined ? { seed } : {}) });
+        const preview = await client.runs.start(source, { dryRun: true, ...(seed !== undefined ? { seed } : {}) });
         if (opts.json) printJson(preview);
         else process.stdout.write(formatDryRun(preview, process.stdout.isTTY ? Math.max(30, (process.stdout.columns || 100) - 60) : Infinity));
         return;
       }
-      const report = await runAndFollow(client, { spec }, { ...(seed !== undefined ? { seed } : {}), json: opts.json === true, live: opts.live !== false });
+      const report = await runAndFollow(client, source, { ...(seed !== undefined ? { seed } : {}), json: opts.json === true, live: opts.live !== false });
       if (opts.junit !== undefined && report) {
         try {
           await writeFile(opts.junit, await client.runs.report(report.id, 'junit'));
@@ -58,6 +57,15 @@ export function runCommand(): Command {
       if (opts.json && report) printJson(report);
       if (report?.status !== 'passed') throw new CliExit(EXIT.failed);
     });
+}
+
+/** A stored drill's name (no such file, no path, no .yaml), or a file checked here first. */
+const DRILL_NAME = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/;
+async function drillSource(arg: string): Promise<{ spec: Record<string, unknown> } | { drill: string }> {
+  if (arg !== '-' && !existsSync(arg) && DRILL_NAME.test(arg) && !/\.ya?ml$/.test(arg)) return { drill: arg };
+  const checked = await checkDrillFile(arg);
+  if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);
+  return { spec: checked.raw as Record<string, unknown> };
 }
 
 /** A table of the picks; a process's command line is cut to `cmdlineWidth` characters (a terminal's width). */
