@@ -21,6 +21,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
   { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+  { key: 'logFormat', flag: '--log-format <format>', env: 'ERIS_LOG_FORMAT', doc: 'pretty|json (default pretty when stdout is a terminal, json otherwise)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
 
@@ -43,6 +44,7 @@ export const coordinatorConfigSchema = z
       .default([]),
     rateLimit: z.coerce.number().min(0).max(1_000_000).default(200),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    logFormat: z.enum(['pretty', 'json']).optional(),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),
   })
