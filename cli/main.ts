@@ -13,11 +13,17 @@ async function program(argv: string[]): Promise<Command> {
     const { agentProgram } = await import('./agent-command.js');
     return agentProgram();
   }
-  const { buildProgram } = await import('./program.js');
-  return buildProgram();
+  const { buildProgram, commandName } = await import('./program.js');
+  return buildProgram(commandName(argv));
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Answered before any command is loaded: scripts and shells call it often.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    const { VERSION } = await import('../lib/version.js');
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
   try {
     await (await program(argv)).parseAsync(argv);
     return EXIT.ok;
