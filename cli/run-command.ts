@@ -1,6 +1,7 @@
 // `eris run FILE`: validate locally, then preview (--dry-run) or run the drill on the coordinator, following it
 // live; Ctrl-C (SIGINT), SIGTERM (a CI job timing out) and SIGHUP (a closed terminal) abort the run (the coordinator
 // resumes everything) and it still prints the summary.
+import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
@@ -40,9 +41,12 @@ export function runCommand(): Command {
       const client = clientFor(command);
       const seed = opts.seed;
       if (opts.dryRun) {
-        const preview = await client.runs.start(source, { dryRun: true, ...(seed !== undefined ? { seed } : {}) });
-        if (opts.json) printJson(preview);
-        else process.stdout.write(formatDryRun(preview, process.stdout.isTTY ? Math.max(30, (process.stdout.columns || 100) - 60) : Infinity));
+        // A seed is always sent (one is drawn when none is given) and printed, so the preview can be repeated and
+        // `eris run --seed S` hits what it showed.
+        const used = seed ?? randomUUID().slice(0, 8);
+        const preview = await client.runs.start(source, { dryRun: true, seed: used });
+        if (opts.json) printJson({ ...preview, seed: used });
+        else process.stdout.write(formatDryRun(preview, process.stdout.isTTY ? Math.max(30, (process.stdout.columns || 100) - 60) : Infinity, used));
         return;
       }
       const report = await runAndFollow(client, source, { ...(seed !== undefined ? { seed } : {}), json: opts.json === true, live: opts.live !== false });
@@ -69,7 +73,7 @@ async function drillSource(arg: string): Promise<{ spec: Record<string, unknown>
 }
 
 /** A table of the picks; a process's command line is cut to `cmdlineWidth` characters (a terminal's width). */
-export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity): string {
+export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity, seed?: string): string {
   const rows: string[][] = [];
   for (const [group, g] of Object.entries(preview.groups)) {
     g.picked.forEach((t, i) => {
@@ -78,7 +82,8 @@ export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity): st
     });
     if (g.picked.length === 0) rows.push([group, `0 of ${g.matched}`, '-', '-', '(nothing)']);
   }
-  return `dry run of drill ${preview.drill}: nothing was touched\n${table(['GROUP', 'PICKS', 'CLUSTER/NODE', 'ZONE', 'CONTAINER / PROCESS'], rows)}`;
+  const again = seed !== undefined ? `seed ${seed}: the same picks again with --seed ${seed}\n` : '';
+  return `dry run of drill ${preview.drill}: nothing was touched\n${again}${table(['GROUP', 'PICKS', 'CLUSTER/NODE', 'ZONE', 'CONTAINER / PROCESS'], rows)}`;
 }
 
 function shorten(s: string, n: number): string {

@@ -145,7 +145,7 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     const push = await runCli(['drills', 'push', file, ...auth]);
     assert.equal(push.code, 0, push.stderr);
     assert.equal(push.stdout, 'stored drill cli-stored\n');
-    assert.match((await runCli(['drills', 'ls', ...auth])).stdout, /^cli-stored\s+\d\d:\d\d:\d\d/m);
+    assert.match((await runCli(['drills', 'ls', ...auth])).stdout, /^cli-stored\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
     assert.equal((await runCli(['drills', 'show', 'cli-stored', ...auth])).stdout, readFileSync(file, 'utf8'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: eris.dev/v1alpha1\nkind: Drill\n');
@@ -169,7 +169,7 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
 
     const ls = await runCli(['runs', 'ls', '--drill', 'cli-runs', ...auth]);
     assert.match(ls.stdout, /^ID\s+DRILL\s+STATUS\s+STARTED\s+DURATION/m);
-    assert.match(ls.stdout, new RegExp(`^${run.id}\\s+cli-runs\\s+passed\\s+`, 'm'));
+    assert.match(ls.stdout, new RegExp(`^${run.id}\\s+cli-runs\\s+passed\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s`, 'm'));
     const lsJson = JSON.parse((await runCli(['runs', 'ls', '--json', '--status', 'passed', '--limit', '5', ...auth])).stdout);
     assert.ok(lsJson.some((r: { id: string }) => r.id === run.id));
     assert.equal((await runCli(['runs', 'ls', '--limit', '0', ...auth])).code, 2);

@@ -34,6 +34,11 @@ describe('eris run', () => {
     const r = await runCli(['run', drill, '--dry-run', ...auth()]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /dry run of drill sample-node-failure: nothing was touched/);
+    // The seed is printed, and giving it back repeats the picks exactly.
+    const seed = /^seed (\S+): the same picks again with --seed \1$/m.exec(r.stdout)?.[1];
+    assert.ok(seed, r.stdout);
+    const again = await runCli(['run', drill, '--dry-run', '--seed', seed!, ...auth()]);
+    assert.equal(again.stdout, r.stdout);
     assert.match(r.stdout, /GROUP\s+PICKS\s+CLUSTER\/NODE\s+ZONE\s+CONTAINER \/ PROCESS/);
     assert.match(r.stdout, /^member\s+1 of 3\s+lab\/node-1\s+z1\s+pid \d+ .*--tag/m);
     assert.match(r.stdout, /^all\s+3 of 3\s+lab\/node-1/m);
