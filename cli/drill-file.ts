@@ -78,7 +78,7 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
     for (const p of drillReferenceProblems(drill)) add(p.path, p.message, locate(doc, p.path));
   } else {
     for (const issue of parsed.error.issues) {
-      for (const { path, message, atKey } of issueProblems(issue)) add(formatPath(path) || '(root)', message, locateSegments(doc, path, atKey));
+      for (const { path, message, atKey } of issueProblems(issue)) add(formatPath(path) || '(root)', missingKey(raw, path) ? required(message) : message, locateSegments(doc, path, atKey));
     }
     // References too, so one run reports every problem: checked on the raw document where its shape allows.
     for (const p of lenientReferenceProblems(raw)) if (!found.some((f) => f.path === p.path)) add(p.path, p.message, locate(doc, p.path));
@@ -116,6 +116,23 @@ function lenientReferenceProblems(raw: unknown): Array<{ path: string; message: 
   } catch {
     return []; // a shape the walk does not expect: the schema's problems say enough
   }
+}
+
+/** Whether the last key of `path` is absent from its map in the raw document (a missing required field). */
+function missingKey(raw: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0 || typeof path.at(-1) !== 'string') return false;
+  let node: unknown = raw;
+  for (const segment of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node) && !Object.hasOwn(node, path.at(-1) as string);
+}
+
+/** `must be a duration: …` for a field left out reads `required (a duration: …)`. */
+function required(message: string): string {
+  const what = /^must be (.*)$/s.exec(message)?.[1];
+  return what !== undefined ? `required (${what})` : /required/i.test(message) ? message : `required: ${message}`;
 }
 
 /** One problem per zod issue, except that every unknown key of an object is its own problem, at that key. */

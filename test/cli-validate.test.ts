@@ -101,7 +101,7 @@ describe('eris validate', () => {
     assert.match(r.stdout, /:10:7: spec\.targets\.m\.colour: unknown key "colour"$/m);
     assert.match(r.stdout, /:12:14: spec\.targets\.app\.kubernetes\.io\.count: must be at least 1$/m);
     assert.match(r.stdout, /:16:11: spec\.probes\.health\.jq: invalid jq filter: .*syntax error/m);
-    assert.match(r.stdout, /:20:7: spec\.steps\[1\]\.timeout: /m);
+    assert.match(r.stdout, /:20:7: spec\.steps\[1\]\.timeout: required \(a duration: /m);
     assert.match(r.stdout, /:22:15: spec\.steps\[2\]\.signal: must be one of /m);
     assert.match(r.stderr, /^8 problems in 1 of 1 file$/m);
   });
