@@ -143,7 +143,7 @@ export function resolveConnection(command: Command, env: NodeJS.ProcessEnv = pro
     const entry = file.contexts[name];
     if (!entry) {
       const known = Object.keys(file.contexts);
-      throw new UsageError(`no context ${JSON.stringify(name)} in ${contextsPath(env)}${known.length ? ` (contexts: ${known.join(', ')})` : ' (eris context add NAME --url URL)'}`);
+      throw new UsageError(`no context ${JSON.stringify(name)} in ${contextsPath(env)}${known.length ? ` (contexts: ${known.join(', ')})` : ' (eris context add NAME --coordinator URL)'}`);
     }
     return { name: `context ${name}`, coordinator: entry.coordinator, token: entry.token, tokenFile: entry.tokenFile };
   };

@@ -1,5 +1,5 @@
 // `eris context ls|use|add|rm|current`: named coordinators in ~/.config/eris/contexts.yaml (or $ERIS_CONFIG).
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
 import { addConnectionOptions, contextsPath, readContexts, resolveConnection, updateContexts } from './connection.js';
 import { UsageError } from './exit.js';
 import { printJson, table, wantsJson, withOutput, type OutputOptions } from './output.js';
@@ -16,7 +16,7 @@ export function contextCommand(): Command {
       const file = readContexts();
       const rows = Object.entries(file.contexts).map(([name, c]) => ({ name, current: name === file.current, coordinator: c.coordinator ?? '', auth: c.tokenFile ? `tokenFile ${c.tokenFile}` : c.token ? 'token' : '-' }));
       if (wantsJson(opts)) return printJson({ path: contextsPath(), current: file.current ?? null, contexts: rows });
-      if (rows.length === 0) return void process.stdout.write(`no contexts in ${contextsPath()} (eris context add NAME --url URL)\n`);
+      if (rows.length === 0) return void process.stdout.write(`no contexts in ${contextsPath()} (eris context add NAME --coordinator URL)\n`);
       process.stdout.write(table(['', 'NAME', 'COORDINATOR', 'AUTH'], rows.map((r) => [r.current ? '*' : '', r.name, r.coordinator, r.auth])));
     }),
   );
@@ -37,18 +37,22 @@ export function contextCommand(): Command {
     new Command('add')
       .description('add or replace a context')
       .argument('<name>', 'context name')
-      .requiredOption('--url <url>', 'coordinator URL')
+      .option('--coordinator <url>', 'coordinator URL (the name every other command uses)')
+      .addOption(new Option('--url <url>', 'same as --coordinator').hideHelp())
       .option('--token-file <file>', 'file holding the token (kept as a path, read at each call)')
       .option('--token <token>', 'the token itself (stored in the file, mode 0600; prefer --token-file)')
       .option('--use', 'make it the current context')
-      .action((name: string, opts: { url: string; tokenFile?: string; token?: string; use?: boolean }) => {
+      .action((name: string, opts: { coordinator?: string; url?: string; tokenFile?: string; token?: string; use?: boolean }) => {
+        if (opts.coordinator !== undefined && opts.url !== undefined && opts.coordinator !== opts.url) throw new UsageError('give one of --coordinator and --url (they are the same flag)');
+        const url = opts.coordinator ?? opts.url;
+        if (url === undefined) throw new UsageError('--coordinator: required (the coordinator URL of the context)');
         if (!NAME.test(name)) throw new UsageError(`context name: must be letters, digits, "-", "_", "." (got ${JSON.stringify(name)})`);
         if (opts.token !== undefined && opts.tokenFile !== undefined) throw new UsageError('give one of --token and --token-file');
         updateContexts((doc) => {
-          doc.setIn(['contexts', name], doc.createNode({ coordinator: opts.url, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.token ? { token: opts.token } : {}) }));
+          doc.setIn(['contexts', name], doc.createNode({ coordinator: url, ...(opts.tokenFile ? { tokenFile: opts.tokenFile } : {}), ...(opts.token ? { token: opts.token } : {}) }));
           if (opts.use || !doc.has('current')) doc.set('current', name);
         });
-        process.stdout.write(`context ${name}: ${opts.url}\n`);
+        process.stdout.write(`context ${name}: ${url}\n`);
       }),
   );
 

@@ -78,8 +78,10 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
     for (const p of drillReferenceProblems(drill)) add(p.path, p.message, locate(doc, p.path));
   } else {
     for (const issue of parsed.error.issues) {
-      for (const { path, message, atKey } of issueProblems(issue)) add(formatPath(path) || '(root)', message, locateSegments(doc, path, atKey));
+      for (const { path, message, atKey } of issueProblems(issue)) add(formatPath(path) || '(root)', missingKey(raw, path) ? required(message) : message, locateSegments(doc, path, atKey));
     }
+    // References too, so one run reports every problem: checked on the raw document where its shape allows.
+    for (const p of lenientReferenceProblems(raw)) if (!found.some((f) => f.path === p.path)) add(p.path, p.message, locate(doc, p.path));
   }
   // jq filters are compiled even when the schema failed elsewhere, so one run reports every problem.
   for (const [name, jq] of jqFilters(raw)) {
@@ -94,6 +96,43 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
   }
   const problems = found.map((f) => ({ file, ...at(f.offset), path: f.path, message: f.message })).sort((a, b) => a.line - b.line || a.column - b.column);
   return { file, raw, drill: problems.length === 0 ? drill : null, problems };
+}
+
+/**
+ * The reference problems of a drill the schema refused (`no probe "helth"` beside a schema error): the raw document
+ * with the schema's defaults filled in, when targets, probes and steps have the right shape; nothing otherwise.
+ */
+function lenientReferenceProblems(raw: unknown): Array<{ path: string; message: string }> {
+  const isMapLike = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  const spec = isMapLike(raw) ? raw.spec : undefined;
+  if (!isMapLike(spec)) return [];
+  const targets = spec.targets ?? {};
+  const probes = spec.probes ?? {};
+  const steadyState = spec.steadyState ?? [];
+  const steps = spec.steps ?? [];
+  if (!isMapLike(targets) || !isMapLike(probes) || !Array.isArray(steadyState) || !Array.isArray(steps)) return [];
+  try {
+    return drillReferenceProblems({ ...(raw as object), spec: { ...spec, targets, probes, steadyState, steps } } as unknown as Drill);
+  } catch {
+    return []; // a shape the walk does not expect: the schema's problems say enough
+  }
+}
+
+/** Whether the last key of `path` is absent from its map in the raw document (a missing required field). */
+function missingKey(raw: unknown, path: readonly PropertyKey[]): boolean {
+  if (path.length === 0 || typeof path.at(-1) !== 'string') return false;
+  let node: unknown = raw;
+  for (const segment of path.slice(0, -1)) {
+    if (node === null || typeof node !== 'object') return false;
+    node = (node as Record<PropertyKey, unknown>)[segment];
+  }
+  return node !== null && typeof node === 'object' && !Array.isArray(node) && !Object.hasOwn(node, path.at(-1) as string);
+}
+
+/** `must be a duration: …` for a field left out reads `required (a duration: …)`. */
+function required(message: string): string {
+  const what = /^must be (.*)$/s.exec(message)?.[1];
+  return what !== undefined ? `required (${what})` : /required/i.test(message) ? message : `required: ${message}`;
 }
 
 /** One problem per zod issue, except that every unknown key of an object is its own problem, at that key. */

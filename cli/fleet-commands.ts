@@ -3,6 +3,7 @@ import { Command } from 'commander';
 import type { Fault, ImmediateFault, ResumedFault } from '../sdk/types.js';
 import { CliExit, EXIT } from './exit.js';
 import { clientFor } from './connection.js';
+import { resolveFaultId } from './short-id.js';
 import { ago, printJson, table, wantsJson, when, withOutput, type OutputOptions } from './output.js';
 
 export function agentsCommand(): Command {
@@ -77,8 +78,9 @@ export function faultsCommand(): Command {
     }),
   );
   faults.addCommand(
-    withOutput(new Command('show').description('one fault, target by target').argument('<id>', 'fault id')).action(async (id: string, opts: OutputOptions, command: Command) => {
-      const f = await clientFor(command).faults.get(id);
+    withOutput(new Command('show').description('one fault, target by target').argument('<id>', 'fault id, or any unique prefix of it')).action(async (id: string, opts: OutputOptions, command: Command) => {
+      const client = clientFor(command);
+      const f = await client.faults.get(await resolveFaultId(client, id));
       if (wantsJson(opts)) return printJson(f);
       process.stdout.write(table(['ID', 'SIGNAL', 'STATE', 'TARGETS', 'ERRORS', 'CREATED'], faultRows([f])));
       process.stdout.write('\n');
@@ -87,11 +89,11 @@ export function faultsCommand(): Command {
     }),
   );
   faults.addCommand(
-    withOutput(new Command('rm').alias('resume').description('resume what a fault stopped (idempotent)').argument('<id...>', 'fault ids')).action(
+    withOutput(new Command('rm').alias('resume').description('resume what a fault stopped (idempotent)').argument('<id...>', 'fault ids, or unique prefixes')).action(
       async (ids: string[], opts: OutputOptions, command: Command) => {
         const client = clientFor(command);
         const resumed: ResumedFault[] = [];
-        for (const id of ids) resumed.push(await client.faults.resume(id));
+        for (const id of ids) resumed.push(await client.faults.resume(await resolveFaultId(client, id)));
         const unconfirmed = resumed.some((f) => !f.resume.confirmed);
         if (wantsJson(opts)) {
           printJson(resumed);

@@ -1,5 +1,8 @@
-// Turns SIGTERM/SIGINT into an orderly shutdown (which resumes every fault), once.
+// Turns SIGTERM, SIGINT and SIGHUP (a closed terminal, which would otherwise end the process with its faults still
+// held) into an orderly shutdown (which resumes every fault), once.
 import type { Logger } from '../lib/logger.js';
+
+const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP'] as const;
 
 export function runUntilSignal(logger: Logger, shutdown: () => Promise<void>): Promise<void> {
   return new Promise((resolve) => {
@@ -11,12 +14,10 @@ export function runUntilSignal(logger: Logger, shutdown: () => Promise<void>): P
       shutdown()
         .catch((err: unknown) => logger.error({ err }, 'shutdown failed'))
         .finally(() => {
-          process.off('SIGTERM', onSignal);
-          process.off('SIGINT', onSignal);
+          for (const s of SHUTDOWN_SIGNALS) process.off(s, onSignal);
           resolve();
         });
     };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    for (const s of SHUTDOWN_SIGNALS) process.on(s, onSignal);
   });
 }

@@ -2,7 +2,7 @@
 import { CommanderError, type Command } from 'commander';
 import { isErisError } from '../lib/errors.js';
 import { ErisApiError } from '../sdk/client.js';
-import { CliExit, EXIT, UsageError } from './exit.js';
+import { CliExit, EXIT, exitCodeForError, UsageError } from './exit.js';
 
 /**
  * `eris agent` runs on every node for weeks: it loads only its own command, not the CLI's and the coordinator's
@@ -13,11 +13,17 @@ async function program(argv: string[]): Promise<Command> {
     const { agentProgram } = await import('./agent-command.js');
     return agentProgram();
   }
-  const { buildProgram } = await import('./program.js');
-  return buildProgram();
+  const { buildProgram, commandName } = await import('./program.js');
+  return buildProgram(commandName(argv));
 }
 
 async function main(argv: string[]): Promise<number> {
+  // Answered before any command is loaded: scripts and shells call it often.
+  if (argv.length === 3 && (argv[2] === '--version' || argv[2] === '-V')) {
+    const { VERSION } = await import('../lib/version.js');
+    process.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
   try {
     await (await program(argv)).parseAsync(argv);
     return EXIT.ok;
@@ -31,11 +37,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ErisApiError) {
       process.stderr.write(`eris: ${error.code}: ${error.message}${error.path && !error.message.includes(error.path) ? ` (at ${error.path})` : ''}\n`);
       if (error.status === 401) process.stderr.write('eris: give a token: --token-file FILE, ERIS_TOKEN_FILE, --token or a context (eris context --help)\n');
-      return EXIT.usage;
+      return exitCodeForError(error.code);
     }
     if (isErisError(error)) {
       process.stderr.write(`eris: ${error.code}: ${error.message}\n`);
-      return EXIT.usage;
+      return exitCodeForError(error.code);
     }
     process.stderr.write(`eris: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failed;

@@ -66,13 +66,12 @@ export function clock(ms: number): string {
   return `${String(minutes).padStart(2, '0')}:${seconds.toFixed(1).padStart(4, '0')}`;
 }
 
-/** ISO-like local time without the date when it is today. */
+/** ISO-like local time, always with its date (a list read tomorrow, or pasted into a ticket, must still say when). */
 export function when(at: number | null | undefined): string {
   if (at === null || at === undefined) return '-';
   const d = new Date(at);
   const pad = (n: number) => String(n).padStart(2, '0');
-  const time = `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
-  return new Date().toDateString() === d.toDateString() ? time : `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${time}`;
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
 }
 
 export function ago(at: number | null | undefined, now = Date.now()): string {

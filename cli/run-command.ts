@@ -1,6 +1,8 @@
 // `eris run FILE`: validate locally, then preview (--dry-run) or run the drill on the coordinator, following it
 // live; Ctrl-C (SIGINT), SIGTERM (a CI job timing out) and SIGHUP (a closed terminal) abort the run (the coordinator
 // resumes everything) and it still prints the summary.
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import type { ErisClient } from '../sdk/client.js';
@@ -8,7 +10,7 @@ import { ErisApiError } from '../sdk/client.js';
 import { isFinalEvent, type DryRunResult, type RunRecord, type RunReport } from '../sdk/types.js';
 import { checkDrillFile } from './drill-file.js';
 import { clientFor } from './connection.js';
-import { CliExit, EXIT, UsageError } from './exit.js';
+import { CliExit, EXIT, exitTableText, UsageError } from './exit.js';
 import { colors, printJson, table } from './output.js';
 import { liveView, plainView, RunProgress, summary, type RunView } from './run-view.js';
 import { reportProblems } from './validate-command.js';
@@ -27,26 +29,27 @@ interface RunOptions {
 export function runCommand(): Command {
   return new Command('run')
     .description('run a drill on the coordinator and follow it live (validated locally first)')
-    .argument('<file>', 'drill file (YAML)')
+    .argument('<file|name>', 'drill file (YAML), or the name of a drill stored with eris drills push')
     .option('--dry-run', 'show which containers / processes each group would hit; touch nothing')
     .option('--seed <seed>', 'seed of every pick, to repeat a run exactly')
     .option('--junit <file>', 'write the JUnit XML report to FILE')
     .option('--json', 'print the report (or the dry run) as JSON on stdout; progress goes to stderr')
     .addOption(new Option('--no-live', 'plain progress lines even on a terminal'))
-    .addHelpText('after', '\nExit status: 0 the run passed, 1 it failed or was aborted (or the file is invalid), 2 usage or connection error.\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.')
+    .addHelpText('after', `\n${exitTableText()}\nCtrl-C, SIGTERM and SIGHUP abort the run: everything it stopped is resumed before eris exits.`)
     .action(async (file: string, opts: RunOptions, command: Command) => {
-      const checked = await checkDrillFile(file);
-      if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);
+      const source = await drillSource(file);
       const client = clientFor(command);
-      const spec = checked.raw as Record<string, unknown>;
       const seed = opts.seed;
       if (opts.dryRun) {
-        const preview = await client.runs.start({ spec }, { dryRun: true, ...(seed !== undefined ? { seed } : {}) });
-        if (opts.json) printJson(preview);
-        else process.stdout.write(formatDryRun(preview, process.stdout.isTTY ? Math.max(30, (process.stdout.columns || 100) - 60) : Infinity));
+        // A seed is always sent (one is drawn when none is given) and printed, so the preview can be repeated and
+        // `eris run --seed S` hits what it showed.
+        const used = seed ?? randomUUID().slice(0, 8);
+        const preview = await client.runs.start(source, { dryRun: true, seed: used });
+        if (opts.json) printJson({ ...preview, seed: used });
+        else process.stdout.write(formatDryRun(preview, process.stdout.isTTY ? Math.max(30, (process.stdout.columns || 100) - 60) : Infinity, used));
         return;
       }
-      const report = await runAndFollow(client, { spec }, { ...(seed !== undefined ? { seed } : {}), json: opts.json === true, live: opts.live !== false });
+      const report = await runAndFollow(client, source, { ...(seed !== undefined ? { seed } : {}), json: opts.json === true, live: opts.live !== false });
       if (opts.junit !== undefined && report) {
         try {
           await writeFile(opts.junit, await client.runs.report(report.id, 'junit'));
@@ -60,8 +63,17 @@ export function runCommand(): Command {
     });
 }
 
+/** A stored drill's name (no such file, no path, no .yaml), or a file checked here first. */
+const DRILL_NAME = /^[a-z0-9]([-a-z0-9_.]{0,61}[a-z0-9])?$/;
+async function drillSource(arg: string): Promise<{ spec: Record<string, unknown> } | { drill: string }> {
+  if (arg !== '-' && !existsSync(arg) && DRILL_NAME.test(arg) && !/\.ya?ml$/.test(arg)) return { drill: arg };
+  const checked = await checkDrillFile(arg);
+  if (!reportProblems([checked], process.stderr)) throw new CliExit(EXIT.failed);
+  return { spec: checked.raw as Record<string, unknown> };
+}
+
 /** A table of the picks; a process's command line is cut to `cmdlineWidth` characters (a terminal's width). */
-export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity): string {
+export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity, seed?: string): string {
   const rows: string[][] = [];
   for (const [group, g] of Object.entries(preview.groups)) {
     g.picked.forEach((t, i) => {
@@ -70,7 +82,8 @@ export function formatDryRun(preview: DryRunResult, cmdlineWidth = Infinity): st
     });
     if (g.picked.length === 0) rows.push([group, `0 of ${g.matched}`, '-', '-', '(nothing)']);
   }
-  return `dry run of drill ${preview.drill}: nothing was touched\n${table(['GROUP', 'PICKS', 'CLUSTER/NODE', 'ZONE', 'CONTAINER / PROCESS'], rows)}`;
+  const again = seed !== undefined ? `seed ${seed}: the same picks again with --seed ${seed}\n` : '';
+  return `dry run of drill ${preview.drill}: nothing was touched\n${again}${table(['GROUP', 'PICKS', 'CLUSTER/NODE', 'ZONE', 'CONTAINER / PROCESS'], rows)}`;
 }
 
 function shorten(s: string, n: number): string {

@@ -104,6 +104,10 @@ export function plainView(stream: NodeJS.WritableStream, progress: RunProgress, 
           line(e.data.at, `${e.data.group}: picked ${e.data.picked.length} of ${e.data.matched} (seed ${e.data.seed}): ${e.data.picked.map(targetLabel).join(', ')}`);
           break;
         case 'fault':
+          // A SIGKILL or SIGCONT fault is `done` as soon as it is sent, and a SIGSTOP fault whose processes a later
+          // step killed has nothing left to hold: no news. One that ended early for another reason (its lease
+          // expired, its agent was lost) is, and stays visible.
+          if (e.data.endedEarly && (e.data.state === 'done' || e.data.resumeReason === 'processes-gone')) break;
           if (e.data.endedEarly) line(e.data.at, c.yellow(`${e.data.signal} fault ${e.data.faultId.slice(0, 8)} on ${e.data.agent} ended before the run did: ${e.data.state}${e.data.resumeReason ? ` (${e.data.resumeReason})` : ''}`));
           else line(e.data.at, `${e.data.signal} ${e.data.result} on ${e.data.targets.map((k) => progress.label(k)).join(', ')} (${duration(e.data.durationMs)})`);
           break;
@@ -123,7 +127,8 @@ export function plainView(stream: NodeJS.WritableStream, progress: RunProgress, 
           break;
         }
         case 'resumed':
-          line(e.data.at, `resumed ${e.data.faults} fault${e.data.faults === 1 ? '' : 's'}${e.data.errors ? c.red(` (${e.data.errors} could not be resumed: the agents' leases will)`) : ''}${stillStopped(e.data, c)}`);
+          // The summary right after says it (once); said here only when something could not be resumed.
+          if (e.data.errors > 0 || (e.data.seen?.stopped ?? 0) > 0) line(e.data.at, `resumed ${e.data.faults} fault${e.data.faults === 1 ? '' : 's'}${e.data.errors ? c.red(` (${e.data.errors} could not be resumed: the agents' leases will)`) : ''}${stillStopped(e.data, c)}`);
           break;
         default:
           break;

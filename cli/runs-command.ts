@@ -2,6 +2,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { Command, Option } from 'commander';
 import { RUN_STATUSES } from '../coordinator/store/types.js';
+import { ErisApiError } from '../sdk/client.js';
 import type { RunStatus } from '../sdk/types.js';
 import { clientFor } from './connection.js';
 import { checkDrillFile } from './drill-file.js';
@@ -9,6 +10,7 @@ import { CliExit, EXIT, UsageError } from './exit.js';
 import { colors, duration, printJson, table, wantsJson, when, withOutput, type OutputOptions } from './output.js';
 import { runAndFollow } from './run-command.js';
 import { summary } from './run-view.js';
+import { resolveRunId } from './short-id.js';
 import { reportProblems } from './validate-command.js';
 
 interface ListOptions extends OutputOptions {
@@ -49,9 +51,10 @@ export function runsCommand(): Command {
     }),
   );
   runs.addCommand(
-    withOutput(new Command('show').description('a run: status, steps, per-target time to detect and to recover').argument('<id>', 'run id')).action(
+    withOutput(new Command('show').description('a run: status, steps, per-target time to detect and to recover').argument('<id>', 'run id, or any unique prefix of it')).action(
       async (id: string, opts: OutputOptions, command: Command) => {
-        const run = await clientFor(command).runs.get(id);
+        const client = clientFor(command);
+        const run = await client.runs.get(await resolveRunId(client, id));
         if (wantsJson(opts)) return printJson(run);
         if (run.result) process.stdout.write(summary(run.result, colors()));
         else process.stdout.write(`run ${run.id} ${run.status} (drill ${run.drillName ?? '-'}, started ${when(run.startedAt ?? run.createdAt)})\n`);
@@ -61,21 +64,22 @@ export function runsCommand(): Command {
   runs.addCommand(
     new Command('watch')
       .description('follow a run live until it ends (Ctrl-C aborts it)')
-      .argument('<id>', 'run id')
+      .argument('<id>', 'run id, or any unique prefix of it')
       .option('--json', 'print the report as JSON at the end; progress goes to stderr')
       .addOption(new Option('--no-live', 'plain progress lines even on a terminal'))
       .action(async (id: string, opts: { json?: boolean; live?: boolean }, command: Command) => {
         const client = clientFor(command);
-        const run = await client.runs.get(id);
+        const run = await client.runs.get(await resolveRunId(client, id));
         const report = await runAndFollow(client, { run }, { json: opts.json === true, live: opts.live !== false });
         if (opts.json && report) printJson(report);
         if (report?.status !== 'passed') throw new CliExit(EXIT.failed);
       }),
   );
   runs.addCommand(
-    withOutput(new Command('abort').description('abort a run: everything it stopped is resumed').argument('<id>', 'run id')).action(
+    withOutput(new Command('abort').description('abort a run: everything it stopped is resumed').argument('<id>', 'run id, or any unique prefix of it')).action(
       async (id: string, opts: OutputOptions, command: Command) => {
-        const answer = await clientFor(command).runs.abort(id);
+        const client = clientFor(command);
+        const answer = await client.runs.abort(await resolveRunId(client, id));
         if (wantsJson(opts)) return printJson(answer);
         process.stdout.write(`run ${answer.id}: ${answer.status}\n`);
       },
@@ -84,12 +88,21 @@ export function runsCommand(): Command {
   runs.addCommand(
     new Command('report')
       .description('the report of a finished run, as JSON or JUnit XML')
-      .argument('<id>', 'run id')
+      .argument('<id>', 'run id, or any unique prefix of it')
       .addOption(new Option('--format <format>', 'report format').choices(['json', 'junit']).default('json'))
       .option('--file <file>', 'write it to FILE instead of stdout')
       .action(async (id: string, opts: { format: 'json' | 'junit'; file?: string }, command: Command) => {
         const client = clientFor(command);
-        const text = opts.format === 'junit' ? await client.runs.report(id, 'junit') : `${JSON.stringify(await client.runs.report(id, 'json'), null, 2)}\n`;
+        id = await resolveRunId(client, id);
+        let text: string;
+        try {
+          text = opts.format === 'junit' ? await client.runs.report(id, 'junit') : `${JSON.stringify(await client.runs.report(id, 'json'), null, 2)}\n`;
+        } catch (error) {
+          // 409: the run has no report yet — "later", not "wrong" (see the exit table).
+          if (!(error instanceof ErisApiError && error.status === 409)) throw error;
+          process.stderr.write(`eris: run ${id} has no report yet: ${error.message}\n`);
+          throw new CliExit(EXIT.notFinished);
+        }
         if (opts.file === undefined) return void process.stdout.write(text);
         try {
           await writeFile(opts.file, text);

@@ -23,6 +23,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'auditRetentionDays', flag: '--audit-retention-days <days>', env: 'ERIS_AUDIT_RETENTION_DAYS', doc: 'audit records older than this are deleted; 0 = kept forever (default 90)' },
   { key: 'auditMaxRecords', flag: '--audit-max-records <n>', env: 'ERIS_AUDIT_MAX_RECORDS', doc: 'beyond this many audit records the oldest are deleted; 0 = no bound (default 1000000)' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+  { key: 'logFormat', flag: '--log-format <format>', env: 'ERIS_LOG_FORMAT', doc: 'pretty|json (default pretty when stdout is a terminal, json otherwise)' },
 ] as const satisfies readonly (Omit<OptionDoc, 'key'> & { key: string })[];
 
 
@@ -48,6 +49,7 @@ export const coordinatorConfigSchema = z
     auditRetentionDays: z.coerce.number().min(0).max(36_500, 'must be at most 36500 (100 years); 0 keeps records forever').default(90),
     auditMaxRecords: z.coerce.number().int().min(0).max(1_000_000_000).refine((n) => n === 0 || n >= 1000, 'must be 0 (no bound) or at least 1000').default(1_000_000),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    logFormat: z.enum(['pretty', 'json']).optional(),
     /** ':memory:' keeps nothing (tests, demo); otherwise DATA_DIR/eris.db. */
     storePath: z.string().optional(),
   })

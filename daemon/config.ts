@@ -43,6 +43,7 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'linkCert', flag: '--link-cert <file>', env: 'ERIS_LINK_CERT', doc: "PEM client certificate the agent presents on the wss:// link (mTLS; with --link-key)" },
   { key: 'linkKey', flag: '--link-key <file>', env: 'ERIS_LINK_KEY', doc: 'PEM private key of --link-cert' },
   { key: 'logLevel', flag: '--log-level <level>', env: 'ERIS_LOG_LEVEL', doc: 'trace|debug|info|warn|error|silent (default info)' },
+  { key: 'logFormat', flag: '--log-format <format>', env: 'ERIS_LOG_FORMAT', doc: 'pretty|json (default pretty when stdout is a terminal, json otherwise)' },
   { key: 'procRoot', flag: '--proc-root <dir>', env: 'ERIS_PROC_ROOT', doc: "the host's /proc (default /proc; the DaemonSet runs with hostPID)" },
   { key: 'cgroupRoot', flag: '--cgroup-root <dir>', env: 'ERIS_CGROUP_ROOT', doc: "the host's cgroup mount (default /sys/fs/cgroup; e.g. /host/sys/fs/cgroup in a pod)" },
 ] as const;
@@ -96,6 +97,7 @@ export const agentConfigSchema = z
     holdRescanMs: z.coerce.number().int().min(0).max(60_000).default(50),
     inventoryIntervalSeconds: seconds.default(5),
     logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    logFormat: z.enum(['pretty', 'json']).optional(),
     coordinator: z.string().regex(/^wss?:\/\/[^\s/]+\/?$/, 'must be ws://HOST:PORT or wss://HOST:PORT').optional(),
     cluster: z.string().regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/, 'must be a name (letters, digits, -, _, .)').optional(),
     zone: z.string().min(1).optional(),

@@ -64,13 +64,13 @@ export function firstSecret(tokenFile: string): string {
 }
 
 /** A random token stored (0600) in `dir/name`, reused across restarts: so a server is never open. */
-export function generatedToken(dir: string, name: string): { secret: string; path: string } {
+export function generatedToken(dir: string, name: string): { secret: string; path: string; generated: boolean } {
   const path = join(dir, name);
-  if (existsSync(path)) return { secret: readFileSync(path, 'utf8').trim(), path };
+  if (existsSync(path)) return { secret: readFileSync(path, 'utf8').trim(), path, generated: false };
   mkdirSync(dir, { recursive: true });
   const secret = randomBytes(24).toString('base64url');
   writeFileSync(path, `${secret}\n`, { mode: 0o600 });
-  return { secret, path };
+  return { secret, path, generated: true };
 }
 
 export function authenticate<T extends TokenEntry>(tokens: readonly T[], header: string | undefined): T | null {
@@ -110,7 +110,8 @@ export function serverTokens(
     warn({ requested: host }, 'no token configured: binding to 127.0.0.1 only');
     host = '127.0.0.1';
   }
-  warn({ tokenFile: generated.path }, 'no token configured: generated one; only that token is accepted');
+  // Said as it is: a token generated now, or the one an earlier start generated and this one reuses.
+  warn({ tokenFile: generated.path }, generated.generated ? 'no token configured: generated one; only that token is accepted' : 'no token configured: using the one generated earlier; only that token is accepted');
   return { tokens: loadTokens({ token: `local:${generated.secret}` }), host, generatedTokenPath: generated.path };
 }
 

@@ -106,15 +106,16 @@ describe('eris agent binary: journal and shutdown', () => {
     }
   });
 
-  it('resumes every active fault on SIGTERM before it exits', async () => {
+  // SIGHUP too: a terminal closed under a foreground agent must not leave its faults held.
+  for (const signal of ['SIGTERM', 'SIGHUP'] as const) it(`resumes every active fault on ${signal} before it exits`, async () => {
     const tree = await spawnTree(2);
     trees.push(tree.pid);
     const agent = await startAgentProcess(args, TOKEN);
     const placed = await agent.api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { pids: [tree.pid] } });
     assert.equal(placed.status, 201);
     for (const pid of tree.pids()) assert.equal(procState(pid), 'T');
-    const code = await agent.stop('SIGTERM');
+    const code = await agent.stop(signal);
     assert.equal(code, 0);
-    for (const pid of tree.pids()) assert.ok(isRunning(pid));
+    for (const pid of tree.pids()) assert.ok(isRunning(pid), `pid ${pid} running again (/proc)`);
   });
 });

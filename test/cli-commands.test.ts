@@ -111,13 +111,41 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     }
   });
 
+  it('short ids: runs show and faults show|rm take any unique prefix; an ambiguous one is a clear usage error', async () => {
+    // SIGCONT faults touch nothing; enough of them that two share a first character (17 would force it).
+    const ids: string[] = [];
+    while (!ids.some((id, i) => ids.findIndex((o) => o[0] === id[0]) !== i)) {
+      ids.push((await client.faults.create({ target: { processes: { cmdline: `--name m0 .*--tag ${cluster.tag}` } }, signal: 'SIGCONT' })).id);
+    }
+    const shared = ids.find((id, i) => ids.findIndex((o) => o[0] === id[0]) !== i)![0]!;
+    const short = ids[0]!.slice(0, 8);
+    const show = await runCli(['faults', 'show', short, ...auth]);
+    assert.equal(show.code, 0, show.stderr);
+    assert.match(show.stdout, new RegExp(`^${ids[0]}\\s+SIGCONT`, 'm'));
+    const ambiguous = await runCli(['faults', 'show', shared, ...auth]);
+    assert.equal(ambiguous.code, 2);
+    assert.match(ambiguous.stderr, new RegExp(`ERIS_ERR_AMBIGUOUS_ID: fault id ${shared} is ambiguous: \\d+ faults start with it .*give more characters`));
+    const none = await runCli(['faults', 'rm', 'zzzz', ...auth]);
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /ERIS_ERR_NOT_FOUND: no fault zzzz/);
+    assert.equal((await runCli(['faults', 'rm', short, ...auth])).code, 0);
+
+    await cluster.healthy();
+    const run = await client.runs.start({ spec: { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'cli-short' }, spec: { targets: { m: { processes: { cmdline: `--tag ${cluster.tag}` }, count: 1 } }, steps: [{ sleep: '10ms' }] } } });
+    await client.runs.wait(run.id);
+    const runShow = await runCli(['runs', 'show', run.id.slice(0, 8), '--json', ...auth]);
+    assert.equal(runShow.code, 0, runShow.stderr);
+    assert.equal(JSON.parse(runShow.stdout).id, run.id);
+    assert.equal(JSON.parse((await runCli(['runs', 'report', run.id.slice(0, 6), ...auth])).stdout).id, run.id);
+  });
+
   it('drills push, ls, show, rm', async () => {
     const file = join(dir, 'stored.yaml');
     writeFileSync(file, sampleDrillYaml(cluster, { name: 'cli-stored' }));
     const push = await runCli(['drills', 'push', file, ...auth]);
     assert.equal(push.code, 0, push.stderr);
     assert.equal(push.stdout, 'stored drill cli-stored\n');
-    assert.match((await runCli(['drills', 'ls', ...auth])).stdout, /^cli-stored\s+\d\d:\d\d:\d\d/m);
+    assert.match((await runCli(['drills', 'ls', ...auth])).stdout, /^cli-stored\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/m);
     assert.equal((await runCli(['drills', 'show', 'cli-stored', ...auth])).stdout, readFileSync(file, 'utf8'));
     const bad = join(dir, 'bad.yaml');
     writeFileSync(bad, 'apiVersion: eris.dev/v1alpha1\nkind: Drill\n');
@@ -141,7 +169,7 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
 
     const ls = await runCli(['runs', 'ls', '--drill', 'cli-runs', ...auth]);
     assert.match(ls.stdout, /^ID\s+DRILL\s+STATUS\s+STARTED\s+DURATION/m);
-    assert.match(ls.stdout, new RegExp(`^${run.id}\\s+cli-runs\\s+passed\\s+`, 'm'));
+    assert.match(ls.stdout, new RegExp(`^${run.id}\\s+cli-runs\\s+passed\\s+\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\s`, 'm'));
     const lsJson = JSON.parse((await runCli(['runs', 'ls', '--json', '--status', 'passed', '--limit', '5', ...auth])).stdout);
     assert.ok(lsJson.some((r: { id: string }) => r.id === run.id));
     assert.equal((await runCli(['runs', 'ls', '--limit', '0', ...auth])).code, 2);
@@ -203,7 +231,11 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     const config = join(dir, 'contexts.yaml');
     const env = { ERIS_CONFIG: config };
     assert.match((await runCli(['context', 'ls'], { env })).stdout, /no contexts/);
-    assert.equal((await runCli(['context', 'add', 'lab', '--url', cluster.url, '--token-file', tokenFile], { env })).code, 0);
+    assert.equal((await runCli(['context', 'add', 'lab', '--coordinator', cluster.url, '--token-file', tokenFile], { env })).code, 0);
+    // --url is kept as an alias; neither given is a usage error naming the flag.
+    const noUrl = await runCli(['context', 'add', 'x'], { env });
+    assert.equal(noUrl.code, 2);
+    assert.match(noUrl.stderr, /--coordinator: required/);
     assert.equal((await runCli(['context', 'add', 'elsewhere', '--url', 'http://127.0.0.1:9'], { env })).code, 0);
     const ls = await runCli(['context', 'ls'], { env });
     assert.match(ls.stdout, new RegExp(`^\\*\\s+lab\\s+${cluster.url.replace(/[.]/g, '\\.')}\\s+tokenFile`, 'm'), 'the first context becomes current');

@@ -91,6 +91,7 @@ describe('eris validate', () => {
         '12:14', // a group name with dots: app.kubernetes.io
         '16:11', // jq, compiled by jq
         '20:7', // a missing key: the step that should hold it
+        '20:7', // a reference problem, reported beside the schema's: the {{target.*}} probe's step has no target
         '22:15', // signal
       ],
       r.stdout,
@@ -100,9 +101,9 @@ describe('eris validate', () => {
     assert.match(r.stdout, /:10:7: spec\.targets\.m\.colour: unknown key "colour"$/m);
     assert.match(r.stdout, /:12:14: spec\.targets\.app\.kubernetes\.io\.count: must be at least 1$/m);
     assert.match(r.stdout, /:16:11: spec\.probes\.health\.jq: invalid jq filter: .*syntax error/m);
-    assert.match(r.stdout, /:20:7: spec\.steps\[1\]\.timeout: /m);
+    assert.match(r.stdout, /:20:7: spec\.steps\[1\]\.timeout: required \(a duration: /m);
     assert.match(r.stdout, /:22:15: spec\.steps\[2\]\.signal: must be one of /m);
-    assert.match(r.stderr, /^7 problems in 1 of 1 file$/m);
+    assert.match(r.stderr, /^8 problems in 1 of 1 file$/m);
   });
 
   it('reports reference problems (targets, probes) once the schema passes', async () => {
@@ -118,6 +119,14 @@ describe('eris validate', () => {
     assert.match(r.stdout, /refs\.yaml:16:7: spec\.steps\[0\]\.target: probe "health" uses \{\{target\.\*\}\}: name the target group/);
     assert.match(r.stdout, /refs\.yaml:18:15: spec\.steps\[1\]\.target: no target group "nope" \(groups: m\)/);
     assert.match(r.stdout, /refs\.yaml:19:13: spec\.steps\[2\]\.wait: no probe "missing" \(probes: health\)/);
+  });
+
+  it('reports reference problems beside schema problems, in one run', async () => {
+    const both = file('both.yaml', GOOD.replace('    - wait: health\n', '    - wait: helth\n').replace('count: 1', 'count: 0'));
+    const r = await runCli(['validate', both]);
+    assert.equal(r.code, 1);
+    assert.match(r.stdout, /both\.yaml:\d+:\d+: spec\.targets\.m\.count: must be at least 1/);
+    assert.match(r.stdout, /both\.yaml:\d+:\d+: spec\.steps\[\d\]\.wait: no probe "helth" \(probes: health\)/);
   });
 
   it('points at YAML syntax errors', async () => {
@@ -143,7 +152,7 @@ describe('eris validate', () => {
       { file: good, ok: true, name: 'good' },
       { file: broken, ok: false },
     ]);
-    assert.equal(out.problems.length, 7);
+    assert.equal(out.problems.length, 8);
     assert.deepEqual(out.problems[1], { file: broken, line: 9, column: 16, path: 'spec.targets.m.percent', message: 'must be 1..100' });
     const ok = JSON.parse((await runCli(['validate', '--json', good])).stdout);
     assert.deepEqual(ok, { ok: true, files: [{ file: good, ok: true, name: 'good' }], problems: [] });
