@@ -1,5 +1,5 @@
 // The package version, read once from package.json (works from source and from dist/).
-import { readFileSync, existsSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
@@ -7,7 +7,9 @@ function findPackageJson(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
     const candidate = join(dir, 'package.json');
-    if (existsSync(candidate)) return candidate;
+    // stat, not existsSync: access(2) checks the real uid without capabilities, so a non-root agent given
+    // CAP_DAC_READ_SEARCH (least privilege) would not find the package it was started from.
+    if (statSync(candidate, { throwIfNoEntry: false })?.isFile()) return candidate;
     dir = dirname(dir);
   }
   throw new Error('package.json not found');

@@ -44,8 +44,9 @@ if (files.length > 0) {
   const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-reporter=spec', ...files], { stdio: 'inherit' });
   failed ||= result.status !== 0;
 }
-if (pythonSuites.length > 0) failed ||= !runPython(pythonSuites);
-if (goModules.length > 0) failed ||= !runGo(goModules);
+// Every stage runs, whatever happened before it (`failed ||= !run…()` would skip it once something failed).
+if (pythonSuites.length > 0 && !runPython(pythonSuites)) failed = true;
+if (goModules.length > 0 && !runGo(goModules)) failed = true;
 process.exit(failed ? 1 : 0);
 
 /** `go vet ./...`, staticcheck (a `go tool` of sdk/go/tools/go.mod) and `go test ./...` in each module; no `go` on PATH fails under CI and is said loudly elsewhere. */

@@ -33,9 +33,12 @@ describe('eris agent start-up', () => {
     // As root, run it as nobody (the path a new user takes); otherwise this user is already not root.
     const asNobody = process.getuid?.() === 0;
     if (asNobody && spawnSync('setpriv', ['--version']).status !== 0) return t.skip('no setpriv to drop root');
+    // CI's clone may sit in a 0700 directory nobody cannot enter: CAP_DAC_READ_SEARCH lets it read the package, and
+    // grants no write, so the mkdir of /var/lib/eris is still refused.
+    const READ_ANYWHERE = ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
     const argv = [process.execPath, BIN, 'agent', '--no-cri', '--host-processes', '--listen', '127.0.0.1:0'];
     const r = asNobody
-      ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...argv], { cwd: ROOT, env: cleanEnv({ ERIS_AGENT_STATE_DIR: undefined }), encoding: 'utf8', timeout: 20_000 })
+      ? spawnSync('setpriv', ['--reuid=nobody', '--regid=nogroup', '--clear-groups', ...READ_ANYWHERE, ...argv], { cwd: ROOT, env: cleanEnv({ ERIS_AGENT_STATE_DIR: undefined }), encoding: 'utf8', timeout: 20_000 })
       : spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, env: cleanEnv(), encoding: 'utf8', timeout: 20_000 });
     assert.equal(r.status, 2, r.stderr);
     const lines = r.stderr.trim().split('\n');

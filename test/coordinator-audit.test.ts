@@ -131,7 +131,7 @@ describe('audit trail', () => {
     const auth = ['--coordinator', coordinator.url, '--token', VIEWER];
     const table = await runCli(['audit', '--since', '1h', '--action', 'fault.create', ...auth]);
     assert.equal(table.code, 0, table.stderr);
-    assert.match(table.stdout, /^TIME\s+ACTOR\s+ROLE\s+ACTION\s+TARGET\s+RESULT\n\S+\s+ops\s+operator\s+fault\.create\s+\S+\s+ok\n$/);
+    assert.match(table.stdout, /^TIME\s+ACTOR\s+ROLE\s+ACTION\s+TARGET\s+RESULT\n\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+ops\s+operator\s+fault\.create\s+\S+\s+ok\n$/);
     const json = JSON.parse((await runCli(['audit', '--json', '--limit', '2', ...auth])).stdout);
     assert.equal(json.records.length, 2);
     assert.equal(typeof json.nextCursor, 'number');
