@@ -307,7 +307,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
 
   // The Python SDK's deploy (eris_chaos.deploy.install/uninstall) on the same bed, so one start serves both: its
   // pytest installs the chart again, freezes etcd-0 through the Python client, sees it resumed, and uninstalls.
-  itOnCluster('installs, freezes an etcd member and uninstalls from Python (sdk/python/tests/test_deploy.py)', { timeout: 420_000 }, async () => {
+  itOnCluster('installs, freezes an etcd member and uninstalls from Python (sdk/python/tests/on_k8s_bed.py)', { timeout: 420_000 }, async () => {
     const python = join(ROOT, '.venv', 'bin', 'python');
     if (!existsSync(python)) {
       if (process.env.CI === 'true') assert.fail(`CI=true and no ${python} (bash scripts/python-env.sh)`);
@@ -316,7 +316,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     }
     const started = Date.now();
     const env = { ...process.env, ERIS_K8S_KUBECONFIG: cluster!.kubeconfig, ERIS_K8S_BIN: cluster!.bin, ERIS_K8S_NETNS: K8S_NETNS };
-    const test = 'sdk/python/tests/test_deploy.py::test_install_freeze_an_etcd_member_and_uninstall_on_the_test_bed';
+    const test = 'sdk/python/tests/on_k8s_bed.py::test_install_freeze_an_etcd_member_and_uninstall_on_the_test_bed';
     const res = await collect(spawn(python, ['-m', 'pytest', '-p', 'no:cacheprovider', '-q', test], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] }), 400_000);
     assert.equal(res.code, 0, res.stdout.slice(-4000) + res.stderr.slice(-2000));
     assert.match(res.stdout, /1 passed/, res.stdout);
