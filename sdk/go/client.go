@@ -347,16 +347,16 @@ func (c *Client) CreateFault(ctx context.Context, req FaultRequest) (*Fault, err
 //	if err != nil { … }
 //	defer fault.Resume(context.Background())
 func (c *Client) Freeze(ctx context.Context, target TargetGroup, opts ...FaultOption) (*Fault, error) {
-	req := FaultRequest{Target: target, Signal: "SIGSTOP"}
-	for _, o := range opts {
-		o(&req)
-	}
-	return c.CreateFault(ctx, req)
+	return c.signal(ctx, "SIGSTOP", target, opts)
 }
 
 // Kill sends SIGKILL to what target picks, now.
 func (c *Client) Kill(ctx context.Context, target TargetGroup, opts ...FaultOption) (*Fault, error) {
-	req := FaultRequest{Target: target, Signal: "SIGKILL"}
+	return c.signal(ctx, "SIGKILL", target, opts)
+}
+
+func (c *Client) signal(ctx context.Context, sig string, target TargetGroup, opts []FaultOption) (*Fault, error) {
+	req := FaultRequest{Target: target, Signal: sig}
 	for _, o := range opts {
 		o(&req)
 	}

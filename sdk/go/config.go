@@ -1,11 +1,14 @@
 package eris
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"sigs.k8s.io/yaml"
@@ -93,7 +96,7 @@ func readContexts(path string) (string, map[string]contextEntry, []string, error
 				return "", nil, nil, &ConfigError{Path: "contexts." + name, Message: fmt.Sprintf("%s: contexts.%s: must be a map {coordinator, token | tokenFile}", path, name)}
 			}
 			e := contextEntry{}
-			for _, key := range sortedKeys(entry) {
+			for _, key := range slices.Sorted(maps.Keys(entry)) {
 				if key != "coordinator" && key != "token" && key != "tokenFile" {
 					return "", nil, nil, &ConfigError{Path: "contexts." + name + "." + key, Message: fmt.Sprintf("%s: contexts.%s.%s: unknown key (coordinator, token, tokenFile)", path, name, key)}
 				}
@@ -110,7 +113,7 @@ func readContexts(path string) (string, map[string]contextEntry, []string, error
 
 // orderedKeys lists the contexts in the order the file has them (for messages, as the CLI lists them).
 func orderedKeys(text []byte, m map[string]any) []string {
-	keys := sortedKeys(m)
+	keys := slices.Sorted(maps.Keys(m))
 	pos := func(k string) int {
 		i := strings.Index(string(text), "\n  "+k+":")
 		if i < 0 {
@@ -118,24 +121,7 @@ func orderedKeys(text []byte, m map[string]any) []string {
 		}
 		return i
 	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && pos(keys[j]) < pos(keys[j-1]); j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
-	return keys
-}
-
-func sortedKeys(m map[string]any) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	for i := 1; i < len(keys); i++ {
-		for j := i; j > 0 && keys[j] < keys[j-1]; j-- {
-			keys[j], keys[j-1] = keys[j-1], keys[j]
-		}
-	}
+	slices.SortStableFunc(keys, func(a, b string) int { return cmp.Compare(pos(a), pos(b)) })
 	return keys
 }
 
