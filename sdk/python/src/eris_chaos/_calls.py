@@ -18,7 +18,8 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic import ValidationError as PydanticValidationError
 
 from . import models as m
-from .errors import ErisApiError, ErisConfigError, ErisError, api_error
+from ._transport import network_error, stream_timeout
+from .errors import ErisApiError, ErisConfigError, ErisConnectionError, ErisError, api_error
 
 T = TypeVar("T")
 Query = Mapping[str, str | int | bool | None]
@@ -64,6 +65,12 @@ class Call(Generic[T]):
                 self.method, self.path, params=self.params(), headers=headers, json=self.json_body
             )
         return http.build_request(self.method, self.path, params=self.params(), headers=headers)
+
+    def answer(self, res: httpx.Response) -> T:
+        """The parsed 2xx answer, or the error answer raised as ErisApiError."""
+        if res.is_error:
+            raise error_from(res, self.what)
+        return self.parse(res)
 
 
 def _enc(segment: str) -> str:
@@ -287,3 +294,53 @@ def event_of(name: str, event_id: str, data: str, what: str) -> m.RunEvent | Non
     except ValueError as exc:
         raise ErisError(f"{what}: an event is not JSON: {exc}") from exc
     return m.RunEvent(type=name, seq=int(event_id) if event_id else None, data=payload)
+
+
+class EventFollower:
+    """Following a run's events across dropped streams, without the I/O (the clients' ``runs.events`` open the
+    stream and sleep): what to ask for, which events to pass on (none twice) and when to give up."""
+
+    what = "GET /v1/runs/{id}/events"
+
+    def __init__(self, run_id: str, after: int, reconnects: int, base_url: str, timeout: float) -> None:
+        self.run_id = run_id
+        self.after = after
+        self.reconnects = reconnects
+        self.retries = reconnects
+        self.opened = False
+        self.base_url = base_url
+        self.timeout = timeout
+
+    def stream_args(self) -> dict[str, Any]:
+        """``http.stream(**…)`` from the last event seen on."""
+        return {
+            "method": "GET",
+            "url": run_events_path(self.run_id),
+            "params": {"after": str(self.after)},
+            "headers": {"accept": "text/event-stream"},
+            "timeout": stream_timeout(self.timeout),
+        }
+
+    def take(self, name: str, event_id: str, data: str) -> m.RunEvent | None:
+        """The event to pass on, or None for one of an unknown type or already passed on."""
+        event = event_of(name, event_id, data, self.what)
+        if event is None or (event.seq is not None and event.seq <= self.after):
+            return None
+        if event.seq is not None:
+            self.after = event.seq
+            self.retries = self.reconnects
+        return event
+
+    def dropped(self, exc: httpx.TransportError) -> httpx.TransportError:
+        """A stream that never opened is a connection error; a drop after that is retried."""
+        if not self.opened:
+            raise network_error(exc, self.what, self.base_url, self.timeout) from exc
+        return exc
+
+    def retry(self, dropped: httpx.TransportError | None) -> None:
+        """Counts a re-open; ErisConnectionError after ``reconnects`` in a row without a new event."""
+        if self.retries <= 0:
+            raise ErisConnectionError(
+                f"the event stream of run {self.run_id} at {self.base_url} keeps dropping"
+            ) from dropped
+        self.retries -= 1

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from .config import Connection, resolve_connection
+from .config import Connection
 from .errors import ErisConnectionError, ErisError, ErisTimeoutError
 
 Verify = bool | str | os.PathLike[str] | ssl.SSLContext
@@ -24,12 +24,6 @@ def ssl_verify(verify: Verify) -> bool | ssl.SSLContext:
     if isinstance(verify, bool | ssl.SSLContext):
         return verify
     return ssl.create_default_context(cafile=os.fspath(verify))
-
-
-def connection(
-    base_url: str | None, token: str | None, token_file: str | os.PathLike[str] | None, context: str | None
-) -> Connection:
-    return resolve_connection(base_url, token, token_file, context)
 
 
 def client_options(conn: Connection, timeout: float, verify: Verify) -> dict[str, Any]:

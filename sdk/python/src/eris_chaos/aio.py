@@ -16,8 +16,9 @@ from httpx_sse import EventSource
 from . import _calls as calls
 from . import models as m
 from ._calls import DrillSource, TargetGroup
-from ._transport import Verify, client_options, connection, network_error, stream_timeout
-from .errors import ErisConnectionError, ErisTimeoutError
+from ._transport import Verify, client_options, network_error
+from .config import resolve_connection
+from .errors import ErisTimeoutError
 
 T = TypeVar("T")
 
@@ -35,7 +36,7 @@ class AsyncClient:
         token_file: str | os.PathLike[str] | None = None,
         context: str | None = None,
     ) -> None:
-        conn = connection(base_url, token, token_file, context)
+        conn = resolve_connection(base_url, token, token_file, context)
         self.base_url = conn.coordinator
         self.timeout = timeout
         self._http = httpx.AsyncClient(**client_options(conn, timeout, verify))
@@ -61,9 +62,7 @@ class AsyncClient:
             res = await self._http.send(request)
         except httpx.TransportError as exc:
             raise network_error(exc, call.what, self.base_url, self.timeout) from exc
-        if res.is_error:
-            raise calls.error_from(res, call.what)
-        return call.parse(res)
+        return call.answer(res)
 
     async def health(self) -> m.Health:
         """GET /healthz; needs no token."""
@@ -233,46 +232,28 @@ class AsyncRuns:
 
     async def events(self, run_id: str, *, after: int = 0, reconnects: int = 5) -> AsyncIterator[m.RunEvent]:
         """As ``Client.runs.events``: resumes from the last event id when the stream drops."""
-        path = calls.run_events_path(run_id)
-        what = "GET /v1/runs/{id}/events"
-        retries = reconnects
-        opened = False
-        http = self._c._http
+        follow = calls.EventFollower(run_id, after, reconnects, self._c.base_url, self._c.timeout)
         while True:
             dropped: httpx.TransportError | None = None
             try:
-                async with http.stream(
-                    "GET",
-                    path,
-                    params={"after": str(after)},
-                    headers={"accept": "text/event-stream"},
-                    timeout=stream_timeout(self._c.timeout),
-                ) as res:
+                async with self._c._http.stream(**follow.stream_args()) as res:
                     if res.is_error:
                         await res.aread()
-                        raise calls.error_from(res, what)
-                    opened = True
+                        raise calls.error_from(res, follow.what)
+                    follow.opened = True
                     async for sse in EventSource(res).aiter_sse():
-                        event = calls.event_of(sse.event, sse.id, sse.data, what)
-                        if event is None or (event.seq is not None and event.seq <= after):
+                        event = follow.take(sse.event, sse.id, sse.data)
+                        if event is None:
                             continue
-                        if event.seq is not None:
-                            after = event.seq
-                            retries = reconnects
                         yield event
                         if event.is_final:
                             return
             except httpx.TransportError as exc:
-                if not opened:
-                    raise network_error(exc, what, self._c.base_url, self._c.timeout) from exc
-                dropped = exc
+                dropped = follow.dropped(exc)
             if dropped is None and (await self.get(run_id)).status in m.FINISHED:
+                # Ended without a final event: the run ended without one (its coordinator restarted).
                 return
-            if retries <= 0:
-                raise ErisConnectionError(
-                    f"the event stream of run {run_id} at {self._c.base_url} keeps dropping"
-                ) from dropped
-            retries -= 1
+            follow.retry(dropped)
             await asyncio.sleep(0.5)
 
     async def wait(

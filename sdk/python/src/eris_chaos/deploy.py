@@ -76,13 +76,14 @@ def _run(
 def _auth_token(values: dict[str, Any], token: str | None) -> str:
     """The token the returned client uses; generates auth.token when the values set no auth at all."""
     auth: dict[str, Any] = values.setdefault("auth", {})
+    elsewhere = any(auth.get(k) for k in ("existingSecret", "users", "existingUsersSecret"))
     if token is not None:
-        if not any(auth.get(k) for k in ("token", "existingSecret", "users", "existingUsersSecret")):
+        if not (auth.get("token") or elsewhere):
             auth["token"] = token
         return token
     if auth.get("token"):
         return str(auth["token"])
-    if any(auth.get(k) for k in ("existingSecret", "users", "existingUsersSecret")):
+    if elsewhere:
         raise DeployError("values set auth.users or an existing secret: pass token= (an operator's) for the client")
     auth["token"] = secrets.token_urlsafe(24)
     return str(auth["token"])
