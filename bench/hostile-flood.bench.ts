@@ -5,44 +5,19 @@
 // Run: npm run build && node --import tsx bench/hostile-flood.bench.ts [--no-write] [--seconds 6]
 // Writes <!-- hostile-flood:start --> … <!-- hostile-flood:end --> in docs/benchmarks.md. Only 127.0.0.1 is used.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { arg, flag, machineNote, percentile, table, writeDocSection } from './agent-common.js';
-import { spawnEris, type ErisChild } from './coordinator-common.js';
+import { type ErisChild } from './coordinator-common.js';
+import { request, resumeLoop, startPair, TOKENS as T, writeTokens } from './hostile-common.js';
 import { killTree } from '../test/harness/processes.js';
 
 const SECONDS = arg('--seconds', 6);
 const CONNECTIONS = 200;
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const T = { operator: 'bench-operator-0123456789ab', viewer: 'bench-viewer-0123456789abcd', agent: 'bench-agent-0123456789abcde' };
 
 const keepAlive = new http.Agent({ keepAlive: true, maxSockets: CONNECTIONS + 10 });
-const quick = new http.Agent({ keepAlive: false });
-
-function request(base: string, method: string, path: string, o: { token?: string; body?: unknown; agent?: http.Agent; timeoutMs?: number } = {}): Promise<{ status: number; ms: number; body: string }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const req = http.request(`${base}${path}`, {
-      method,
-      agent: o.agent ?? quick,
-      headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
-      timeout: o.timeoutMs ?? 30_000,
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, ms: performance.now() - started, body: '' }));
-    req.end(body);
-  });
-}
 
 /** CONNECTIONS loops sending the same request until stopped; counts answers by status. */
 function flood(base: string, method: string, path: string, o: { token?: string; body?: unknown } = {}) {
@@ -65,30 +40,16 @@ function flood(base: string, method: string, path: string, o: { token?: string; 
 
 interface Sample { resume: number[]; coordinatorHealth: number[]; agentHealth: number[]; healthFailures: number }
 
-async function measure(coordinator: ErisChild, agent: ErisChild, tag: string): Promise<Sample> {
+async function measure(pair: { coordinator: ErisChild; agent: ErisChild }, tag: string): Promise<Sample> {
   const s: Sample = { resume: [], coordinatorHealth: [], agentHealth: [], healthFailures: 0 };
-  const until = performance.now() + SECONDS * 1000;
-  // Health checks as kubelet makes them: a fresh connection, a 1 s timeout, every 100 ms.
-  const health = (async () => {
-    while (performance.now() < until) {
-      const [c, a] = await Promise.all([request(coordinator.url, 'GET', '/healthz', { timeoutMs: 1000 }), request(agent.url, 'GET', '/healthz', { timeoutMs: 1000 })]);
+  await resumeLoop(pair, SECONDS, { processes: { cmdline: tag }, count: 1 }, {
+    resumes: s.resume,
+    onHealth(c, a) {
       if (c.status !== 200 || a.status !== 200) s.healthFailures++;
       s.coordinatorHealth.push(c.ms);
       s.agentHealth.push(a.ms);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  while (performance.now() < until) {
-    const placed = await request(coordinator.url, 'POST', '/v1/faults', { token: T.operator, body: { target: { processes: { cmdline: tag }, count: 1 }, signal: 'SIGSTOP', lease: '30s' }, timeoutMs: 60_000 });
-    if (placed.status !== 201) {
-      await new Promise((r) => setTimeout(r, 50));
-      continue;
-    }
-    const id = (JSON.parse(placed.body) as { id: string }).id;
-    const resumed = await request(coordinator.url, 'DELETE', `/v1/faults/${id}`, { token: T.operator, timeoutMs: 60_000 });
-    if (resumed.status === 200) s.resume.push(resumed.ms);
-  }
-  await health;
+    },
+  });
   return s;
 }
 
@@ -110,36 +71,22 @@ async function main(): Promise<void> {
   const victim = spawn('sh', ['-c', 'sleep 1000 & wait', tag], { stdio: 'ignore' });
   const started: ErisChild[] = [];
   try {
-    writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: [
-      { id: 'ops', role: 'operator', sha256: sha(T.operator) },
-      { id: 'dashboard', role: 'viewer', sha256: sha(T.viewer) },
-      { id: 'agents', role: 'agent', sha256: sha(T.agent), cluster: 'bench' },
-    ] }));
+    writeTokens(dir, ['operator', 'viewer', 'agent']);
     const rows: string[][] = [];
     for (const limit of ['50', '0']) {
-      const coordinator = await spawnEris(['coordinator', '--listen', '127.0.0.1:0', '--tokens-file', join(dir, 'tokens.json'), '--data-dir', join(dir, `c${limit}`), '--rate-limit', limit], 'eris-coordinator listening');
-      started.push(coordinator);
-      const agent = await spawnEris(
-        ['agent', '--listen', '127.0.0.1:0', '--no-cri', '--host-processes', '--state-dir', join(dir, `a${limit}`), '--coordinator', coordinator.url.replace(/^http/, 'ws'), '--cluster', 'bench', '--node-name', 'n1'],
-        'eris-agent listening',
-        { env: { ERIS_AGENT_TOKEN: 'bench-agent-local-api-token', ERIS_COORDINATOR_TOKEN: T.agent } },
-      );
-      started.push(agent);
-      for (let i = 0; i < 100; i++) {
-        if ((await request(coordinator.url, 'GET', '/v1/agents', { token: T.viewer })).body.includes('"n1"')) break;
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const pair = await startPair(dir, limit, limit, T.viewer, started);
+      const { coordinator, agent } = pair;
       if (limit === '50') {
-        rows.push(row('quiet', await measure(coordinator, agent, tag)));
+        rows.push(row('quiet', await measure(pair, tag)));
         let fl = flood(coordinator.url, 'GET', '/metrics');
-        const m1 = await measure(coordinator, agent, tag);
+        const m1 = await measure(pair, tag);
         rows.push(row(`${CONNECTIONS} connections on the coordinator's /metrics`, m1, counts(await fl.stop())));
         fl = flood(agent.url, 'GET', '/metrics');
-        const m2 = await measure(coordinator, agent, tag);
+        const m2 = await measure(pair, tag);
         rows.push(row(`${CONNECTIONS} connections on the agent's /metrics`, m2, counts(await fl.stop())));
       }
       const fl = flood(coordinator.url, 'POST', '/v1/selections', { token: T.viewer, body: { processes: { cmdline: '.' } } });
-      const m3 = await measure(coordinator, agent, tag);
+      const m3 = await measure(pair, tag);
       rows.push(row(`${CONNECTIONS} connections: a viewer's POST /v1/selections (host scan), rate limit ${limit === '0' ? 'off' : `${limit}/s`}`, m3, counts(await fl.stop())));
       await agent.stop();
       await coordinator.stop();

@@ -7,44 +7,19 @@
 // Run: npm run build && node --import tsx bench/hostile-slow.bench.ts [--no-write] [--seconds 8]
 // Writes <!-- hostile-slow:start --> … <!-- hostile-slow:end --> in docs/benchmarks.md. Only 127.0.0.1 is used.
 import { spawn } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { arg, flag, machineNote, percentile, procState, table, writeDocSection } from './agent-common.js';
-import { spawnEris, type ErisChild } from './coordinator-common.js';
+import { type ErisChild } from './coordinator-common.js';
+import { request, resumeLoop, startPair, TOKENS as T, writeTokens } from './hostile-common.js';
 import { childrenOf, killTree } from '../test/harness/processes.js';
 
 const SECONDS = arg('--seconds', 12);
 const SLOW = 1000;
 const WATCHERS = 1000;
-const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const T = { operator: 'bench-operator-0123456789ab', agent: 'bench-agent-0123456789abcde' };
-const quick = new http.Agent({ keepAlive: false });
-
-function request(base: string, method: string, path: string, o: { token?: string; body?: unknown; timeoutMs?: number } = {}): Promise<{ status: number; ms: number; body: string }> {
-  const started = performance.now();
-  return new Promise((resolve) => {
-    const body = o.body === undefined ? undefined : JSON.stringify(o.body);
-    const req = http.request(`${base}${path}`, {
-      method,
-      agent: quick,
-      headers: { ...(o.token ? { authorization: `Bearer ${o.token}` } : {}), ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) },
-      timeout: o.timeoutMs ?? 30_000,
-    });
-    req.on('response', (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started, body: Buffer.concat(chunks).toString() }));
-    });
-    req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve({ status: 0, ms: performance.now() - started, body: '' }));
-    req.end(body);
-  });
-}
 
 /** `count` sockets on `url`'s port, each sending a GET's headers one byte every 500 ms, never finishing. */
 async function slowloris(url: string, count: number) {
@@ -102,38 +77,26 @@ async function watchers(url: string, runId: string, count: number) {
 
 interface Sample { lease: number[]; resume: number[]; health: number[]; healthFailures: number }
 
-async function measure(coordinator: ErisChild, agent: ErisChild, tag: string, victimPid: number): Promise<Sample> {
+async function measure(pair: { coordinator: ErisChild; agent: ErisChild }, tag: string, victimPid: number): Promise<Sample> {
   const s: Sample = { lease: [], resume: [], health: [], healthFailures: 0 };
-  const until = performance.now() + SECONDS * 1000;
-  const health = (async () => {
-    while (performance.now() < until) {
-      const [c, a] = await Promise.all([request(coordinator.url, 'GET', '/healthz', { timeoutMs: 1000 }), request(agent.url, 'GET', '/healthz', { timeoutMs: 1000 })]);
+  const target = { processes: { cmdline: tag }, count: 1 };
+  await resumeLoop(pair, SECONDS, target, {
+    resumes: s.resume,
+    onHealth(c, a) {
       if (c.status !== 200 || a.status !== 200) s.healthFailures++;
       s.health.push(Math.max(c.ms, a.ms));
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  const target = { processes: { cmdline: tag }, count: 1 };
-  while (performance.now() < until) {
-    // A lease that runs out: from leaseExpiresAt to the process running again.
-    const leased = await request(coordinator.url, 'POST', '/v1/faults', { token: T.operator, body: { target, signal: 'SIGSTOP', lease: '500ms' }, timeoutMs: 60_000 });
-    if (leased.status === 201) {
+    },
+    // Before each resume, a lease that runs out: from leaseExpiresAt to the process running again.
+    async step() {
+      const leased = await request(pair.coordinator.url, 'POST', '/v1/faults', { token: T.operator, body: { target, signal: 'SIGSTOP', lease: '500ms' }, timeoutMs: 60_000 });
+      if (leased.status !== 201) return;
       const expires = (JSON.parse(leased.body) as { parts: Array<{ fault: { leaseExpiresAt?: number } }> }).parts?.[0]?.fault?.leaseExpiresAt;
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && procState(victimPid) !== 'T') await new Promise((r) => setTimeout(r, 2));
       while (Date.now() < deadline && procState(victimPid) === 'T') await new Promise((r) => setTimeout(r, 2));
       if (expires !== undefined) s.lease.push(Date.now() - expires);
-    }
-    const placed = await request(coordinator.url, 'POST', '/v1/faults', { token: T.operator, body: { target, signal: 'SIGSTOP', lease: '30s' }, timeoutMs: 60_000 });
-    if (placed.status !== 201) {
-      await new Promise((r) => setTimeout(r, 50));
-      continue;
-    }
-    const id = (JSON.parse(placed.body) as { id: string }).id;
-    const resumed = await request(coordinator.url, 'DELETE', `/v1/faults/${id}`, { token: T.operator, timeoutMs: 60_000 });
-    if (resumed.status === 200) s.resume.push(resumed.ms);
-  }
-  await health;
+    },
+  });
   return s;
 }
 
@@ -157,31 +120,21 @@ async function main(): Promise<void> {
   try {
     await new Promise((r) => setTimeout(r, 200));
     const victimPid = childrenOf(victim.pid!)[0] ?? victim.pid!;
-    writeFileSync(join(dir, 'tokens.json'), JSON.stringify({ tokens: [{ id: 'ops', role: 'operator', sha256: sha(T.operator) }, { id: 'agents', role: 'agent', sha256: sha(T.agent), cluster: 'bench' }] }));
-    const coordinator = await spawnEris(['coordinator', '--listen', '127.0.0.1:0', '--tokens-file', join(dir, 'tokens.json'), '--data-dir', join(dir, 'c'), '--rate-limit', '0'], 'eris-coordinator listening');
-    started.push(coordinator);
-    const agent = await spawnEris(
-      ['agent', '--listen', '127.0.0.1:0', '--no-cri', '--host-processes', '--state-dir', join(dir, 'a'), '--coordinator', coordinator.url.replace(/^http/, 'ws'), '--cluster', 'bench', '--node-name', 'n1'],
-      'eris-agent listening',
-      { env: { ERIS_AGENT_TOKEN: 'bench-agent-local-api-token', ERIS_COORDINATOR_TOKEN: T.agent } },
-    );
-    started.push(agent);
-    for (let i = 0; i < 100; i++) {
-      if ((await request(coordinator.url, 'GET', '/v1/agents', { token: T.operator })).body.includes('"n1"')) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    writeTokens(dir, ['operator', 'agent']);
+    const pair = await startPair(dir, '', '0', T.operator, started);
+    const { coordinator, agent } = pair;
     const rows: string[][] = [];
-    rows.push(row('quiet', await measure(coordinator, agent, tag, victimPid)));
+    rows.push(row('quiet', await measure(pair, tag, victimPid)));
     const c = await slowloris(coordinator.url, SLOW);
     const a = await slowloris(agent.url, SLOW);
-    const m1 = await measure(coordinator, agent, tag, victimPid);
+    const m1 = await measure(pair, tag, victimPid);
     rows.push(row(`slowloris: ${SLOW} connections on each server, a header byte every 500 ms`, m1, `coordinator: ${c.stop()}; agent: ${a.stop()}`));
     // A run that stays running (a long sleep step), its events followed by WATCHERS clients.
     const drill = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'watched' }, spec: { targets: { v: { processes: { cmdline: tag } } }, steps: [{ sleep: '10m' }] } };
     const run = await request(coordinator.url, 'POST', '/v1/runs', { token: T.operator, body: { spec: drill } });
     const runId = (JSON.parse(run.body) as { id: string }).id;
     const w = await watchers(coordinator.url, runId, WATCHERS);
-    const m2 = await measure(coordinator, agent, tag, victimPid);
+    const m2 = await measure(pair, tag, victimPid);
     rows.push(row(`${WATCHERS} SSE watchers on one run's events`, m2, w.stop()));
     await request(coordinator.url, 'POST', `/v1/runs/${runId}/abort`, { token: T.operator });
     const out = [

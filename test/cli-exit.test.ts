@@ -9,7 +9,7 @@ import { ErisClient } from '../sdk/index.js';
 import { EXIT, exitTableText } from '../cli/exit.js';
 import { freePort } from './harness/ports.js';
 import { waitFor } from './harness/processes.js';
-import { ROOT, assertBuilt, collect, runCli, spawnCli, startSampleCluster, stoppedMembers, type SampleCluster } from './cli-harness.js';
+import { ROOT, assertBuilt, collect, memberDrillYaml, runCli, spawnCli, startSampleCluster, stoppedMembers, type SampleCluster } from './cli-harness.js';
 
 describe('eris exit codes', () => {
   let cluster: SampleCluster;
@@ -17,27 +17,7 @@ describe('eris exit codes', () => {
   let auth: string[];
   const drill = (name: string, steps: string, cmdline = `--tag ${cluster.tag}`) => {
     const file = join(dir, `${name}.yaml`);
-    writeFileSync(
-      file,
-      `apiVersion: eris.dev/v1alpha1
-kind: Drill
-metadata:
-  name: ${name}
-spec:
-  targets:
-    member:
-      processes:
-        cmdline: ${cmdline}
-      count: 1
-  probes:
-    health:
-      url: http://127.0.0.1:{{target.labels.port}}/health
-      jq: .health == "true"
-      timeout: 500ms
-      interval: 100ms
-  steps:
-${steps}`,
-    );
+    writeFileSync(file, memberDrillYaml({ name, cmdline, steps }));
     return file;
   };
 

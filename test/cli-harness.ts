@@ -165,30 +165,34 @@ export function stoppedMembers(cluster: SampleCluster): number[] {
   return cluster.pids().filter((pid) => procState(pid) === 'T');
 }
 
-/** The node-failure drill for the sample cluster, as YAML. */
-export function sampleDrillYaml(cluster: SampleCluster, o: { name?: string; detectTimeout?: string; extraSteps?: string } = {}): string {
-  return `# yaml-language-server: $schema=../schemas/drill.schema.json
-apiVersion: eris.dev/v1alpha1
+/**
+ * A drill on the sample members as YAML: target `member` (one process whose command line matches `cmdline`), with
+ * `all` also target `all` (every one), the `health` probe on their /health, then `steps` (the lines under `steps:`).
+ */
+export function memberDrillYaml(o: { name: string; cmdline: string; all?: boolean; steps: string }): string {
+  return `apiVersion: eris.dev/v1alpha1
 kind: Drill
 metadata:
-  name: ${o.name ?? 'sample-node-failure'}
+  name: ${o.name}
 spec:
   targets:
     member:
       processes:
-        cmdline: --tag ${cluster.tag}
+        cmdline: ${o.cmdline}
       count: 1
-    all:
-      processes:
-        cmdline: --tag ${cluster.tag}
-  probes:
+${o.all ? `    all:\n      processes:\n        cmdline: ${o.cmdline}\n` : ''}  probes:
     health:
       url: http://127.0.0.1:{{target.labels.port}}/health
       jq: .health == "true"
       timeout: 500ms
       interval: 100ms
   steps:
-    - name: every member is healthy
+${o.steps}`;
+}
+
+/** The node-failure drill for the sample cluster, as YAML. */
+export function sampleDrillYaml(cluster: SampleCluster, o: { name?: string; detectTimeout?: string; extraSteps?: string } = {}): string {
+  const steps = `    - name: every member is healthy
       probe: health
       target: all
     - name: freeze one member
@@ -210,4 +214,5 @@ spec:
       timeout: 60s
       consecutive: 2
 ${o.extraSteps ?? ''}`;
+  return `# yaml-language-server: $schema=../schemas/drill.schema.json\n${memberDrillYaml({ name: o.name ?? 'sample-node-failure', cmdline: `--tag ${cluster.tag}`, all: true, steps })}`;
 }

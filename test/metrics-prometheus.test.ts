@@ -4,25 +4,14 @@
 // promtool finds both expositions clean.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { loadAgentConfig } from '../daemon/config.js';
-import { startAgent, type Agent } from '../daemon/agent.js';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator, type Coordinator } from '../coordinator/server.js';
+import { spawnSync } from 'node:child_process';
 import { DRILL_SECONDS } from '../coordinator/metrics.js';
 import type { RunReport } from '../coordinator/engine/report.js';
-import { silentLogger } from '../lib/logger.js';
-import { freePort } from './harness/ports.js';
 import { testbedSkipReason } from './harness/requirements.js';
 import { waitFor } from './harness/processes.js';
+import { startSampleCluster, type SampleCluster } from './cli-harness.js';
 import { startPrometheus, type PrometheusInstance } from './harness/prometheus.js';
 
-const TOKEN = 'metrics-prom-token';
-const MEMBER = fileURLToPath(new URL('../cli/demo/sample-member.ts', import.meta.url));
 const DRILL = 'metrics-node-failure';
 const RUNS = 3;
 
@@ -31,30 +20,16 @@ const bucketOf = (seconds: number) => DRILL_SECONDS.find((b) => seconds <= b) ??
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)]!;
 
 describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tools: ['prometheus', 'promtool'], root: false }) }, () => {
-  let coordinator: Coordinator;
-  let agent: Agent;
+  let cluster: SampleCluster;
   let prometheus: PrometheusInstance | undefined;
-  let dir: string;
-  const members = new Map<string, { port: number; child: ChildProcess }>();
-  let supervising = true;
-  const tag = `eris-metrics-${process.pid}`;
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const res = await fetch(`${coordinator.url}${path}`, {
+    const res = await fetch(`${cluster.url}${path}`, {
       method,
-      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${cluster.token}`, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     });
     return { status: res.status, body: (await res.json()) as Record<string, unknown> & { status?: string } };
-  };
-
-  // Plays systemd: restarts a member that died.
-  const startMember = (name: string, port: number, peers: number[]) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MEMBER, '--name', name, '--port', String(port), '--peers', peers.join(','), '--tag', tag], { stdio: 'ignore' });
-    members.set(name, { port, child });
-    child.once('exit', () => {
-      if (supervising && members.get(name)?.child === child) setTimeout(() => supervising && startMember(name, port, peers), 300);
-    });
   };
 
   /** One number from an instant query (the sum of what it returns), at `time` when given. */
@@ -65,33 +40,20 @@ describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tool
   };
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'eris-metrics-prom-'));
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), probeAllow: 'loopback' }, {}), { logger: silentLogger() });
-    agent = await startAgent(
-      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1' }, {}),
-      { logger: silentLogger() },
-    );
-    const ports = [await freePort(), await freePort(), await freePort()];
-    ports.forEach((port, i) => startMember(`m${i}`, port, ports.filter((p) => p !== port)));
-    await waitFor(async () => ((await api('GET', '/v1/agents')).body.agents as unknown[] | undefined)?.length === 1, 10000, 'the agent to register');
-    await waitFor(async () => (await Promise.all(ports.map((p) => fetch(`http://127.0.0.1:${p}/health`).then((r) => r.ok, () => false)))).every(Boolean), 20000, 'sample members up');
+    cluster = await startSampleCluster('metrics-prom');
     prometheus = await startPrometheus([
-      { job: 'eris-coordinator', address: new URL(coordinator.url).host },
-      { job: 'eris-agent', address: new URL(agent.url).host },
+      { job: 'eris-coordinator', address: new URL(cluster.url).host },
+      { job: 'eris-agent', address: new URL(cluster.agent.url).host },
     ]);
   });
 
   after(async () => {
-    supervising = false;
     await prometheus?.stop();
-    for (const { child } of members.values()) child.kill('SIGKILL');
-    await agent?.close();
-    await coordinator?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await cluster?.close();
   });
 
   const lintBoth = async () => {
-    for (const url of [coordinator.url, agent.url]) {
+    for (const url of [cluster.url, cluster.agent.url]) {
       const text = await (await fetch(`${url}/metrics`)).text();
       assert.doesNotMatch(text, /\b(NaN|Nan)\b|9223372036/, url);
       const lint = spawnSync('promtool', ['check', 'metrics'], { input: text, encoding: 'utf8' });
@@ -107,7 +69,7 @@ describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tool
       kind: 'Drill',
       metadata: { name: DRILL },
       spec: {
-        targets: { member: { processes: { cmdline: `--tag ${tag}` }, count: 1 }, all: { processes: { cmdline: `--tag ${tag}` } } },
+        targets: { member: { processes: { cmdline: `--tag ${cluster.tag}` }, count: 1 }, all: { processes: { cmdline: `--tag ${cluster.tag}` } } },
         probes: { health: { url: 'http://127.0.0.1:{{target.labels.port}}/health', jq: '.health == "true"', timeout: '500ms', interval: '100ms' } },
         steps: [
           { name: 'steady state', probe: 'health', target: 'all' },
