@@ -78,8 +78,6 @@ function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
 
 /** Served without a token: health, metrics, and the API's own description. */
 export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/v1/schemas/drill.json', ...DOCS_PATHS] as const;
-/** The console's files, listed once at load (a rebuild needs a restart, as any code change does). */
-const CONSOLE_PATHS = consolePaths();
 
 /** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
 function scopeOf(p: Principal): TargetFilter | undefined {
@@ -95,13 +93,15 @@ const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs
 
 export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables: CoordinatorVariables }> {
   const app = new Hono<{ Variables: CoordinatorVariables }>();
+  // The console's files, listed once as the API is assembled (a rebuild needs a restart, as any code change does).
+  const consoleFiles = consolePaths();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use(
     '*',
     principalAuth({
       principals: o.principals,
-      open: [...OPEN_PATHS, ...CONSOLE_PATHS],
+      open: [...OPEN_PATHS, ...consoleFiles],
       onRefused: (c, r) => o.audit.refused(r.principal ?? null, 'auth.refused', `${c.req.method} ${c.req.path}`, { code: r.code }),
     }),
   );
@@ -360,7 +360,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   const document = coordinatorDocument(VERSION);
   app.get('/openapi.json', (c) => c.json(document));
   serveDocsUi(app);
-  serveConsoleUi(app, CONSOLE_PATHS);
+  serveConsoleUi(app, consoleFiles);
   return app;
 }
 
