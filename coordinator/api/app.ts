@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
-import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
+import { errorHandler, limitBody, notFoundHandler, readJson, serveMetrics } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
@@ -32,8 +32,7 @@ import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
-import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
-import { cachedExposition } from '../../lib/metrics.js';
+import { rateLimit, TokenBuckets } from '../../lib/rate-limit.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';
@@ -59,8 +58,6 @@ export interface CoordinatorApiOptions {
 
 /** Never rate-limited: what puts processes back (a resume, an abort) must not wait behind a caller's own flood. */
 const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && /^\/v1\/runs\/[^/]+\/abort$/.test(path));
-/** Scrapes one address may make a second: Prometheus makes one every few seconds. */
-const METRICS_PER_SECOND = 10;
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
 
@@ -126,10 +123,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() } as const satisfies z.output<typeof healthSchema>));
-  // /metrics has no token: bounded per address, and rendered at most once a second however many ask.
-  const metricsText = cachedExposition(o.registry);
-  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
-  app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': o.registry.contentType }));
+  serveMetrics(app, o.registry);
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId } satisfies z.output<typeof versionSchema>));
 
   app.get('/v1/agents', (c) => {
