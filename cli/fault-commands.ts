@@ -7,18 +7,15 @@ import { clientFor } from './connection.js';
 import { resolveFaultId } from './short-id.js';
 import { CliExit, EXIT, UsageError } from './exit.js';
 import { printJson } from './output.js';
+import { addPickOptions, type PickFlags } from './options.js';
 
-interface FaultFlags {
+interface FaultFlags extends PickFlags {
   cluster?: string[];
   namespace?: string[];
   pod?: string;
   container?: string[];
   labels?: string;
   cmdline?: string;
-  count?: string;
-  percent?: string;
-  spread?: 'node' | 'zone';
-  pack?: 'node' | 'zone';
   seed?: string;
   lease?: string;
   wait?: boolean;
@@ -57,18 +54,17 @@ export function targetFromFlags(o: FaultFlags): ImmediateFaultInput['target'] {
 }
 
 function faultCommand(name: string, signal: string, description: string): Command {
-  return new Command(name)
-    .description(description)
-    .option('--cluster <name>', 'cluster name, exact or /regex/ (repeatable)', collectAll)
-    .option('-n, --namespace <name>', 'namespace, exact or /regex/ (repeatable)', collectAll)
-    .option('--pod <regex>', 'regex on the pod name')
-    .option('--container <regex>', 'regex on the container name (repeatable)', collectAll)
-    .option('-l, --labels <selector>', 'pod label selector, e.g. "app=etcd"')
-    .option('--cmdline <regex>', 'host processes: regex on the command line')
-    .option('--count <n>', 'how many of the matches to hit (default all)')
-    .option('--percent <p>', 'or which share of the matches, 1..100')
-    .addOption(new Option('--spread <key>', 'pick across as many domains as possible').choices(['node', 'zone']))
-    .addOption(new Option('--pack <key>', 'pick from as few domains as possible').choices(['node', 'zone']))
+  return addPickOptions(
+    new Command(name)
+      .description(description)
+      .option('--cluster <name>', 'cluster name, exact or /regex/ (repeatable)', collectAll)
+      .option('-n, --namespace <name>', 'namespace, exact or /regex/ (repeatable)', collectAll)
+      .option('--pod <regex>', 'regex on the pod name')
+      .option('--container <regex>', 'regex on the container name (repeatable)', collectAll)
+      .option('-l, --labels <selector>', 'pod label selector, e.g. "app=etcd"')
+      .option('--cmdline <regex>', 'host processes: regex on the command line'),
+    'how many of the matches to hit (default all)',
+  )
     .option('--seed <seed>', 'seed of the pick, to repeat it')
     .option('--json', 'print the fault as JSON')
     .addHelpText('after', `\nSends ${signal} now, through the coordinator. The fault is listed by eris faults ls.`);

@@ -9,19 +9,16 @@ import { checkDrillText } from './drill-file.js';
 import { CliExit, EXIT, UsageError } from './exit.js';
 import { renderDrill, SCENARIOS, TEMPLATES, templateDefaults, usesTarget, type InitAnswers, type Scenario, type Template } from './init-templates.js';
 import { reportProblems } from './validate-command.js';
+import { addPickOptions, type PickFlags } from './options.js';
 import { userRegexProblem } from '../lib/user-regex.js';
 
-interface InitOptions {
+interface InitOptions extends PickFlags {
   template?: Template;
   name?: string;
   namespace?: string;
   pod?: string;
   container?: string;
   cmdline?: string;
-  count?: string;
-  percent?: string;
-  spread?: 'node' | 'zone';
-  pack?: 'node' | 'zone';
   probeUrl?: string;
   jq?: string;
   scenario?: Scenario;
@@ -32,19 +29,18 @@ interface InitOptions {
 }
 
 export function initCommand(): Command {
-  return new Command('init')
-    .description('write a new drill file (asks for what the flags leave out when run in a terminal)')
-    .argument('[file]', 'where to write it ("-" for stdout; default NAME.yaml)')
-    .addOption(new Option('-t, --template <template>', 'what the drill is about').choices(TEMPLATES))
-    .option('--name <name>', 'drill name (metadata.name)')
-    .option('--namespace <namespace>', 'namespace of the pods')
-    .option('--pod <regex>', 'regex on the pod name, e.g. "^etcd-\\d+$"')
-    .option('--container <regex>', 'regex on the container name, e.g. "^etcd$"')
-    .option('--cmdline <regex>', 'host template: regex on the process command line')
-    .option('--count <n>', 'how many targets to pick')
-    .option('--percent <p>', 'or which share of the matches, 1..100')
-    .addOption(new Option('--spread <key>', 'pick across as many domains as possible').choices(['node', 'zone']))
-    .addOption(new Option('--pack <key>', 'pick from as few domains as possible').choices(['node', 'zone']))
+  return addPickOptions(
+    new Command('init')
+      .description('write a new drill file (asks for what the flags leave out when run in a terminal)')
+      .argument('[file]', 'where to write it ("-" for stdout; default NAME.yaml)')
+      .addOption(new Option('-t, --template <template>', 'what the drill is about').choices(TEMPLATES))
+      .option('--name <name>', 'drill name (metadata.name)')
+      .option('--namespace <namespace>', 'namespace of the pods')
+      .option('--pod <regex>', 'regex on the pod name, e.g. "^etcd-\\d+$"')
+      .option('--container <regex>', 'regex on the container name, e.g. "^etcd$"')
+      .option('--cmdline <regex>', 'host template: regex on the process command line'),
+    'how many targets to pick',
+  )
     .option('--probe-url <url>', 'health probe URL; may use {{target.pod}}, {{target.namespace}}, {{target.labels.KEY}}')
     .option('--jq <filter>', 'jq filter on the probe\'s JSON answer that must be true ("" for status only)')
     .addOption(new Option('--scenario <scenario>', 'what happens to the picked targets').choices(SCENARIOS))

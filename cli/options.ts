@@ -51,3 +51,20 @@ export function withFlagNames<T>(table: readonly OptionTableEntry[], load: () =>
     throw new UsageError(`${error.code}: ${message}${first ? ` (or ${first.env})` : ''}`, { cause: error });
   }
 }
+
+/** The pick flags as commander parses them (addPickOptions). */
+export interface PickFlags {
+  count?: string;
+  percent?: string;
+  spread?: 'node' | 'zone';
+  pack?: 'node' | 'zone';
+}
+
+/** How many of the matches to pick and from which domains: the flags `eris init` and `eris freeze|kill` share; `countDoc` is --count's help. */
+export function addPickOptions(command: Command, countDoc: string): Command {
+  return command
+    .option('--count <n>', countDoc)
+    .option('--percent <p>', 'or which share of the matches, 1..100')
+    .addOption(new Option('--spread <key>', 'pick across as many domains as possible').choices(['node', 'zone']))
+    .addOption(new Option('--pack <key>', 'pick from as few domains as possible').choices(['node', 'zone']));
+}

@@ -1,11 +1,14 @@
 // HTTP plumbing shared by the agent and the coordinator: one error shape, JSON body parsing that names the problem.
-import type { Context, ErrorHandler, MiddlewareHandler, NotFoundHandler } from 'hono';
+import type { Context, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from 'hono';
+import type { Registry } from 'prom-client';
 import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from './logger.js';
 import { ErisError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { clip } from './text.js';
+import { cachedExposition } from './metrics.js';
+import { rateLimit, remoteAddress, TokenBuckets } from './rate-limit.js';
 
 /** Every error answer of the agent and the coordinator; the OpenAPI documents describe errors with this schema. */
 export const errorBodySchema = z.strictObject({
@@ -92,3 +95,16 @@ export async function readJson(c: Context): Promise<unknown> {
  * more. Responses are not bounded (an SSE stream or a WebSocket lives on).
  */
 export const SLOW_CLIENT_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;
+
+/** Scrapes one address may make a second: Prometheus makes one every few seconds. */
+const METRICS_PER_SECOND = 10;
+
+/**
+ * GET /metrics, which has no token: bounded per address, and rendered at most once a second however many ask
+ * (cachedExposition), so a flood on it cannot take the event loop from leases and resumes.
+ */
+export function serveMetrics(app: Hono<any>, registry: Registry): void {
+  const metricsText = cachedExposition(registry);
+  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
+  app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': registry.contentType }));
+}

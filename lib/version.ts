@@ -15,5 +15,6 @@ function findPackageJson(): string {
   throw new Error('package.json not found');
 }
 
-export const PACKAGE_ROOT = dirname(findPackageJson());
-export const VERSION: string = (JSON.parse(readFileSync(findPackageJson(), 'utf8')) as { version: string }).version;
+const PACKAGE_JSON = findPackageJson();
+export const PACKAGE_ROOT = dirname(PACKAGE_JSON);
+export const VERSION: string = (JSON.parse(readFileSync(PACKAGE_JSON, 'utf8')) as { version: string }).version;

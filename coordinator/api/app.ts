@@ -5,7 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
-import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
+import { errorHandler, limitBody, notFoundHandler, readJson, serveMetrics } from '../../lib/http.js';
 import { ConflictError, NotFoundError, ValidationError } from '../../lib/errors.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
@@ -32,8 +32,7 @@ import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
-import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
-import { cachedExposition } from '../../lib/metrics.js';
+import { rateLimit, TokenBuckets } from '../../lib/rate-limit.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';
@@ -59,8 +58,6 @@ export interface CoordinatorApiOptions {
 
 /** Never rate-limited: what puts processes back (a resume, an abort) must not wait behind a caller's own flood. */
 const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && /^\/v1\/runs\/[^/]+\/abort$/.test(path));
-/** Scrapes one address may make a second: Prometheus makes one every few seconds. */
-const METRICS_PER_SECOND = 10;
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
 
@@ -78,8 +75,6 @@ function overridesIn(value: unknown, found = new Set<string>()): Set<string> {
 
 /** Served without a token: health, metrics, and the API's own description. */
 export const OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json', '/v1/schemas/drill.json', ...DOCS_PATHS] as const;
-/** The console's files, listed once at load (a rebuild needs a restart, as any code change does). */
-const CONSOLE_PATHS = consolePaths();
 
 /** A scoped token's view of the fleet; undefined (everything) for an unscoped one. */
 function scopeOf(p: Principal): TargetFilter | undefined {
@@ -95,13 +90,15 @@ const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs
 
 export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables: CoordinatorVariables }> {
   const app = new Hono<{ Variables: CoordinatorVariables }>();
+  // The console's files, listed once as the API is assembled (a rebuild needs a restart, as any code change does).
+  const consoleFiles = consolePaths();
   app.onError(errorHandler(o.logger));
   app.notFound(notFoundHandler);
   app.use(
     '*',
     principalAuth({
       principals: o.principals,
-      open: [...OPEN_PATHS, ...CONSOLE_PATHS],
+      open: [...OPEN_PATHS, ...consoleFiles],
       onRefused: (c, r) => o.audit.refused(r.principal ?? null, 'auth.refused', `${c.req.method} ${c.req.path}`, { code: r.code }),
     }),
   );
@@ -126,10 +123,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   app.use('*', limitBody((c) => (takesDrill(c.req.path) ? BODY_LIMITS.drill : BODY_LIMITS.other)));
 
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() } as const satisfies z.output<typeof healthSchema>));
-  // /metrics has no token: bounded per address, and rendered at most once a second however many ask.
-  const metricsText = cachedExposition(o.registry);
-  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: METRICS_PER_SECOND }), { key: remoteAddress, what: 'GET /metrics from this address' }));
-  app.get('/metrics', async (c) => c.text(await metricsText(), 200, { 'content-type': o.registry.contentType }));
+  serveMetrics(app, o.registry);
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId } satisfies z.output<typeof versionSchema>));
 
   app.get('/v1/agents', (c) => {
@@ -360,7 +354,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   const document = coordinatorDocument(VERSION);
   app.get('/openapi.json', (c) => c.json(document));
   serveDocsUi(app);
-  serveConsoleUi(app, CONSOLE_PATHS);
+  serveConsoleUi(app, consoleFiles);
   return app;
 }
 

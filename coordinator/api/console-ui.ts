@@ -2,9 +2,9 @@
 // itself, so it works with no internet. Only the files present at start are routes (the auth middleware opens exact
 // paths); the page and its scripts need no token, every /v1 call it makes does.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { dirname, extname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { extname, join } from 'node:path';
 import type { Hono } from 'hono';
+import { PACKAGE_ROOT } from '../../lib/version.js';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -18,9 +18,7 @@ const ASSETS = 'console';
 
 /** dist/web under the package root, whether this module runs from source (tsx) or from dist. */
 export function consoleDir(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
-  return join(dir, 'dist', 'web');
+  return join(PACKAGE_ROOT, 'dist', 'web');
 }
 
 /** The open paths: `/` and each built asset, `/console/<file>`. */

@@ -4,11 +4,9 @@ import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
 import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
-import { errorHandler, limitBody, notFoundHandler, readJson } from '../../lib/http.js';
+import { errorHandler, limitBody, notFoundHandler, readJson, serveMetrics } from '../../lib/http.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { redactCmdline, redactFaultCmdlines } from '../../lib/redact.js';
-import { rateLimit, remoteAddress, TokenBuckets } from '../../lib/rate-limit.js';
-import { cachedExposition } from '../../lib/metrics.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
 import type { FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
@@ -53,13 +51,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length } as const satisfies z.output<typeof agentHealthSchema>),
   );
 
-  // /metrics has no token: bounded per address (Prometheus scrapes every few seconds), rendered at most once a
-  // second however many ask, so a flood on it cannot take the event loop from leases and resumes.
-  const metricsText = cachedExposition(o.registry);
-  app.use('/metrics', rateLimit(new TokenBuckets({ perSecond: 10 }), { key: remoteAddress, what: 'GET /metrics from this address' }));
-  app.get('/metrics', async (c) => {
-    return c.text(await metricsText(), 200, { 'content-type': o.registry.contentType });
-  });
+  serveMetrics(app, o.registry);
 
   app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses } satisfies z.output<typeof agentInfoSchema>));
   const document = agentDocument(o.info.version);

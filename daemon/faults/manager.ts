@@ -547,13 +547,8 @@ export class FaultManager {
       const caught: ProcessResult[] = [];
       w.targets.forEach((t, i) => {
         if (t.processes.length === 0) return;
-        const fresh = this.o.resolver.rescan(t, 'all').filter((p) => !w.seen.has(key(p)));
-        if (fresh.length === 0) return;
         // Seen once, judged once: a process the request may not touch is not logged again every tick.
-        for (const p of fresh) w.seen.add(key(p));
-        const allowed = this.permitted(fresh, t, w.overrides, id);
-        if (allowed.length === 0) return;
-        this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: w.leaseExpiresAt, processes: allowed, ...(w.owner ? { owner: w.owner } : {}) });
+        const allowed = this.joiners(id, t, w.seen, w.overrides, { owner: w.owner, leaseExpiresAt: w.leaseExpiresAt });
         for (const p of allowed) {
           const result: ProcessResult = { ...this.signalOne(p, 'SIGSTOP'), appearedLater: true };
           const looks = (w.retries.get(key(p)) ?? 0) + 1;
@@ -628,18 +623,29 @@ export class FaultManager {
     for (let pass = 0; pass < 3; pass++) {
       let found = 0;
       targets.forEach((t, i) => {
-        const seen = new Set(t.processes.map(key));
-        const fresh = this.permitted(this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p))), t, overrides, id);
+        const fresh = this.joiners(id, t, new Set(t.processes.map(key)), overrides, signal === 'SIGSTOP' ? { owner, leaseExpiresAt: leaseExpiresAt! } : undefined);
         if (fresh.length === 0) return;
-        if (signal === 'SIGSTOP') {
-          this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: leaseExpiresAt!, processes: fresh, ...(owner ? { owner } : {}) });
-        }
         t.processes.push(...fresh);
         results[i]!.processes.push(...fresh.map((p) => this.signalOne(p, signal)));
         found += fresh.length;
       });
       if (found === 0) return;
     }
+  }
+
+  /**
+   * What joined target `t` since `seen` (added to `seen`) that the request may touch (permitted), for the sweep at
+   * placing and the hold re-scan alike; with `stop`, written down as a stop first (recordStop).
+   */
+  private joiners(id: string, t: ResolvedTarget, seen: Set<string>, overrides: readonly Override[], stop?: { owner: string | undefined; leaseExpiresAt: number }): ProcessIdentity[] {
+    const fresh = this.o.resolver.rescan(t, 'all').filter((p) => !seen.has(key(p)));
+    if (fresh.length === 0) return fresh;
+    for (const p of fresh) seen.add(key(p));
+    const allowed = this.permitted(fresh, t, overrides, id);
+    if (stop !== undefined && allowed.length > 0) {
+      this.recordStop({ op: 'stop', faultId: id, at: this.now(), leaseExpiresAt: stop.leaseExpiresAt, processes: allowed, ...(stop.owner ? { owner: stop.owner } : {}) });
+    }
+    return allowed;
   }
 
   /**
