@@ -148,7 +148,9 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     await cluster!.kubectl(['wait', '--for=condition=Ready', 'pod/toolbox', '--timeout=60s']);
     console.log(`# pod Ready in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     // What a hostPID pod (the eris agent is one) can see and signal: the node's processes, not the machine's.
-    const seen = (await cluster!.kubectl(['exec', 'toolbox', '--', 'ls', '/proc'])).split(/\s+/).filter((n) => /^\d+$/.test(n)).map(Number);
+    // A shell glob only reads the directory: `ls` also stats each entry and fails on a process that exits meanwhile.
+    const seen = (await cluster!.kubectl(['exec', 'toolbox', '--', 'sh', '-c', 'echo /proc/[0-9]*'])).split(/\s+/)
+      .map((path) => path.replace('/proc/', '')).filter((n) => /^\d+$/.test(n)).map(Number);
     const inNode = nodeProcesses().length;
     assert.ok(seen.length > 5 && seen.length <= inNode + 5, `hostPID pod sees ${seen.length} processes; the node has ${inNode}`);
     const pid1 = await cluster!.kubectl(['exec', 'toolbox', '--', 'cat', '/proc/1/cmdline']);
