@@ -15,7 +15,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { consoleDir } from '../coordinator/api/console-ui.js';
 import { silentLogger } from '../lib/logger.js';
 import { callJson } from './harness/agent-process.js';
-import { waitFor } from './harness/processes.js';
+import { procState, spawnTree, waitFor } from './harness/processes.js';
 import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-token-0123456789';
@@ -82,6 +82,38 @@ describe('web console in Chromium', { skip }, () => {
     assert.equal(await page.evaluate(() => localStorage.length), 0);
     await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
     await page.close();
+  });
+
+  it('Fleet: "Resume everything" asks in a dialog, then resumes a frozen sample process', async () => {
+    const tag = `eris-console-${process.pid}-resume`;
+    const workload = await spawnTree(1, tag);
+    try {
+      const frozen = await callJson(coordinator.url, TOKEN, 'POST', '/v1/faults', { target: { processes: { cmdline: tag } }, signal: 'SIGSTOP', lease: '60s' });
+      assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
+      await waitFor(() => procState(workload.pid) === 'T', 5000, 'the sample process to be stopped');
+      const page = await context.newPage();
+      await logIn(page, TOKEN);
+      await page.getByRole('button', { name: 'Resume everything' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Resume everything?' });
+      await dialog.waitFor({ timeout: 10000 });
+      assert.match(await dialog.innerText(), /1 active fault will be resumed/);
+      // Keyboard: Escape cancels and nothing is resumed.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+      assert.equal(procState(workload.pid), 'T', 'cancel resumes nothing');
+      await page.getByRole('button', { name: 'Resume everything' }).click();
+      await dialog.waitFor({ timeout: 10000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'fleet-resume-all.png') });
+      await dialog.getByRole('button', { name: 'Resume everything now' }).click();
+      const status = page.getByRole('status');
+      await status.waitFor({ timeout: 15000 });
+      assert.match(await status.innerText(), /Resumed 1 fault, aborted 0 runs\./);
+      await waitFor(() => procState(workload.pid) !== 'T', 5000, 'the sample process to run again');
+      assert.notEqual(procState(workload.pid), 'T');
+      await page.close();
+    } finally {
+      workload.kill();
+    }
   });
 
   it('a wrong token gets the login screen back with a message', async () => {
