@@ -116,6 +116,47 @@ describe('web console in Chromium', { skip }, () => {
     }
   });
 
+  it('Targets: a preview with count 1 and a seed shows exactly one target and signals nothing', async () => {
+    const tag = `eris-console-${process.pid}-preview`;
+    const workloads = [await spawnTree(1, tag), await spawnTree(1, tag)];
+    try {
+      const page = await context.newPage();
+      await logIn(page, TOKEN);
+      await page.getByRole('link', { name: 'Targets' }).click();
+      await page.getByRole('heading', { name: 'Targets', level: 2 }).waitFor({ timeout: 10000 });
+      assert.equal(new URL(page.url()).hash, '#targets');
+      await page.getByLabel('Cluster').fill('lab');
+      await page.getByLabel('Host process cmdline regex').fill(tag);
+      await page.getByLabel('How many').selectOption('count');
+      await page.getByLabel('Count').fill('1');
+      await page.getByLabel('Placement').selectOption('spread');
+      await page.getByLabel('Seed').fill('7');
+      const pickedKeys = async () => {
+        await page.getByRole('button', { name: 'Preview selection' }).click();
+        const status = page.getByRole('status');
+        await status.filter({ hasText: 'would be hit' }).waitFor({ timeout: 15000 });
+        assert.match(await status.innerText(), /^1 of 2 matched would be hit \(seed 7\)\. Nothing was signalled\.$/);
+        return page.locator('tr[data-picked="true"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-target')));
+      };
+      const first = await pickedKeys();
+      assert.equal(first.length, 1, 'exactly one target is shown as hit');
+      assert.ok(workloads.some((w) => first[0]!.endsWith(`/pid/${w.pid}`)), `the pick is one of the sample processes: ${first[0]}`);
+      assert.equal(await page.locator('tr[data-picked="false"]').count(), 1, 'the other match is listed, not hit');
+      assert.deepEqual(await pickedKeys(), first, 'the same seed picks the same target');
+      await page.screenshot({ path: join(ARTIFACTS, 'targets-preview.png'), fullPage: true });
+      for (const w of workloads) for (const pid of w.pids()) assert.notEqual(procState(pid), 'T', `pid ${pid} was not signalled`);
+      // A value the coordinator refuses comes back with the field named.
+      await page.getByLabel('How many').selectOption('percent');
+      await page.getByLabel('Percent').fill('150');
+      await page.getByRole('button', { name: 'Preview selection' }).click();
+      await page.getByRole('alert').waitFor({ timeout: 10000 });
+      assert.match(await page.getByRole('alert').innerText(), /percent.*1\.\.100/);
+      await page.close();
+    } finally {
+      for (const w of workloads) w.kill();
+    }
+  });
+
   it('a wrong token gets the login screen back with a message', async () => {
     const page = await context.newPage();
     await logIn(page, 'not-the-token');
