@@ -84,35 +84,46 @@ describe('web console in Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('Fleet: "Resume everything" asks in a dialog, then resumes a frozen sample process', async () => {
+  it('Fleet: "Resume everything" asks in a dialog, then resumes a frozen sample process and aborts a running run', async () => {
     const tag = `eris-console-${process.pid}-resume`;
     const workload = await spawnTree(1, tag);
+    const inRun = await spawnTree(1, `${tag}-run`);
     try {
-      const frozen = await callJson(coordinator.url, TOKEN, 'POST', '/v1/faults', { target: { processes: { cmdline: tag } }, signal: 'SIGSTOP', lease: '60s' });
+      const frozen = await callJson(coordinator.url, TOKEN, 'POST', '/v1/faults', { target: { processes: { cmdline: `${tag}$` } }, signal: 'SIGSTOP', lease: '60s' });
       assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
-      await waitFor(() => procState(workload.pid) === 'T', 5000, 'the sample process to be stopped');
+      const spec = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'console-resume-all' }, spec: { targets: { m: { processes: { cmdline: `${tag}-run` } } }, steps: [{ signal: 'SIGSTOP', target: 'm', lease: '60s' }, { sleep: '60s' }] } };
+      const run = await callJson(coordinator.url, TOKEN, 'POST', '/v1/runs', { spec });
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      await waitFor(() => procState(workload.pid) === 'T' && procState(inRun.pid) === 'T', 10000, 'both sample processes to be stopped');
       const page = await context.newPage();
       await logIn(page, TOKEN);
       await page.getByRole('button', { name: 'Resume everything' }).click();
       const dialog = page.getByRole('dialog', { name: 'Resume everything?' });
       await dialog.waitFor({ timeout: 10000 });
-      assert.match(await dialog.innerText(), /1 active fault will be resumed/);
+      assert.match(await dialog.innerText(), /1 active fault will be resumed and 1 running run aborted/);
       // Keyboard: Escape cancels and nothing is resumed.
       await page.keyboard.press('Escape');
       await dialog.waitFor({ state: 'hidden', timeout: 5000 });
       assert.equal(procState(workload.pid), 'T', 'cancel resumes nothing');
+      assert.equal(procState(inRun.pid), 'T', 'cancel aborts nothing');
       await page.getByRole('button', { name: 'Resume everything' }).click();
       await dialog.waitFor({ timeout: 10000 });
       await page.screenshot({ path: join(ARTIFACTS, 'fleet-resume-all.png') });
       await dialog.getByRole('button', { name: 'Resume everything now' }).click();
       const status = page.getByRole('status');
       await status.waitFor({ timeout: 15000 });
-      assert.match(await status.innerText(), /Resumed 1 fault, aborted 0 runs\./);
-      await waitFor(() => procState(workload.pid) !== 'T', 5000, 'the sample process to run again');
-      assert.notEqual(procState(workload.pid), 'T');
+      assert.match(await status.innerText(), /Resumed 1 fault, aborted 1 run\./);
+      await waitFor(() => procState(workload.pid) !== 'T' && procState(inRun.pid) !== 'T', 10000, 'both sample processes to run again');
+      const id = (run.body as { id: string }).id;
+      await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`)).body.status === 'aborted', 10000, 'the run to end aborted');
+      // Audited like any resume or abort: one record each, under the console's token.
+      const audit = async (action: string) => ((await callJson(coordinator.url, TOKEN, 'GET', `/v1/audit?action=${action}`)).body.records as { target: string | null }[]).map((r) => r.target);
+      assert.ok((await audit('fault.resume')).includes((frozen.body as { id: string }).id), 'fault.resume audited');
+      assert.ok((await audit('run.abort')).includes(id), 'run.abort audited');
       await page.close();
     } finally {
       workload.kill();
+      inRun.kill();
     }
   });
 
