@@ -15,7 +15,7 @@ import { startCoordinator, type Coordinator } from '../coordinator/server.js';
 import { consoleDir } from '../coordinator/api/console-ui.js';
 import { silentLogger } from '../lib/logger.js';
 import { callJson } from './harness/agent-process.js';
-import { waitFor } from './harness/processes.js';
+import { procState, spawnTree, waitFor } from './harness/processes.js';
 import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-token-0123456789';
@@ -82,6 +82,90 @@ describe('web console in Chromium', { skip }, () => {
     assert.equal(await page.evaluate(() => localStorage.length), 0);
     await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
     await page.close();
+  });
+
+  it('Fleet: "Resume everything" asks in a dialog, then resumes a frozen sample process and aborts a running run', async () => {
+    const tag = `eris-console-${process.pid}-resume`;
+    const workload = await spawnTree(1, tag);
+    const inRun = await spawnTree(1, `${tag}-run`);
+    try {
+      const frozen = await callJson(coordinator.url, TOKEN, 'POST', '/v1/faults', { target: { processes: { cmdline: `${tag}$` } }, signal: 'SIGSTOP', lease: '60s' });
+      assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
+      const spec = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'console-resume-all' }, spec: { targets: { m: { processes: { cmdline: `${tag}-run` } } }, steps: [{ signal: 'SIGSTOP', target: 'm', lease: '60s' }, { sleep: '60s' }] } };
+      const run = await callJson(coordinator.url, TOKEN, 'POST', '/v1/runs', { spec });
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      await waitFor(() => procState(workload.pid) === 'T' && procState(inRun.pid) === 'T', 10000, 'both sample processes to be stopped');
+      const page = await context.newPage();
+      await logIn(page, TOKEN);
+      await page.getByRole('button', { name: 'Resume everything' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Resume everything?' });
+      await dialog.waitFor({ timeout: 10000 });
+      assert.match(await dialog.innerText(), /1 active fault will be resumed and 1 running run aborted/);
+      // Keyboard: Escape cancels and nothing is resumed.
+      await page.keyboard.press('Escape');
+      await dialog.waitFor({ state: 'hidden', timeout: 5000 });
+      assert.equal(procState(workload.pid), 'T', 'cancel resumes nothing');
+      assert.equal(procState(inRun.pid), 'T', 'cancel aborts nothing');
+      await page.getByRole('button', { name: 'Resume everything' }).click();
+      await dialog.waitFor({ timeout: 10000 });
+      await page.screenshot({ path: join(ARTIFACTS, 'fleet-resume-all.png') });
+      await dialog.getByRole('button', { name: 'Resume everything now' }).click();
+      const status = page.getByRole('status');
+      await status.waitFor({ timeout: 15000 });
+      assert.match(await status.innerText(), /Resumed 1 fault, aborted 1 run\./);
+      await waitFor(() => procState(workload.pid) !== 'T' && procState(inRun.pid) !== 'T', 10000, 'both sample processes to run again');
+      const id = (run.body as { id: string }).id;
+      await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`)).body.status === 'aborted', 10000, 'the run to end aborted');
+      // Audited like any resume or abort: one record each, under the console's token.
+      const audit = async (action: string) => ((await callJson(coordinator.url, TOKEN, 'GET', `/v1/audit?action=${action}`)).body.records as { target: string | null }[]).map((r) => r.target);
+      assert.ok((await audit('fault.resume')).includes((frozen.body as { id: string }).id), 'fault.resume audited');
+      assert.ok((await audit('run.abort')).includes(id), 'run.abort audited');
+      await page.close();
+    } finally {
+      workload.kill();
+      inRun.kill();
+    }
+  });
+
+  it('Targets: a preview with count 1 and a seed shows exactly one target and signals nothing', async () => {
+    const tag = `eris-console-${process.pid}-preview`;
+    const workloads = [await spawnTree(1, tag), await spawnTree(1, tag)];
+    try {
+      const page = await context.newPage();
+      await logIn(page, TOKEN);
+      await page.getByRole('link', { name: 'Targets' }).click();
+      await page.getByRole('heading', { name: 'Targets', level: 2 }).waitFor({ timeout: 10000 });
+      assert.equal(new URL(page.url()).hash, '#targets');
+      await page.getByLabel('Cluster').fill('lab');
+      await page.getByLabel('Host process cmdline regex').fill(tag);
+      await page.getByLabel('How many').selectOption('count');
+      await page.getByLabel('Count').fill('1');
+      await page.getByLabel('Placement').selectOption('spread');
+      await page.getByLabel('Seed').fill('7');
+      const pickedKeys = async () => {
+        await page.getByRole('button', { name: 'Preview selection' }).click();
+        const status = page.getByRole('status');
+        await status.filter({ hasText: 'would be hit' }).waitFor({ timeout: 15000 });
+        assert.match(await status.innerText(), /^1 of 2 matched would be hit \(seed 7\)\. Nothing was signalled\.$/);
+        return page.locator('tr[data-picked="true"]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-target')));
+      };
+      const first = await pickedKeys();
+      assert.equal(first.length, 1, 'exactly one target is shown as hit');
+      assert.ok(workloads.some((w) => first[0]!.endsWith(`/pid/${w.pid}`)), `the pick is one of the sample processes: ${first[0]}`);
+      assert.equal(await page.locator('tr[data-picked="false"]').count(), 1, 'the other match is listed, not hit');
+      assert.deepEqual(await pickedKeys(), first, 'the same seed picks the same target');
+      await page.screenshot({ path: join(ARTIFACTS, 'targets-preview.png'), fullPage: true });
+      for (const w of workloads) for (const pid of w.pids()) assert.notEqual(procState(pid), 'T', `pid ${pid} was not signalled`);
+      // A value the coordinator refuses comes back with the field named.
+      await page.getByLabel('How many').selectOption('percent');
+      await page.getByLabel('Percent').fill('150');
+      await page.getByRole('button', { name: 'Preview selection' }).click();
+      await page.getByRole('alert').waitFor({ timeout: 10000 });
+      assert.match(await page.getByRole('alert').innerText(), /percent.*1\.\.100/);
+      await page.close();
+    } finally {
+      for (const w of workloads) w.kill();
+    }
   });
 
   it('a wrong token gets the login screen back with a message', async () => {

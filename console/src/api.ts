@@ -17,11 +17,27 @@ export class Unauthorized extends Error {}
 
 /** Relative to the page: `v1/agents` from `/` is /v1/agents, also behind a path prefix. */
 export async function getJson<T>(path: string, token: string): Promise<T> {
-  const res = await fetch(new URL(path, document.baseURI), { headers: { authorization: `Bearer ${token}` } });
+  return callJson<T>('GET', path, token);
+}
+
+export async function callJson<T>(method: string, path: string, token: string, body?: unknown): Promise<T> {
+  const headers: Record<string, string> = { authorization: `Bearer ${token}` };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  const res = await fetch(new URL(path, document.baseURI), { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
   if (res.status === 401) throw new Unauthorized('the coordinator refused this token');
-  const body = (await res.json().catch(() => null)) as (T & { error?: { message?: string } }) | null;
-  if (!res.ok) throw new Error(body?.error?.message ?? `${path}: HTTP ${res.status}`);
-  return body as T;
+  const answer = (await res.json().catch(() => null)) as (T & { error?: { message?: string; code?: string } }) | null;
+  if (!res.ok) throw new HttpError(res.status, answer?.error?.message ?? `${path}: HTTP ${res.status}`);
+  return answer as T;
+}
+
+/** A non-2xx answer other than 401; status lets a caller accept e.g. 409 (already ended). */
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** One agent as GET /v1/agents returns it (coordinator/api/schemas.ts agentSchema). */

@@ -3,6 +3,7 @@ import { h } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { getJson, Unauthorized, type Agent } from './api.js';
 import { ago, groupByCluster } from './fleet.js';
+import { ResumeAll } from './resume-all-view.js';
 
 const REFRESH_MS = 5000;
 
@@ -10,6 +11,7 @@ export function Fleet(props: { token: string; onUnauthorized: () => void }) {
   const [agents, setAgents] = useState<Agent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
+  const [tick, setTick] = useState(0);
   useEffect(() => {
     let live = true;
     const load = async () => {
@@ -31,13 +33,14 @@ export function Fleet(props: { token: string; onUnauthorized: () => void }) {
       live = false;
       clearInterval(timer);
     };
-  }, [props.token]);
+  }, [props.token, tick]);
 
   if (agents === null) return h('section', { 'aria-busy': 'true' }, error ?? 'Loading the fleet…');
   return h(
     'section',
     { 'aria-labelledby': 'fleet-title' },
     h('h2', { id: 'fleet-title' }, `Fleet (${agents.length} agent${agents.length === 1 ? '' : 's'})`),
+    h(ResumeAll, { token: props.token, onUnauthorized: props.onUnauthorized, onDone: () => setTick((t) => t + 1) }),
     error === null ? null : h('p', { role: 'alert', class: 'error' }, error),
     agents.length === 0 ? h('p', null, 'No agent is connected.') : null,
     ...groupByCluster(agents).map((g) =>
