@@ -1,11 +1,13 @@
 // The web console in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and a
 // host-mode agent: the token login, the Fleet view showing the agent, and a wrong token sent back to the login
-// screen. Screenshots go to test-artifacts/console/. Needs `npm run build` (the console is served from dist/web).
+// screen; axe-core finds no serious or critical accessibility violation on each view, and the keyboard alone reaches
+// the nav and the Targets form. Screenshots (1200×750) go to test-artifacts/console/. Needs `npm run build` (the console is served from dist/web).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { loadAgentConfig } from '../daemon/config.js';
@@ -21,6 +23,9 @@ import { testbedSkipReason } from './harness/requirements.js';
 const TOKEN = 'console-token-0123456789';
 const CHROMIUM = '/usr/bin/chromium';
 const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+// Deterministic size for the screenshots the README shows (docs/images/ holds copies; the test writes artifacts only).
+const VIEWPORT = { width: 1200, height: 750 };
 // No background traffic: this machine's network is closed, and the console must need nothing off-host.
 const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
@@ -45,7 +50,7 @@ describe('web console in Chromium', { skip }, () => {
       { logger: silentLogger() },
     );
     await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1280, height: 720 } });
+    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: VIEWPORT });
     const origin = new URL(coordinator.url).origin;
     context.on('request', (r) => {
       if (new URL(r.url()).origin !== origin) offHost.push(r.url());
@@ -65,6 +70,24 @@ describe('web console in Chromium', { skip }, () => {
     await page.getByRole('button', { name: 'Log in' }).click();
   }
 
+  // axe-core in the page; a serious or critical violation fails, named by rule and element.
+  async function assertAccessible(page: Page, what: string): Promise<void> {
+    await page.addScriptTag({ path: AXE });
+    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
+  }
+
+  it('the login screen passes axe', async () => {
+    const page = await context.newPage();
+    await page.goto(`${coordinator.url}/`);
+    await page.getByLabel('API token').waitFor({ timeout: 10000 });
+    await assertAccessible(page, 'login');
+    await page.screenshot({ path: join(ARTIFACTS, 'login.png') });
+    await page.close();
+  });
+
   it('logs in with the token and shows the agent in the Fleet view, cluster → node', async () => {
     const page = await context.newPage();
     await logIn(page, TOKEN);
@@ -80,7 +103,8 @@ describe('web console in Chromium', { skip }, () => {
     // The token is kept for the tab only.
     assert.equal(await page.evaluate(() => sessionStorage.getItem('eris.token')), TOKEN);
     assert.equal(await page.evaluate(() => localStorage.length), 0);
-    await page.screenshot({ path: join(ARTIFACTS, 'fleet.png'), fullPage: true });
+    await assertAccessible(page, 'Fleet');
+    await page.screenshot({ path: join(ARTIFACTS, 'fleet.png') });
     await page.close();
   });
 
@@ -108,6 +132,7 @@ describe('web console in Chromium', { skip }, () => {
       assert.equal(procState(inRun.pid), 'T', 'cancel aborts nothing');
       await page.getByRole('button', { name: 'Resume everything' }).click();
       await dialog.waitFor({ timeout: 10000 });
+      await assertAccessible(page, 'Fleet with the resume dialog open');
       await page.screenshot({ path: join(ARTIFACTS, 'fleet-resume-all.png') });
       await dialog.getByRole('button', { name: 'Resume everything now' }).click();
       const status = page.getByRole('status');
@@ -154,7 +179,8 @@ describe('web console in Chromium', { skip }, () => {
       assert.ok(workloads.some((w) => first[0]!.endsWith(`/pid/${w.pid}`)), `the pick is one of the sample processes: ${first[0]}`);
       assert.equal(await page.locator('tr[data-picked="false"]').count(), 1, 'the other match is listed, not hit');
       assert.deepEqual(await pickedKeys(), first, 'the same seed picks the same target');
-      await page.screenshot({ path: join(ARTIFACTS, 'targets-preview.png'), fullPage: true });
+      await assertAccessible(page, 'Targets with a preview');
+      await page.screenshot({ path: join(ARTIFACTS, 'targets-preview.png') });
       for (const w of workloads) for (const pid of w.pids()) assert.notEqual(procState(pid), 'T', `pid ${pid} was not signalled`);
       // A value the coordinator refuses comes back with the field named.
       await page.getByLabel('How many').selectOption('percent');
@@ -165,6 +191,46 @@ describe('web console in Chromium', { skip }, () => {
       await page.close();
     } finally {
       for (const w of workloads) w.kill();
+    }
+  });
+
+  it('keyboard: Tab reaches the nav links and the Targets form; Enter on the preview button submits', async () => {
+    const tag = `eris-console-${process.pid}-keys`;
+    const workload = await spawnTree(1, tag);
+    const page = await context.newPage();
+    await logIn(page, TOKEN);
+    await page.getByRole('heading', { level: 2 }).waitFor({ timeout: 10000 });
+    // Tab from the top of the page until the element wanted has focus; a bounded walk so a trap fails, not hangs.
+    const tabTo = async (wanted: string): Promise<void> => {
+      const seen: string[] = [];
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        // Named as a user hears it: aria-label, else the <label>, else the text (no DOM types in the tests' tsconfig).
+        const here = await page.locator(':focus').evaluate((e) => {
+          const el = e as unknown as { tagName: string; innerText: string; getAttribute(n: string): string | null; labels?: { innerText: string }[] | null };
+          return `${el.tagName.toLowerCase()}:${el.getAttribute('aria-label') ?? el.labels?.[0]?.innerText ?? el.innerText}`;
+        });
+        seen.push(here);
+        if (here === wanted) return;
+      }
+      assert.fail(`Tab never reached ${wanted}; focus went ${seen.join(' → ')}`);
+    };
+    await tabTo('a:Fleet');
+    await tabTo('a:Targets');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Targets', level: 2 }).waitFor({ timeout: 10000 });
+    await tabTo('input:Cluster');
+    await page.keyboard.type('lab');
+    await tabTo('input:Host process cmdline regex');
+    await page.keyboard.type(tag);
+    await tabTo('button:Preview selection');
+    await page.keyboard.press('Enter');
+    try {
+      await page.getByRole('status').filter({ hasText: /would be hit/ }).waitFor({ timeout: 15000 });
+      assert.match(await page.getByRole('status').innerText(), /of 1 matched would be hit.*Nothing was signalled/);
+    } finally {
+      await page.close();
+      workload.kill();
     }
   });
 
