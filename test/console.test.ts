@@ -1,7 +1,8 @@
 // The web console in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and a
 // host-mode agent: the token login, the Fleet view showing the agent, and a wrong token sent back to the login
 // screen; axe-core finds no serious or critical accessibility violation on each view, and the keyboard alone reaches
-// the nav and the Targets form. Screenshots (1200×750) go to test-artifacts/console/. Needs `npm run build` (the console is served from dist/web).
+// the nav and the Targets form. Screenshots (1200×750) go to test-artifacts/console/ (README's copies are in
+// docs/images/). Needs `npm run build` (the console is served from dist/web).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
