@@ -21,23 +21,56 @@ export function printJson(value: unknown, stream: NodeJS.WritableStream = proces
   stream.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Columns padded to the widest cell; the last column is not padded. */
-export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>): string {
+/**
+ * Columns padded to the widest cell; the last column is not padded. On a terminal each line is cut to its width
+ * with "…" (a command line would otherwise wrap and break the columns); piped output is never cut, nor is --json.
+ */
+export function table(header: readonly string[], rows: ReadonlyArray<readonly string[]>, width: number | undefined = terminalWidth()): string {
   const all = [header, ...rows];
   const widths = header.map((_, i) => Math.max(...all.map((r) => visibleLength(r[i] ?? ''))));
   return `${all
     .map((r) =>
-      r
-        .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
-        .join('  ')
-        .trimEnd(),
+      fit(
+        r
+          .map((cell, i) => (i === r.length - 1 ? cell : cell + ' '.repeat(widths[i]! - visibleLength(cell))))
+          .join('  ')
+          .trimEnd(),
+        width,
+      ),
     )
     .join('\n')}\n`;
 }
 
-const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/g;
+/** The terminal's width when stdout is one (COLUMNS first, as shells export it), else undefined: do not cut. */
+export function terminalWidth(stream: NodeJS.WriteStream = process.stdout): number | undefined {
+  if (stream.isTTY !== true) return undefined;
+  const fromEnv = Number(process.env.COLUMNS);
+  const columns = Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : stream.columns;
+  return columns > 0 ? columns : undefined;
+}
+
+/** A line cut to width visible characters with "…"; colour escapes are kept whole and reset at the cut. */
+function fit(line: string, width: number | undefined): string {
+  if (width === undefined || visibleLength(line) <= width) return line;
+  let out = '';
+  let shown = 0;
+  for (let i = 0; i < line.length && shown < width - 1; ) {
+    const escape = line[i] === '\x1b' ? ANSI.exec(line.slice(i)) : null;
+    if (escape?.index === 0) {
+      out += escape[0];
+      i += escape[0].length;
+    } else {
+      out += line[i++];
+      shown++;
+    }
+  }
+  return `${out}${out.includes('\x1b') ? '\x1b[0m' : ''}…`;
+}
+
+const ANSI = /\x1b\[[0-9;?]*[A-Za-z]/;
+const ANSI_ALL = new RegExp(ANSI.source, 'g');
 export function visibleLength(s: string): number {
-  return s.replace(ANSI, '').length;
+  return s.replace(ANSI_ALL, '').length;
 }
 
 /** Colours for a TTY that wants them (NO_COLOR, FORCE_COLOR, TERM=dumb are honoured). */

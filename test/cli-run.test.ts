@@ -209,4 +209,21 @@ spec:
     assert.match(r.stdout, /TIME TO DETECT\s+TIME TO RECOVER/);
     assert.match(r.stdout, /passed in/);
   });
+
+  it('on a terminal, cuts table lines to its width with "…"; piped, prints them whole', async () => {
+    const env = cleanEnv({ COLUMNS: '60', TERM: 'xterm' });
+    const command = [process.execPath, BIN, 'run', drill, '--dry-run', ...auth()].map((a) => `'${a.replace(/'/g, `'\\''`)}'`).join(' ');
+    const r = await collect(spawn('script', ['-qfec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] }), 30_000);
+    assert.equal(r.code, 0, r.stdout);
+    const rows = r.stdout.split(/\r?\n/).filter((l) => /lab\/node-1\s+z1\s+pid/.test(l));
+    assert.equal(rows.length, 4, r.stdout);
+    for (const row of rows) {
+      assert.ok(row.length <= 60, `${JSON.stringify(row)} fits 60 columns`);
+      assert.ok(row.endsWith('…'), `${JSON.stringify(row)} is cut with …`);
+    }
+    const piped = await runCli(['run', drill, '--dry-run', ...auth()], { env: { COLUMNS: '60' } });
+    const whole = piped.stdout.split('\n').filter((l) => /lab\/node-1\s+z1\s+pid/.test(l));
+    assert.equal(whole.length, 4);
+    for (const row of whole) assert.match(row, /--tag \S+$/, 'piped output keeps the whole command line');
+  });
 });
