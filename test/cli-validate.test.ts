@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertBuilt, runCli } from './cli-harness.js';
+import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator } from '../coordinator/server.js';
+import { silentLogger } from '../lib/logger.js';
+import { parse as parseYaml } from 'yaml';
 
 const GOOD = `apiVersion: eris.dev/v1alpha1
 kind: Drill
@@ -127,6 +131,35 @@ describe('eris validate', () => {
     assert.equal(r.code, 1);
     assert.match(r.stdout, /both\.yaml:\d+:\d+: spec\.targets\.m\.count: must be at least 1/);
     assert.match(r.stdout, /both\.yaml:\d+:\d+: spec\.steps\[\d\]\.wait: no probe "helth" \(probes: health\)/);
+  });
+
+  it('a lease above the agents\' longest and a wait without timeout: the same messages from the CLI and the coordinator', async () => {
+    const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: 'validate-token', dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+    try {
+      const cases = [
+        { text: GOOD.replace('      target: m\n    - wait', '      target: m\n      lease: 2h\n    - wait'), path: 'spec.steps[0].lease', message: "must be at most 15m (the agents' longest lease, --lease-max 900)" },
+        { text: GOOD.replace('      timeout: 10s\n', ''), path: 'spec.steps[1].timeout', message: 'required (a duration: use e.g. "500ms", "2s", "1m30s", "1h", or a number of seconds)' },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const r = await runCli(['validate', file(`bounds-${i}.yaml`, c.text)]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`: ${c.path.replace(/[[\].]/g, '\\$&')}: ${c.message.replace(/[()[\].*+?"]/g, '\\$&')}\n`));
+        const res = await fetch(`${coordinator.url}/v1/drills`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer validate-token', 'content-type': 'application/json' },
+          body: JSON.stringify(parseYaml(c.text)),
+        });
+        assert.equal(res.status, 400);
+        const { error } = (await res.json()) as { error: { code: string; message: string; path: string } };
+        assert.deepEqual(error.path, c.path);
+        assert.equal(error.message, `${c.path}: ${c.message}`);
+      }
+      // The longest lease the agents grant by default still passes.
+      const r = await runCli(['validate', file('lease-15m.yaml', cases[0]!.text.replace('lease: 2h', 'lease: 15m'))]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    } finally {
+      await coordinator.close();
+    }
   });
 
   it('points at YAML syntax errors', async () => {
