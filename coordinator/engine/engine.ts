@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/logger.js';
 import { ErisError, NotFoundError, ValidationError, isErisError } from '../../lib/errors.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import type { Fleet } from '../fleet/fleet.js';
+import type { Fault } from '../../daemon/faults/manager.js';
 import type { ProbeRunner, ProbeResult } from '../probes/runner.js';
 import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import type { TargetRecord } from '../selection/types.js';
@@ -84,10 +85,23 @@ export class DrillEngine {
       const runId = e.fault?.labels?.runId;
       const state = runId === undefined ? undefined : this.runs.get(runId);
       // Only a SIGSTOP fault can end early; a SIGCONT or SIGKILL fault is done the moment it is placed.
-      if (!state || !e.fault || e.fault.signal !== 'SIGSTOP' || e.fault.state === 'active' || e.fault.resumeReason === 'api' || e.fault.resumeReason === 'sigcont') return;
+      if (!state || !e.fault || e.fault.signal !== 'SIGSTOP' || e.fault.state === 'active' || e.fault.resumeReason === 'api') return;
+      if (e.fault.resumeReason === 'sigcont') return this.endedBySigcont(state, e.agent, e.fault);
       this.emit(state, 'fault', { agent: e.agent, faultId: e.fault.id, signal: e.fault.signal, state: e.fault.state, resumeReason: e.fault.resumeReason, endedEarly: true });
       o.logger.warn({ runId, faultId: e.fault.id, reason: e.fault.resumeReason }, 'an agent resumed a fault of an active run');
     });
+  }
+
+  /**
+   * A SIGCONT (the run's own step, or anyone's) continued every process a SIGSTOP fault of this run held: the agent
+   * ended that fault then, so the run records it ended there and its finally has nothing left to resume for it. The
+   * agent sends this change before its answer to the SIGCONT, so it is recorded within the SIGCONT step.
+   */
+  private endedBySigcont(state: RunState, agent: string, fault: Fault): void {
+    const i = state.stopFaults.findIndex((p) => p.agent === agent && p.fault.id === fault.id);
+    if (i < 0) return;
+    state.stopFaults.splice(i, 1);
+    this.emit(state, 'fault', { agent, faultId: fault.id, signal: fault.signal, state: fault.state, resumeReason: 'sigcont', ...(fault.resumedBy !== undefined ? { resumedBy: fault.resumedBy } : {}), endedBy: 'sigcont' });
   }
 
   /**
