@@ -272,6 +272,36 @@ describe('coordinator + agent in host mode', () => {
     assert.doesNotMatch(all, /event: resumed/);
   });
 
+  it('an agent that grants shorter leases refuses a SIGSTOP step naming the step\'s lease, not its own leaseSeconds', async () => {
+    const tight = await startAgent(
+      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent-tight'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'tight', nodeName: 'node-2', leaseDefaultSeconds: 10, leaseMaxSeconds: 30 }, {}),
+      { logger: silentLogger() },
+    );
+    try {
+      await waitFor(async () => (await api('GET', '/v1/agents')).body.agents?.length === 2, 10000, 'the second agent to register');
+      const drill = {
+        apiVersion: 'eris.dev/v1alpha1',
+        kind: 'Drill',
+        metadata: { name: 'lease-too-long' },
+        spec: {
+          targets: { member: { clusters: ['tight'], processes: { cmdline: `--name m2 .*--tag ${tag}` } } },
+          steps: [{ signal: 'SIGSTOP', target: 'member', lease: '90s' }],
+        },
+      };
+      const started = await api('POST', '/v1/runs', { spec: drill });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 10000, 'run end');
+      const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
+      assert.equal(run.status, 'failed');
+      assert.match(run.result.error.message, /tight\/node-2: agent tight\/node-2: steps\[0\]\.lease: must be at most 30s \(this agent's --lease-max 30\)/);
+      assert.doesNotMatch(run.result.error.message, /leaseSeconds/);
+      assert.equal(run.result.steps[0].error.message, run.result.error.message);
+    } finally {
+      await tight.close();
+      await waitFor(async () => (await api('GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the second agent to leave');
+    }
+  });
+
   it('a failing step fails the run and resumes what it stopped', async () => {
     const drill = {
       apiVersion: 'eris.dev/v1alpha1',

@@ -16,6 +16,7 @@ import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, t
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import { zeroDrillSeries, type CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
+import { formatDuration } from '../probes/duration.js';
 import type { Scope } from '../auth/roles.js';
 
 /** A step failed: the run fails (not an internal error). */
@@ -305,11 +306,14 @@ export class DrillEngine {
     }
     const failed = placed.filter((p) => p.fault.result !== 'ok');
     if (errors.length > 0 || failed.length > 0) {
+      // An agent that grants shorter leases than the drill schema allows (its --lease-max lowered) refuses its own
+      // request field, `leaseSeconds`: the user is told of the step's `lease` instead.
+      const leaseRefused = errors.some((e) => (e.error as { path?: string }).path === 'leaseSeconds');
       const why = [
-        ...errors.map((e) => `${e.agent}: ${(e.error as Error).message}`),
+        ...errors.map((e) => `${e.agent}: ${leaseMessage((e.error as Error).message, `${path}.lease`)}`),
         ...failed.map((p) => `${p.agent}: fault ${p.fault.id} ${p.fault.result}`),
       ].join('; ');
-      throw new StepFailedError(`${path}: ${step.signal} did not reach every target: ${why}`, { path });
+      throw new StepFailedError(`${path}: ${step.signal} did not reach every target: ${why}`, { path: leaseRefused ? `${path}.lease` : path });
     }
   }
 
@@ -525,6 +529,11 @@ function describeStep(step: Step): string {
   if ('sleep' in step) return `sleep ${step.sleep} ms`;
   if ('parallel' in step) return `parallel (${step.parallel.length} branches)`;
   return `guard ${step.guard}`;
+}
+
+/** `agent a: leaseSeconds: must be at most 60` → `agent a: steps[0].lease: must be at most 1m (this agent's --lease-max 60)`. */
+function leaseMessage(message: string, field: string): string {
+  return message.replace(/\bleaseSeconds: must be at most (\d+(?:\.\d+)?)/, (_, n: string) => `${field}: must be at most ${formatDuration(Number(n) * 1000)} (this agent's --lease-max ${n})`);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
