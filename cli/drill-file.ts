@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import { ErisError } from '../lib/errors.js';
 import { formatPath } from '../lib/validation.js';
 import { drillSchema, type Drill } from '../coordinator/drill/schema.js';
-import { drillReferenceProblems } from '../coordinator/drill/validate.js';
+import { drillReferenceProblems, drillUnusedWarnings } from '../coordinator/drill/validate.js';
 import { checkJqFilter } from '../coordinator/probes/jq.js';
 import { UsageError } from './exit.js';
 
@@ -28,6 +28,8 @@ export interface CheckedDrill {
   /** The validated drill when there is no problem. */
   drill: Drill | null;
   problems: DrillProblem[];
+  /** What is not wrong but likely a mistake (a probe or target group nothing uses); only for a drill without problems. */
+  warnings: DrillProblem[];
 }
 
 /** `FILE:LINE:COL: PATH: message`, the way compilers say it (editors jump to it). */
@@ -61,7 +63,7 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
   };
   if (doc.errors.length > 0) {
     const problems = doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '(yaml)', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') }));
-    return { file, raw: undefined, drill: null, problems };
+    return { file, raw: undefined, drill: null, problems, warnings: [] };
   }
   const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
   const found: Array<{ path: string; message: string; offset: number }> = [];
@@ -95,7 +97,9 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
     }
   }
   const problems = found.map((f) => ({ file, ...at(f.offset), path: f.path, message: f.message })).sort((a, b) => a.line - b.line || a.column - b.column);
-  return { file, raw, drill: problems.length === 0 ? drill : null, problems };
+  const valid = problems.length === 0 ? drill : null;
+  const warnings = valid ? drillUnusedWarnings(valid).map((w) => ({ file, ...at(locate(doc, w.path)), path: w.path, message: w.message })) : [];
+  return { file, raw, drill: valid, problems, warnings };
 }
 
 /**

@@ -108,6 +108,8 @@ export function plainView(stream: NodeJS.WritableStream, progress: RunProgress, 
           // step killed has nothing left to hold: no news. One that ended early for another reason (its lease
           // expired, its agent was lost) is, and stays visible.
           if (e.data.endedEarly && (e.data.state === 'done' || e.data.resumeReason === 'processes-gone')) break;
+          // Ended by the SIGCONT whose own line was just printed: that line says it.
+          if (e.data.endedBy === 'sigcont') break;
           if (e.data.endedEarly) line(e.data.at, c.yellow(`${e.data.signal} fault ${e.data.faultId.slice(0, 8)} on ${e.data.agent} ended before the run did: ${e.data.state}${e.data.resumeReason ? ` (${e.data.resumeReason})` : ''}`));
           else line(e.data.at, `${e.data.signal} ${e.data.result} on ${e.data.targets.map((k) => progress.label(k)).join(', ')} (${duration(e.data.durationMs)})`);
           break;

@@ -5,6 +5,7 @@ import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
 import { checkCertificates, checkKeyPair } from '../lib/tls/pem-files.js';
 import { MAX_TIMER_SECONDS } from '../lib/timers.js';
+import { DEFAULT_LEASE_MAX_SECONDS } from './faults/lease-bounds.js';
 
 export interface OptionDoc {
   /** Key in AgentConfig. */
@@ -25,7 +26,7 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'hostProcesses', flag: '--host-processes', env: 'ERIS_HOST_PROCESSES', doc: 'allow plain host processes as targets (by pid or command-line regex)' },
   { key: 'nodeName', flag: '--node-name <name>', env: 'ERIS_NODE_NAME', doc: 'node name reported to the coordinator (default: hostname)' },
   { key: 'leaseDefaultSeconds', flag: '--lease-default <seconds>', env: 'ERIS_LEASE_DEFAULT', doc: 'lease of a SIGSTOP fault when the request names none (default 60)' },
-  { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: 'longest lease a request may ask for (default 900)' },
+  { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: `longest lease a request may ask for (default ${DEFAULT_LEASE_MAX_SECONDS}; drills are validated against the default)` },
   { key: 'denyNamespaces', flag: '--deny-namespaces <list>', env: 'ERIS_DENY_NAMESPACES', doc: 'comma-separated namespaces never touched without an override (default kube-system)' },
   { key: 'protect', flag: '--protect <list>', env: 'ERIS_PROTECT', doc: 'comma-separated PIDs and executable names eris never signals, with no override (eris itself is always protected)' },
   { key: 'watchdogGraceSeconds', flag: '--watchdog-grace <seconds>', env: 'ERIS_WATCHDOG_GRACE', doc: 'the lease watchdog resumes what a dead agent left stopped at lease + this (default 10)' },
@@ -70,7 +71,7 @@ export const agentConfigSchema = z
     hostProcesses: boolish.default(false),
     nodeName: z.string().min(1).default(hostname()),
     leaseDefaultSeconds: seconds.default(60),
-    leaseMaxSeconds: seconds.default(900),
+    leaseMaxSeconds: seconds.default(DEFAULT_LEASE_MAX_SECONDS),
     denyNamespaces: z
       .union([z.string(), z.array(z.string())])
       .transform((v) => (Array.isArray(v) ? v : v.split(',')).map((s) => s.trim()).filter((s) => s !== ''))

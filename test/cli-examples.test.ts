@@ -34,10 +34,11 @@ describe('examples/', () => {
   it('all at once, and --json', async () => {
     const r = await runCli(['validate', '--json', ...files.map((f) => `examples/${f}`)]);
     assert.equal(r.code, 0, r.stdout);
-    const out = JSON.parse(r.stdout) as { ok: boolean; files: unknown[]; problems: unknown[] };
+    const out = JSON.parse(r.stdout) as { ok: boolean; files: unknown[]; problems: unknown[]; warnings: unknown[] };
     assert.equal(out.ok, true);
     assert.equal(out.files.length, files.length);
     assert.deepEqual(out.problems, []);
+    assert.deepEqual(out.warnings, [], 'every probe and target group an example defines is used');
   });
 
   it('say what the issue asks of them', () => {

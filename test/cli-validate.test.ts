@@ -5,6 +5,10 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertBuilt, runCli } from './cli-harness.js';
+import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator } from '../coordinator/server.js';
+import { silentLogger } from '../lib/logger.js';
+import { parse as parseYaml } from 'yaml';
 
 const GOOD = `apiVersion: eris.dev/v1alpha1
 kind: Drill
@@ -129,6 +133,61 @@ describe('eris validate', () => {
     assert.match(r.stdout, /both\.yaml:\d+:\d+: spec\.steps\[\d\]\.wait: no probe "helth" \(probes: health\)/);
   });
 
+  it('a lease above the agents\' longest and a wait without timeout: the same messages from the CLI and the coordinator', async () => {
+    const coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: 'validate-token', dataDir: join(dir, 'coord') }, {}), { logger: silentLogger() });
+    try {
+      const cases = [
+        { text: GOOD.replace('      target: m\n    - wait', '      target: m\n      lease: 2h\n    - wait'), path: 'spec.steps[0].lease', message: "must be at most 15m (the agents' longest lease, --lease-max 900)" },
+        { text: GOOD.replace('      timeout: 10s\n', ''), path: 'spec.steps[1].timeout', message: 'required (a duration: use e.g. "500ms", "2s", "1m30s", "1h", or a number of seconds)' },
+      ];
+      for (const [i, c] of cases.entries()) {
+        const r = await runCli(['validate', file(`bounds-${i}.yaml`, c.text)]);
+        assert.equal(r.code, 1, r.stdout + r.stderr);
+        assert.match(r.stdout, new RegExp(`: ${c.path.replace(/[[\].]/g, '\\$&')}: ${c.message.replace(/[()[\].*+?"]/g, '\\$&')}\n`));
+        const res = await fetch(`${coordinator.url}/v1/drills`, {
+          method: 'POST',
+          headers: { authorization: 'Bearer validate-token', 'content-type': 'application/json' },
+          body: JSON.stringify(parseYaml(c.text)),
+        });
+        assert.equal(res.status, 400);
+        const { error } = (await res.json()) as { error: { code: string; message: string; path: string } };
+        assert.deepEqual(error.path, c.path);
+        assert.equal(error.message, `${c.path}: ${c.message}`);
+      }
+      // The longest lease the agents grant by default still passes.
+      const r = await runCli(['validate', file('lease-15m.yaml', cases[0]!.text.replace('lease: 2h', 'lease: 15m'))]);
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+    } finally {
+      await coordinator.close();
+    }
+  });
+
+  it('warns of probes and target groups no step uses, and still exits 0; errors still exit 1', async () => {
+    const unused = GOOD.replace('  probes:\n', '  probes:\n    spare:\n      url: http://etcd:2379/health\n').replace('      count: 1\n', '      count: 1\n    app.kubernetes.io:\n      count: 1\n');
+    const path = file('unused.yaml', unused);
+    const r = await runCli(['validate', path]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(
+      r.stdout,
+      `${path}:11:5: spec.targets.app.kubernetes.io: warning: target group "app.kubernetes.io" is not used by any step\n` +
+        `${path}:14:5: spec.probes.spare: warning: probe "spare" is not used by steadyState or any step\n` +
+        `${path}: ok (drill good)\n`,
+    );
+    const json = JSON.parse((await runCli(['validate', '--json', path])).stdout) as { ok: boolean; warnings: Array<{ path: string; line: number }> };
+    assert.equal(json.ok, true);
+    assert.deepEqual(json.warnings.map((w) => [w.path, w.line]), [['spec.targets.app.kubernetes.io', 11], ['spec.probes.spare', 14]]);
+    // A probe named only by steadyState or a guard, a group only by a wait's target: used.
+    const used = unused.replace('  steps:\n', '  steadyState: [spare]\n  steps:\n').replace('    - wait: health\n      target: m\n', '    - wait: health\n      target: app.kubernetes.io\n');
+    const u = await runCli(['validate', file('used.yaml', used)]);
+    assert.equal(u.code, 0, u.stdout);
+    assert.doesNotMatch(u.stdout, /warning/);
+    // Warnings beside an error: the error decides the exit code.
+    const bad = await runCli(['validate', path, file('bad.yaml', GOOD.replace('count: 1', 'count: 0'))]);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stdout, /warning: probe "spare"/);
+    assert.match(bad.stdout, /bad\.yaml:\d+:\d+: spec\.targets\.m\.count: must be at least 1/);
+  });
+
   it('points at YAML syntax errors', async () => {
     const bad = file('syntax.yaml', 'apiVersion: eris.dev/v1alpha1\nkind: Drill\nmetadata:\n  name: [oops\n');
     const r = await runCli(['validate', bad]);
@@ -155,7 +214,7 @@ describe('eris validate', () => {
     assert.equal(out.problems.length, 8);
     assert.deepEqual(out.problems[1], { file: broken, line: 9, column: 16, path: 'spec.targets.m.percent', message: 'must be 1..100' });
     const ok = JSON.parse((await runCli(['validate', '--json', good])).stdout);
-    assert.deepEqual(ok, { ok: true, files: [{ file: good, ok: true, name: 'good' }], problems: [] });
+    assert.deepEqual(ok, { ok: true, files: [{ file: good, ok: true, name: 'good' }], problems: [], warnings: [] });
   });
 
   it('reads stdin as "-"; a missing file or no file is a usage error (exit 2)', async () => {

@@ -210,6 +210,98 @@ describe('coordinator + agent in host mode', () => {
     }
   });
 
+  it('a SIGCONT step ends the SIGSTOP fault it resumes there, while the run goes on', async () => {
+    const drill = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'stop-cont-wait' },
+      spec: {
+        targets: { member: { processes: { cmdline: `--name m2 .*--tag ${tag}` } } },
+        steps: [
+          { name: 'freeze', signal: 'SIGSTOP', target: 'member', lease: '60s' },
+          { name: 'thaw', signal: 'SIGCONT', target: 'member' },
+          { name: 'the run goes on', sleep: '3s' },
+        ],
+      },
+    };
+    const started = await api('POST', '/v1/runs', { spec: drill });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id as string;
+    // Read the live stream up to the end of the SIGCONT step.
+    const res = await fetch(`${coordinator.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const events: Array<{ event: string; data: any }> = [];
+    let buffer = '';
+    const thawEnded = () => events.some((e) => e.event === 'step' && e.data.path === 'steps[1]' && e.data.status !== 'running');
+    while (!thawEnded()) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      const blocks = buffer.split('\n\n');
+      buffer = blocks.pop()!;
+      for (const block of blocks) {
+        const event = /^event: (.*)$/m.exec(block)?.[1];
+        const data = /^data: (.*)$/m.exec(block)?.[1];
+        if (event && data) events.push({ event, data: JSON.parse(data) });
+      }
+    }
+    await reader.cancel();
+    const thaw = events.find((e) => e.event === 'step' && e.data.path === 'steps[1]' && e.data.status !== 'running')!;
+    assert.equal(thaw?.data.status, 'passed', JSON.stringify(events.filter((e) => e.event === 'step')));
+    const stop = events.find((e) => e.event === 'fault' && e.data.signal === 'SIGSTOP' && e.data.result === 'ok')!.data;
+    const cont = events.find((e) => e.event === 'fault' && e.data.signal === 'SIGCONT')!.data;
+    // The SIGSTOP fault's end is recorded within the SIGCONT step, not at the run's end.
+    const ended = events.find((e) => e.event === 'fault' && e.data.faultId === stop.faultId && e.data.endedBy === 'sigcont');
+    assert.ok(ended, JSON.stringify(events.filter((e) => e.event === 'fault')));
+    assert.equal(ended.data.state, 'resumed');
+    assert.equal(ended.data.resumedBy, cont.faultId);
+    assert.ok(ended.data.at >= stop.at && ended.data.at <= thaw.data.endedAt, `ended at ${ended.data.at}, thaw step ended ${thaw.data.endedAt}`);
+    // The run is still going (its sleep step), and the fault is over: the agent holds nothing, its lease is off.
+    assert.equal((await api('GET', `/v1/runs/${id}`)).body.status, 'running');
+    const fault = agent.faults.get(stop.faultId);
+    assert.equal(fault.state, 'resumed');
+    assert.equal(fault.resumeReason, 'sigcont');
+    assert.deepEqual(agent.faults.active().filter((f) => f.id === stop.faultId), []);
+    // At the end the run has nothing left to resume, and no early end is reported.
+    await waitFor(async () => (await api('GET', `/v1/runs/${id}`)).body.status !== 'running', 10000, 'run end');
+    const report = (await api('GET', `/v1/runs/${id}/report`)).body;
+    assert.equal(report.status, 'passed');
+    assert.equal(report.resumed.faults, 0);
+    const all = await (await conformingFetch(`${coordinator.url}/v1/runs/${id}/events`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+    assert.doesNotMatch(all, /endedEarly/);
+    assert.doesNotMatch(all, /event: resumed/);
+  });
+
+  it('an agent that grants shorter leases refuses a SIGSTOP step naming the step\'s lease, not its own leaseSeconds', async () => {
+    const tight = await startAgent(
+      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent-tight'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'tight', nodeName: 'node-2', leaseDefaultSeconds: 10, leaseMaxSeconds: 30 }, {}),
+      { logger: silentLogger() },
+    );
+    try {
+      await waitFor(async () => (await api('GET', '/v1/agents')).body.agents?.length === 2, 10000, 'the second agent to register');
+      const drill = {
+        apiVersion: 'eris.dev/v1alpha1',
+        kind: 'Drill',
+        metadata: { name: 'lease-too-long' },
+        spec: {
+          targets: { member: { clusters: ['tight'], processes: { cmdline: `--name m2 .*--tag ${tag}` } } },
+          steps: [{ signal: 'SIGSTOP', target: 'member', lease: '90s' }],
+        },
+      };
+      const started = await api('POST', '/v1/runs', { spec: drill });
+      assert.equal(started.status, 201, JSON.stringify(started.body));
+      await waitFor(async () => (await api('GET', `/v1/runs/${started.body.id}`)).body.status !== 'running', 10000, 'run end');
+      const run = (await api('GET', `/v1/runs/${started.body.id}`)).body;
+      assert.equal(run.status, 'failed');
+      assert.match(run.result.error.message, /tight\/node-2: agent tight\/node-2: steps\[0\]\.lease: must be at most 30s \(this agent's --lease-max 30\)/);
+      assert.doesNotMatch(run.result.error.message, /leaseSeconds/);
+      assert.equal(run.result.steps[0].error.message, run.result.error.message);
+    } finally {
+      await tight.close();
+      await waitFor(async () => (await api('GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the second agent to leave');
+    }
+  });
+
   it('a failing step fails the run and resumes what it stopped', async () => {
     const drill = {
       apiVersion: 'eris.dev/v1alpha1',

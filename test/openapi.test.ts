@@ -248,7 +248,7 @@ describe('OpenAPI documents, checked against real answers', () => {
   });
 
   it('runs, their events, reports and aborts answer as documented', async () => {
-    const quick = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'openapi-quick' }, spec: { targets: { s: { processes: { cmdline: tag } } }, steps: [{ signal: 'SIGSTOP', target: 's', lease: '30s' }, { sleep: '50ms' }, { signal: 'SIGCONT', target: 's' }] } };
+    const quick = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'openapi-quick' }, spec: { targets: { s: { processes: { cmdline: tag } } }, steps: [{ signal: 'SIGSTOP', target: 's', lease: '30s' }, { sleep: '50ms' }, { signal: 'SIGCONT', target: 's' }, { signal: 'SIGSTOP', target: 's', lease: '30s' }] } };
     const dry = await api(T.viewer, 'POST', '/v1/runs', { drill: 'openapi-drill', dryRun: true, seed: 3 });
     assert.equal(dry.status, 200, dry.text);
     assert.equal((await api(T.viewer, 'POST', '/v1/runs', { spec: quick })).status, 403);
@@ -263,6 +263,8 @@ describe('OpenAPI documents, checked against real answers', () => {
     const events = await api(T.viewer, 'GET', `/v1/runs/${id}/events`);
     assert.equal(events.status, 200);
     for (const type of ['run', 'selection', 'fault', 'step', 'timeline', 'resumed']) assert.match(events.text, new RegExp(`event: ${type}\\n`));
+    // The first SIGSTOP ended by the SIGCONT step (endedBy), the second by the run's end (the resumed event).
+    assert.match(events.text, /"endedBy":"sigcont"/);
     assert.equal((await api(T.viewer, 'GET', `/v1/runs/${id}/events?follow=false&after=2`)).status, 200);
     assert.equal((await api(T.viewer, 'GET', `/v1/runs/${id}/events?after=soon`)).status, 400);
     assert.equal((await api(T.viewer, 'GET', '/v1/runs/nope/events')).status, 404);

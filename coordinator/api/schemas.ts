@@ -166,6 +166,9 @@ const runEventData = {
   fault: z.union([
     z.strictObject({ ...at, agent: z.string(), faultId: z.string(), signal, result: faultSchema.shape.result, durationMs: z.number(), targets: z.array(z.string()) }),
     z.strictObject({ ...at, agent: z.string(), faultId: z.string(), signal, state: faultSchema.shape.state, resumeReason: faultSchema.shape.resumeReason, endedEarly: z.literal(true) }),
+    z
+      .strictObject({ ...at, agent: z.string(), faultId: z.string(), signal, state: faultSchema.shape.state, resumeReason: z.literal('sigcont'), resumedBy: z.string().optional(), endedBy: z.literal('sigcont') })
+      .meta({ description: 'A SIGCONT continued every process this SIGSTOP fault held: it ended then (resumedBy: the SIGCONT fault)' }),
   ]),
   timeline: timelineEntrySchema.extend(at),
   selection: z.strictObject({ ...at, group: z.string(), wanted: z.number().int(), matched: z.number().int(), picked: z.array(targetSchema), seed: z.string() }),

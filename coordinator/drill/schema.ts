@@ -4,7 +4,8 @@ import { z } from 'zod';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { OVERRIDES } from '../../daemon/faults/safety.js';
 import { FAULT_METHODS } from '../../daemon/faults/methods.js';
-import { duration, positiveDuration } from '../probes/duration.js';
+import { DEFAULT_LEASE_MAX_SECONDS } from '../../daemon/faults/lease-bounds.js';
+import { duration, formatDuration, positiveDuration } from '../probes/duration.js';
 import { probeSpecSchema } from '../probes/spec.js';
 import { targetGroupSchema } from '../selection/schema.js';
 
@@ -34,8 +35,15 @@ export const signalStepSchema = z.strictObject({
    * `freezer` freezes the container's cgroup (containers only, scope all; docs/faults.md).
    */
   method: z.enum(FAULT_METHODS).optional(),
-  /** SIGSTOP only: the agents resume by themselves when it runs out (default: the agent's default lease). */
-  lease: positiveDuration.optional(),
+  /**
+   * SIGSTOP only: the agents resume by themselves when it runs out (default: the agent's default lease). Bounded by
+   * the agents' default --lease-max, the one limit known before a run reaches them.
+   */
+  lease: positiveDuration
+    .refine((ms) => ms <= DEFAULT_LEASE_MAX_SECONDS * 1000, {
+      message: `must be at most ${formatDuration(DEFAULT_LEASE_MAX_SECONDS * 1000)} (the agents' longest lease, --lease-max ${DEFAULT_LEASE_MAX_SECONDS})`,
+    })
+    .optional(),
   override: z.array(z.enum(OVERRIDES)).optional(),
 });
 

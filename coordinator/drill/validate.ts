@@ -57,6 +57,31 @@ export function drillReferenceProblems(drill: Drill): DrillProblem[] {
   return problems;
 }
 
+/**
+ * Target groups and probes a drill defines but no step (nor steadyState) names: not wrong, but often a typo's other
+ * half or a step left out, so `eris validate` says so as a warning.
+ */
+export function drillUnusedWarnings(drill: Drill): DrillProblem[] {
+  const groups = new Set<string>();
+  const probes = new Set<string>(drill.spec.steadyState);
+  const walk = (steps: readonly Step[]) => {
+    for (const step of steps) {
+      if ('target' in step && step.target !== undefined) groups.add(step.target);
+      if ('wait' in step) probes.add(step.wait);
+      else if ('probe' in step) probes.add(step.probe);
+      else if ('guard' in step) {
+        probes.add(step.guard);
+        walk(step.steps);
+      } else if ('parallel' in step) for (const b of step.parallel) walk(b.steps);
+    }
+  };
+  walk(drill.spec.steps);
+  return [
+    ...Object.keys(drill.spec.targets).filter((g) => !groups.has(g)).map((g) => ({ path: `spec.targets.${g}`, message: `target group "${g}" is not used by any step` })),
+    ...Object.keys(drill.spec.probes).filter((p) => !probes.has(p)).map((p) => ({ path: `spec.probes.${p}`, message: `probe "${p}" is not used by steadyState or any step` })),
+  ];
+}
+
 /** Validates a drill completely or throws the first problem as a ValidationError naming its path. */
 export interface LoadDrillOptions {
   /**

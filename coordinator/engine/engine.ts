@@ -6,6 +6,7 @@ import type { Logger } from '../../lib/logger.js';
 import { ErisError, NotFoundError, ValidationError, isErisError } from '../../lib/errors.js';
 import type { Store, StoredEvent } from '../store/types.js';
 import type { Fleet } from '../fleet/fleet.js';
+import type { Fault } from '../../daemon/faults/manager.js';
 import type { ProbeRunner, ProbeResult } from '../probes/runner.js';
 import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
 import type { TargetRecord } from '../selection/types.js';
@@ -15,6 +16,7 @@ import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, t
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import { zeroDrillSeries, type CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
+import { formatDuration } from '../probes/duration.js';
 import type { Scope } from '../auth/roles.js';
 
 /** A step failed: the run fails (not an internal error). */
@@ -84,10 +86,23 @@ export class DrillEngine {
       const runId = e.fault?.labels?.runId;
       const state = runId === undefined ? undefined : this.runs.get(runId);
       // Only a SIGSTOP fault can end early; a SIGCONT or SIGKILL fault is done the moment it is placed.
-      if (!state || !e.fault || e.fault.signal !== 'SIGSTOP' || e.fault.state === 'active' || e.fault.resumeReason === 'api' || e.fault.resumeReason === 'sigcont') return;
+      if (!state || !e.fault || e.fault.signal !== 'SIGSTOP' || e.fault.state === 'active' || e.fault.resumeReason === 'api') return;
+      if (e.fault.resumeReason === 'sigcont') return this.endedBySigcont(state, e.agent, e.fault);
       this.emit(state, 'fault', { agent: e.agent, faultId: e.fault.id, signal: e.fault.signal, state: e.fault.state, resumeReason: e.fault.resumeReason, endedEarly: true });
       o.logger.warn({ runId, faultId: e.fault.id, reason: e.fault.resumeReason }, 'an agent resumed a fault of an active run');
     });
+  }
+
+  /**
+   * A SIGCONT (the run's own step, or anyone's) continued every process a SIGSTOP fault of this run held: the agent
+   * ended that fault then, so the run records it ended there and its finally has nothing left to resume for it. The
+   * agent sends this change before its answer to the SIGCONT, so it is recorded within the SIGCONT step.
+   */
+  private endedBySigcont(state: RunState, agent: string, fault: Fault): void {
+    const i = state.stopFaults.findIndex((p) => p.agent === agent && p.fault.id === fault.id);
+    if (i < 0) return;
+    state.stopFaults.splice(i, 1);
+    this.emit(state, 'fault', { agent, faultId: fault.id, signal: fault.signal, state: fault.state, resumeReason: 'sigcont', ...(fault.resumedBy !== undefined ? { resumedBy: fault.resumedBy } : {}), endedBy: 'sigcont' });
   }
 
   /**
@@ -291,11 +306,14 @@ export class DrillEngine {
     }
     const failed = placed.filter((p) => p.fault.result !== 'ok');
     if (errors.length > 0 || failed.length > 0) {
+      // An agent that grants shorter leases than the drill schema allows (its --lease-max lowered) refuses its own
+      // request field, `leaseSeconds`: the user is told of the step's `lease` instead.
+      const leaseRefused = errors.some((e) => (e.error as { path?: string }).path === 'leaseSeconds');
       const why = [
-        ...errors.map((e) => `${e.agent}: ${(e.error as Error).message}`),
+        ...errors.map((e) => `${e.agent}: ${leaseMessage((e.error as Error).message, `${path}.lease`)}`),
         ...failed.map((p) => `${p.agent}: fault ${p.fault.id} ${p.fault.result}`),
       ].join('; ');
-      throw new StepFailedError(`${path}: ${step.signal} did not reach every target: ${why}`, { path });
+      throw new StepFailedError(`${path}: ${step.signal} did not reach every target: ${why}`, { path: leaseRefused ? `${path}.lease` : path });
     }
   }
 
@@ -511,6 +529,11 @@ function describeStep(step: Step): string {
   if ('sleep' in step) return `sleep ${step.sleep} ms`;
   if ('parallel' in step) return `parallel (${step.parallel.length} branches)`;
   return `guard ${step.guard}`;
+}
+
+/** `agent a: leaseSeconds: must be at most 60` → `agent a: steps[0].lease: must be at most 1m (this agent's --lease-max 60)`. */
+function leaseMessage(message: string, field: string): string {
+  return message.replace(/\bleaseSeconds: must be at most (\d+(?:\.\d+)?)/, (_, n: string) => `${field}: must be at most ${formatDuration(Number(n) * 1000)} (this agent's --lease-max ${n})`);
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

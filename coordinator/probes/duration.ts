@@ -43,7 +43,8 @@ export function parseDuration(value: string | number, path: string): number {
 
 /** Zod type: a duration ('2s', '1m30s', 1.5 seconds, …) transformed to milliseconds (>= 0). */
 export const duration = z
-  .union([z.string(), z.number()], { error: `must be a duration: ${HINT}` })
+  // A field left out says so (the CLI and the coordinator alike), not that `undefined` is no duration.
+  .union([z.string(), z.number()], { error: (issue) => (issue.input === undefined ? `required (a duration: ${HINT})` : `must be a duration: ${HINT}`) })
   .meta({ description: 'A duration: "500ms", "2s", "1m30s", "1h" (units ms, s, m, h), or a number of seconds' })
   .transform((value, ctx): number => {
     const result = durationOrProblem(value);
