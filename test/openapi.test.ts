@@ -195,6 +195,10 @@ describe('OpenAPI documents, checked against real answers', () => {
     const processes = await api(T.viewer, 'GET', `/v1/targets?cmdline=${encodeURIComponent(tag)}`);
     assert.equal(processes.status, 200, processes.text);
     assert.deepEqual(processes.body.targets.map((t: { pid: number }) => t.pid), [sample.pid]);
+    // A viewer sees the program, not its arguments or the labels read from them (as in a selection preview).
+    assert.deepEqual(processes.body.targets[0].labels, {});
+    assert.match(processes.body.targets[0].cmdline, /^\S+ …$/);
+    assert.doesNotMatch(processes.body.targets[0].cmdline, new RegExp(tag));
     assert.equal((await api(T.viewer, 'GET', '/v1/targets?cmdline=(')).status, 400);
     const preview = await api(T.viewer, 'POST', '/v1/selections', { processes: { cmdline: tag }, count: 1 });
     assert.equal(preview.status, 200, preview.text);
