@@ -27,19 +27,21 @@ interface TargetsOptions extends OutputOptions {
   pod?: string;
   container?: string;
   labels?: string;
+  cmdline?: string;
   all?: boolean;
 }
 
 export function targetsCommand(): Command {
   return withOutput(
     new Command('targets')
-      .description('containers the agents report (filters as in a drill\'s target group)')
+      .description('containers the agents report, or with --cmdline the host processes it matches (filters as in a drill\'s target group)')
       .option('--cluster <name>', 'exact cluster name')
       .option('-n, --namespace <name>', 'exact namespace')
       .option('--pod <regex>', 'regex on the pod name')
       .option('--container <regex>', 'regex on the container name')
-      .option('-l, --labels <selector>', 'pod label selector, e.g. "app=etcd,tier in (db)"')
-      .option('--all', 'include containers that are not running'),
+      .option('-l, --labels <selector>', 'pod label selector, e.g. "app=etcd,tier in (db)"; with --cmdline, the labels read from command lines (name=m0)')
+      .option('--cmdline <regex>', 'list host processes whose command line matches, on agents in host mode (as processes.cmdline in a drill)')
+      .option('--all', 'include containers that are not running (host processes are listed stopped or not)'),
   ).action(async (opts: TargetsOptions, command: Command) => {
     const filter = {
       ...(opts.cluster ? { cluster: opts.cluster } : {}),
@@ -47,10 +49,20 @@ export function targetsCommand(): Command {
       ...(opts.pod ? { pod: opts.pod } : {}),
       ...(opts.container ? { container: opts.container } : {}),
       ...(opts.labels ? { labels: opts.labels } : {}),
+      ...(opts.cmdline !== undefined ? { cmdline: opts.cmdline } : {}),
     };
-    const targets = (await clientFor(command).targets(filter)).filter((t) => opts.all || t.state === 'running');
+    // A stopped host process is still a target (a SIGCONT's): only containers are narrowed to the running.
+    const targets = (await clientFor(command).targets(filter)).filter((t) => opts.all || t.kind === 'process' || t.state === 'running');
     if (wantsJson(opts)) return printJson(targets);
     if (targets.length === 0) return void process.stdout.write('no targets match\n');
+    if (opts.cmdline !== undefined) {
+      return void process.stdout.write(
+        table(
+          ['CLUSTER/NODE', 'ZONE', 'PID', 'STATE', 'LABELS', 'COMMAND'],
+          targets.map((t) => [`${t.cluster}/${t.node}`, t.zone ?? '-', String(t.pid ?? '-'), t.state, Object.entries(t.labels).map(([k, v]) => `${k}=${v}`).join(',') || '-', t.cmdline ?? t.container]),
+        ),
+      );
+    }
     process.stdout.write(
       table(
         ['CLUSTER/NODE', 'ZONE', 'NAMESPACE', 'POD', 'CONTAINER', 'STATE', 'ID'],

@@ -1,4 +1,6 @@
 // The coordinator's configuration: one typed schema, flag + env + default + doc per field, validated once.
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { hostPortSchema, parseConfigOrThrow } from '../lib/validation.js';
 import { ConfigError } from '../lib/errors.js';
@@ -12,7 +14,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'tokensFile', flag: '--tokens-file <file>', env: 'ERIS_COORDINATOR_TOKENS_FILE', doc: 'tokens with roles (agent, operator, viewer) and scopes, YAML or JSON (docs/security.md)' },
   { key: 'tokenFile', flag: '--token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'legacy: tokens without roles, one per line ("name:token"); each may operate and register any agent' },
   { key: 'token', flag: '--token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'legacy: a token without a role (operator and agent); comma-separated for several' },
-  { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default ./eris-data)' },
+  { key: 'dataDir', flag: '--data-dir <dir>', env: 'ERIS_DATA_DIR', doc: 'SQLite store, coordinator id, generated token (default /var/lib/eris-coordinator as root, else $XDG_STATE_HOME/eris-coordinator or ~/.local/state/eris-coordinator)' },
   { key: 'tlsCert', flag: '--tls-cert <file>', env: 'ERIS_TLS_CERT', doc: 'PEM certificate: serve HTTPS and wss:// (with --tls-key)' },
   { key: 'tlsKey', flag: '--tls-key <file>', env: 'ERIS_TLS_KEY', doc: 'PEM private key for --tls-cert' },
   { key: 'agentClientCa', flag: '--agent-client-ca <file>', env: 'ERIS_AGENT_CLIENT_CA', doc: 'PEM CA bundle: agents must present a client certificate it signed (mTLS on the agent link; needs --tls-cert)' },
@@ -33,7 +35,8 @@ export const coordinatorConfigSchema = z
     tokensFile: z.string().min(1).optional(),
     tokenFile: z.string().min(1).optional(),
     token: z.string().min(1).optional(),
-    dataDir: z.string().min(1).default('eris-data'),
+    /** Defaulted in loadCoordinatorConfig from the user and environment (defaultDataDir). */
+    dataDir: z.string().min(1),
     tlsCert: z.string().min(1).optional(),
     tlsKey: z.string().min(1).optional(),
     agentClientCa: z.string().min(1).optional(),
@@ -57,10 +60,22 @@ export const coordinatorConfigSchema = z
 
 export type CoordinatorConfig = z.output<typeof coordinatorConfigSchema>;
 
+/**
+ * Where the coordinator keeps its state when --data-dir is not given: beside the agent's /var/lib/eris as root (a
+ * separate folder: one host may run both), else the XDG state folder (a user's start never litters the current folder).
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, uid = process.getuid?.() ?? 0, home: () => string = homedir): string {
+  if (uid === 0) return '/var/lib/eris-coordinator';
+  // XDG Base Directory: a relative $XDG_STATE_HOME is invalid and ignored.
+  const state = env.XDG_STATE_HOME?.startsWith('/') ? env.XDG_STATE_HOME : join(env.HOME || home(), '.local', 'state');
+  return join(state, 'eris-coordinator');
+}
+
 export function loadCoordinatorConfig(options: Record<string, unknown>, env: NodeJS.ProcessEnv = process.env): CoordinatorConfig {
   const merged: Record<string, unknown> = {};
   for (const { key, env: name } of COORDINATOR_OPTIONS) if (env[name] !== undefined && env[name] !== '') merged[key] = env[name];
   for (const [key, value] of Object.entries(options)) if (value !== undefined) merged[key] = value;
+  merged.dataDir ??= defaultDataDir(env);
   const config = parseConfigOrThrow(coordinatorConfigSchema, merged);
   if ((config.tlsCert === undefined) !== (config.tlsKey === undefined)) {
     throw new ConfigError(`${config.tlsCert === undefined ? 'tlsCert' : 'tlsKey'}: --tls-cert and --tls-key go together`, { path: config.tlsCert === undefined ? 'tlsCert' : 'tlsKey' });

@@ -23,7 +23,7 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'stateDir', flag: '--state-dir <dir>', env: 'ERIS_AGENT_STATE_DIR', doc: 'journal and generated token live here (a hostPath in the chart; default /var/lib/eris)' },
   { key: 'criSocket', flag: '--cri-socket <path>', env: 'ERIS_CRI_SOCKET', doc: 'CRI runtime socket (default: auto-detect containerd, then CRI-O)' },
   { key: 'noCri', flag: '--no-cri', env: 'ERIS_NO_CRI', doc: 'do not talk to a container runtime (host mode only)' },
-  { key: 'hostProcesses', flag: '--host-processes', env: 'ERIS_HOST_PROCESSES', doc: 'allow plain host processes as targets (by pid or command-line regex)' },
+  { key: 'hostProcesses', flag: '--host-processes', env: 'ERIS_HOST_PROCESSES', doc: 'allow plain host processes as targets (by pid or command-line regex; GET /v1/targets?cmdline=RE lists them)' },
   { key: 'nodeName', flag: '--node-name <name>', env: 'ERIS_NODE_NAME', doc: 'node name reported to the coordinator (default: hostname)' },
   { key: 'leaseDefaultSeconds', flag: '--lease-default <seconds>', env: 'ERIS_LEASE_DEFAULT', doc: 'lease of a SIGSTOP fault when the request names none (default 60)' },
   { key: 'leaseMaxSeconds', flag: '--lease-max <seconds>', env: 'ERIS_LEASE_MAX', doc: `longest lease a request may ask for (default ${DEFAULT_LEASE_MAX_SECONDS}; drills are validated against the default)` },

@@ -40,6 +40,8 @@ export interface TargetFilter {
   pod?: string;
   container?: string;
   labels?: string;
+  /** A regex on host processes' command lines: lists those processes (host-mode agents) instead of containers. */
+  cmdline?: string;
 }
 
 /** POST /v1/selections: what a group matches and what it would pick. */

@@ -85,6 +85,29 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.pod: not a valid RE2 regular expression/);
   });
 
+  it('targets --cmdline: the host processes it matches, from the host-mode agent; filters and bad regexes as for containers', async () => {
+    // `m\\d` does not match its own text: this CLI's command line (which carries the regex) is not listed.
+    const cmdline = `--name m\\d .*--tag ${cluster.tag}`;
+    const r = await runCli(['targets', '--cmdline', cmdline, ...auth]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /^CLUSTER\/NODE\s+ZONE\s+PID\s+STATE\s+LABELS\s+COMMAND$/m);
+    for (const [name, { child }] of cluster.members) {
+      assert.match(r.stdout, new RegExp(`^lab/node-1\\s+z1\\s+${child.pid}\\s+running\\s+\\S*name=${name}\\S*\\s+\\S+ .*--name ${name} .*--tag ${cluster.tag}`, 'm'));
+    }
+    const j = await runCli(['targets', '--cmdline', cmdline, '--json', ...auth]);
+    const listed = JSON.parse(j.stdout) as { kind: string; pid: number }[];
+    assert.deepEqual(listed.map((t) => t.pid).sort((a, b) => a - b), cluster.pids().sort((a, b) => a - b));
+    assert.ok(listed.every((t) => t.kind === 'process'));
+    const one = JSON.parse((await runCli(['targets', '--cmdline', cmdline, '--labels', 'name=m1', '--json', ...auth])).stdout) as { pid: number }[];
+    assert.deepEqual(one.map((t) => t.pid), [cluster.members.get('m1')!.child.pid]);
+    assert.equal((await runCli(['targets', '--cmdline', cmdline, '--cluster', 'elsewhere', ...auth])).stdout, 'no targets match\n');
+    const bad = await runCli(['targets', '--cmdline', '(', ...auth]);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.cmdline: not a valid RE2 regular expression/);
+    const help = await runCli(['targets', '--help']);
+    assert.match(help.stdout, /--cmdline <regex>\s+list host processes whose command line matches/);
+  });
+
   it('faults ls, show and rm (resume)', async () => {
     const empty = await runCli(['faults', 'ls', ...auth]);
     assert.equal(empty.stdout, 'no faults\n');

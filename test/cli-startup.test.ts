@@ -2,13 +2,14 @@
 // "generated" is said only when a token was generated; logs are JSON on a pipe and readable with --log-format pretty.
 import { describe, it, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, ROOT, assertBuilt, cleanEnv, collect, runCli, spawnCli } from './cli-harness.js';
 import { waitFor } from './harness/processes.js';
+import { defaultDataDir } from '../coordinator/config.js';
 
 describe('eris agent start-up', () => {
   const dir = mkdtempSync(join(tmpdir(), 'eris-cli-startup-'));
@@ -80,5 +81,63 @@ describe('eris agent start-up', () => {
     const noTarget = await runCli(['agent', '--no-cri', '--state-dir', join(dir, 'x')]);
     assert.equal(noTarget.code, 2);
     assert.equal(noTarget.stderr, 'eris: ERIS_ERR_CONFIG: --no-cri: without a runtime the agent needs --host-processes, or it has nothing to target (or ERIS_NO_CRI)\n');
+  });
+});
+
+describe('eris coordinator start-up', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'eris-coord-startup-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('the default --data-dir is /var/lib/eris-coordinator as root, else the XDG state folder', () => {
+    assert.equal(defaultDataDir({ XDG_STATE_HOME: '/x/state' }, 0), '/var/lib/eris-coordinator');
+    assert.equal(defaultDataDir({ XDG_STATE_HOME: '/x/state', HOME: '/home/u' }, 1000), '/x/state/eris-coordinator');
+    // A relative XDG_STATE_HOME is invalid (XDG Base Directory spec): ignored.
+    assert.equal(defaultDataDir({ XDG_STATE_HOME: 'rel', HOME: '/home/u' }, 1000), '/home/u/.local/state/eris-coordinator');
+  });
+
+  /** `eris coordinator --listen 127.0.0.1:0` without --data-dir as a user that is not root (nobody, when this is root). */
+  const spawnNonRoot = (env: Record<string, string>, cwd: string) => {
+    const argv = [process.execPath, BIN, 'coordinator', '--listen', '127.0.0.1:0'];
+    const READ_ANYWHERE = ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+    const [cmd, ...args] = process.getuid?.() === 0 ? ['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups', ...READ_ANYWHERE, ...argv] : argv;
+    return spawn(cmd!, args, { cwd, env: cleanEnv({ ...env, ERIS_DATA_DIR: undefined, ERIS_COORDINATOR_TOKEN: undefined }), stdio: ['ignore', 'pipe', 'pipe'] });
+  };
+  /** Folders open to nobody (mkdtemp makes 0700). */
+  const openDir = (name: string) => {
+    chmodSync(dir, 0o777);
+    const d = mkdtempSync(join(dir, name));
+    chmodSync(d, 0o777);
+    return d;
+  };
+
+  it('a non-root coordinator without --data-dir keeps its state under $XDG_STATE_HOME, not in the current folder', async (t) => {
+    assertBuilt();
+    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status !== 0) return t.skip('no setpriv to drop root');
+    const state = openDir('state-');
+    const cwd = openDir('cwd-');
+    // setpriv execs the CLI: the child's pid is the coordinator's.
+    const child = spawnNonRoot({ XDG_STATE_HOME: state }, cwd);
+    const result = collect(child, 20_000);
+    try {
+      await waitFor(() => /eris-coordinator listening/.test(result.output().stdout), 15_000, 'listening');
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const r = await result;
+    assert.match(r.stdout, new RegExp(`"dataDir":"${join(state, 'eris-coordinator')}"`));
+    assert.ok(existsSync(join(state, 'eris-coordinator', 'eris.db')), 'eris.db in the XDG state folder');
+    assert.deepEqual(readdirSync(cwd), [], 'nothing written to the current folder');
+  });
+
+  it('a default --data-dir it cannot create is one line naming --data-dir (exit 2)', async (t) => {
+    assertBuilt();
+    if (process.getuid?.() === 0 && spawnSync('setpriv', ['--version']).status !== 0) return t.skip('no setpriv to drop root');
+    const cwd = openDir('cwd-');
+    const file = join(cwd, 'a-file');
+    writeFileSync(file, '');
+    const r = await collect(spawnNonRoot({ XDG_STATE_HOME: file }, cwd), 20_000);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^eris: --data-dir: ENOTDIR on \/.*a-file.*\(--data-dir DIR or ERIS_DATA_DIR\)\n$/);
   });
 });

@@ -29,6 +29,8 @@ const T = { operator: 'openapi-operator-0123456789', viewer: 'openapi-viewer-012
 const NOT_PROVOKED: Record<string, string> = {
   'previewSelection 503': 'an agent leaving between the fleet listing it and its answer',
   'previewSelection 504': 'an agent that stays connected but does not answer',
+  'listTargets 503': 'with cmdline=, as previewSelection 503',
+  'listTargets 504': 'with cmdline=, as previewSelection 504',
   'createFault 503': 'as previewSelection 503',
   'createFault 504': 'as previewSelection 504',
   'resumeFault 503': 'an agent gone while its part is still active (an agent resumes everything when it leaves)',
@@ -190,6 +192,14 @@ describe('OpenAPI documents, checked against real answers', () => {
     assert.equal((await api(T.viewer, 'GET', '/v1/agents')).status, 200);
     assert.equal((await api(T.viewer, 'GET', '/v1/targets?cluster=lab')).status, 200);
     assert.equal((await api(T.viewer, 'GET', '/v1/targets?pod=(')).status, 400);
+    const processes = await api(T.viewer, 'GET', `/v1/targets?cmdline=${encodeURIComponent(tag)}`);
+    assert.equal(processes.status, 200, processes.text);
+    assert.deepEqual(processes.body.targets.map((t: { pid: number }) => t.pid), [sample.pid]);
+    // A viewer sees the program, not its arguments or the labels read from them (as in a selection preview).
+    assert.deepEqual(processes.body.targets[0].labels, {});
+    assert.match(processes.body.targets[0].cmdline, /^\S+ …$/);
+    assert.doesNotMatch(processes.body.targets[0].cmdline, new RegExp(tag));
+    assert.equal((await api(T.viewer, 'GET', '/v1/targets?cmdline=(')).status, 400);
     const preview = await api(T.viewer, 'POST', '/v1/selections', { processes: { cmdline: tag }, count: 1 });
     assert.equal(preview.status, 200, preview.text);
     assert.equal(preview.body.picked[0].pid, sample.pid);

@@ -131,20 +131,27 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
     return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) } satisfies z.output<typeof agentListSchema>);
   });
 
-  app.get('/v1/targets', (c) => {
+  app.get('/v1/targets', async (c) => {
     const q = parseOrThrow(targetsQuerySchema, c.req.query(), 'query');
     const pod = q.pod ? compileUserRegex(q.pod, 'query.pod') : null;
     const container = q.container ? compileUserRegex(q.container, 'query.container') : null;
     const labels = q.labels ? parseLabelSelector(q.labels, 'query.labels') : null;
-    const within = scopeOf(c.get('principal'));
-    const targets = o.fleet
-      .targets()
+    const p = c.get('principal');
+    const within = scopeOf(p);
+    // cmdline= lists host processes as a selection's `processes.cmdline` does: the regex is checked here (a bad one
+    // names query.cmdline), and matched by the host-mode agents of the clusters asked for and in the caller's scope.
+    if (q.cmdline !== undefined) compileUserRegex(q.cmdline, 'query.cmdline');
+    const asked = (cluster: string) => (q.cluster ? cluster === q.cluster : true) && (within ? within({ cluster, namespace: '' }) : true);
+    const inventory = q.cmdline !== undefined ? await o.fleet.processes(q.cmdline, asked) : o.fleet.targets();
+    const shown = can(p, 'operate') ? <T,>(t: T) => t : targetForViewer;
+    const targets = inventory
       .filter((t) => (within ? within(t) : true))
       .filter((t) => (q.cluster ? t.cluster === q.cluster : true))
       .filter((t) => (q.namespace ? t.namespace === q.namespace : true))
       .filter((t) => (pod ? pod.test(t.pod) : true))
       .filter((t) => (container ? container.test(t.container) : true))
-      .filter((t) => (labels ? matchesLabels(labels, t.labels) : true));
+      .filter((t) => (labels ? matchesLabels(labels, t.labels) : true))
+      .map(shown);
     return c.json({ targets });
   });
 

@@ -40,10 +40,11 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/v1/targets',
     operationId: 'listTargets',
-    summary: 'Every container and host process the agents report, filtered',
+    summary: 'Every container the agents report, or with cmdline=… the host processes whose command line matches, filtered',
+    description: 'Host processes are not an inventory: cmdline=REGEX asks the host-mode agents (of the cluster asked for, within the token\'s scope) which processes match, as a selection does. Viewers see a process\'s program only.',
     tags: ['fleet'],
     query: targetsQuerySchema,
-    responses: { 200: jsonAnswer('Targets', 'TargetList'), 400: E[400], ...authed },
+    responses: { 200: jsonAnswer('Targets', 'TargetList'), 400: E[400], ...asksAgents, ...authed },
   },
   {
     method: 'post',

@@ -25,7 +25,10 @@ export const targetsQuerySchema = z.object({
   namespace: z.string().optional().meta({ description: 'Exact namespace' }),
   pod: z.string().optional().meta({ description: 'RE2 regex on the pod name' }),
   container: z.string().optional().meta({ description: 'RE2 regex on the container name' }),
-  labels: z.string().optional().meta({ description: 'Kubernetes label selector (app=etcd,env in (a,b))' }),
+  labels: z.string().optional().meta({ description: 'Kubernetes label selector (app=etcd,env in (a,b)); on host processes, the labels read from their command lines' }),
+  cmdline: z.string().min(1).optional().meta({
+    description: 'RE2 regex on host processes\' command lines: lists the host processes it matches on agents in host mode (as a selection\'s processes.cmdline does) instead of containers',
+  }),
 });
 
 export const eventsQuerySchema = z.object({

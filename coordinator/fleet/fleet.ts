@@ -264,8 +264,16 @@ export class Fleet {
   private accept(socket: WebSocket, principal: Principal, certificate: LinkCertificate | null): void {
     const tokenId = principal.id;
     this.alive.add(socket);
-    socket.on('pong', () => this.alive.add(socket));
     let session: AgentSession | null = null;
+    // Any frame shows the agent alive, its link pings and our heartbeat's pongs too: an idle agent is not "last seen" minutes ago.
+    const seen = () => {
+      if (session !== null) session.lastSeenAt = Date.now();
+    };
+    socket.on('pong', () => {
+      this.alive.add(socket);
+      seen();
+    });
+    socket.on('ping', seen);
     const helloTimer = setTimeout(() => socket.close(CLOSE.badHello, 'no hello'), 10_000);
     // Whatever a peer sends, it is checked against the link schemas first; a message that does not fit closes that
     // link (the reason names the field) and nothing else. A throw here would be uncaught: the whole process would go.

@@ -284,10 +284,10 @@ func (c *Client) Agents(ctx context.Context) ([]Agent, error) {
 	return a, c.call(ctx, request{method: "GET", path: "/v1/agents"}, "GET /v1/agents", "agents", &a)
 }
 
-// Targets lists every target of every agent, filtered.
+// Targets lists every container of every agent, filtered; with f.Cmdline, the host processes it matches instead.
 func (c *Client) Targets(ctx context.Context, f TargetFilter) ([]Target, error) {
 	q := url.Values{}
-	for k, v := range map[string]string{"cluster": f.Cluster, "namespace": f.Namespace, "pod": f.Pod, "container": f.Container, "labels": f.Labels} {
+	for k, v := range map[string]string{"cluster": f.Cluster, "namespace": f.Namespace, "pod": f.Pod, "container": f.Container, "labels": f.Labels, "cmdline": f.Cmdline} {
 		if v != "" {
 			q.Set(k, v)
 		}

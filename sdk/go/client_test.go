@@ -44,9 +44,13 @@ func TestVersionHealthAgentsTargets(t *testing.T) {
 	if err != nil || len(targets) != 0 {
 		t.Fatalf("targets %v %v", targets, err)
 	}
-	// Host processes are not listed (they are found when a group selects them): the list holds containers only.
+	// Without Cmdline the list holds containers only (a host-mode agent has none).
 	if _, err := c.Targets(ctx(t), eris.TargetFilter{Cluster: "lab", Pod: ".*", Container: ".*", Labels: "app=x"}); err != nil {
 		t.Fatal(err)
+	}
+	processes, err := c.Targets(ctx(t), eris.TargetFilter{Cmdline: `--name m\d .*--tag ` + cluster.Tag()})
+	if err != nil || len(processes) != 3 || processes[0].Kind != "process" {
+		t.Fatalf("processes %+v %v", processes, err)
 	}
 }
 

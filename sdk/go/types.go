@@ -67,8 +67,9 @@ type Target struct {
 }
 
 // TargetFilter narrows GET /v1/targets: exact cluster and namespace, regexes on pod and container, a label selector.
+// Cmdline, a regex on command lines, lists the host processes it matches on host-mode agents instead of containers.
 type TargetFilter struct {
-	Cluster, Namespace, Pod, Container, Labels string
+	Cluster, Namespace, Pod, Container, Labels, Cmdline string
 }
 
 // TargetGroup picks targets, as a drill's spec.targets entry does, e.g.

@@ -48,6 +48,8 @@ def test_version_health_agents_targets(client: Client, cluster: Cluster) -> None
         True,
     )
     assert client.targets(namespace="no-such-namespace") == []
+    processes = client.targets(cmdline=f"--name m\\d .*--tag {cluster.tag}")
+    assert sorted(t.pid or 0 for t in processes) == sorted(cluster.members.pids())
 
 
 def test_preview_picks_the_same_with_the_same_seed_and_touches_nothing(client: Client, cluster: Cluster) -> None:

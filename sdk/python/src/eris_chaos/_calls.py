@@ -165,9 +165,21 @@ def agents() -> Call[list[m.Agent]]:
 
 
 def targets(
-    cluster: str | None, namespace: str | None, pod: str | None, container: str | None, labels: str | None
+    cluster: str | None,
+    namespace: str | None,
+    pod: str | None,
+    container: str | None,
+    labels: str | None,
+    cmdline: str | None = None,
 ) -> Call[list[m.Target]]:
-    query = {"cluster": cluster, "namespace": namespace, "pod": pod, "container": container, "labels": labels}
+    query = {
+        "cluster": cluster,
+        "namespace": namespace,
+        "pod": pod,
+        "container": container,
+        "labels": labels,
+        "cmdline": cmdline,
+    }
     return Call("GET", "/v1/targets", _of(list[m.Target], "GET /v1/targets", "targets"), query=query)
 
 

@@ -82,8 +82,9 @@ class AsyncClient:
         pod: str | None = None,
         container: str | None = None,
         labels: str | None = None,
+        cmdline: str | None = None,
     ) -> list[m.Target]:
-        return await self._do(calls.targets(cluster, namespace, pod, container, labels))
+        return await self._do(calls.targets(cluster, namespace, pod, container, labels, cmdline))
 
     async def preview(self, group: TargetGroup) -> m.SelectionPreview:
         return await self._do(calls.preview(group))

@@ -87,9 +87,11 @@ class Client:
         pod: str | None = None,
         container: str | None = None,
         labels: str | None = None,
+        cmdline: str | None = None,
     ) -> list[m.Target]:
-        """Every target of every agent: exact cluster and namespace, regexes on pod and container, a label selector."""
-        return self._do(calls.targets(cluster, namespace, pod, container, labels))
+        """Every container of every agent: exact cluster and namespace, regexes on pod and container, a label selector;
+        with ``cmdline`` (a regex), the host processes it matches on host-mode agents instead."""
+        return self._do(calls.targets(cluster, namespace, pod, container, labels, cmdline))
 
     def preview(self, group: TargetGroup) -> m.SelectionPreview:
         """What a target group matches and would pick right now; touches nothing."""
