@@ -1,5 +1,6 @@
 // The Targets form turned into a target group (coordinator/selection/schema.ts), the body of POST /v1/selections.
 // Empty fields are left out, so the coordinator's own defaults apply and its errors name the field that was typed.
+import type { TargetRecord } from '../../coordinator/selection/types.js';
 
 export interface SelectionForm {
   cluster: string;
@@ -33,22 +34,8 @@ export function targetGroup(f: SelectionForm): Record<string, unknown> {
   return g;
 }
 
-/** One target as the preview returns it (coordinator/api/schemas.ts targetSchema). */
-export interface Target {
-  cluster: string;
-  node: string;
-  zone: string | null;
-  namespace: string;
-  pod: string;
-  podUid: string;
-  container: string;
-  containerId: string;
-  labels: Record<string, string>;
-  state: string;
-  kind: 'container' | 'process';
-  pid?: number;
-  cmdline?: string;
-}
+/** One target as the preview returns it: the coordinator's own type (type-only, erased from the bundle). */
+export type Target = TargetRecord;
 export interface Preview {
   wanted: number;
   seed: string;
