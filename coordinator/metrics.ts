@@ -4,7 +4,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { collectProcessMetrics } from '../lib/metrics.js';
 import { compileUserRegex, userRegexProblem, type UserRegex } from '../lib/user-regex.js';
-import type { Drill, Step } from './drill/schema.js';
+import type { Drill } from './drill/schema.js';
+import { eachStep } from './drill/each-step.js';
 
 /** Labels of the per-target drill timings: bounded by the drills' own target groups and signals and the fleet's clusters. */
 export type TimingLabels = 'drill' | 'cluster' | 'group' | 'signal';
@@ -103,14 +104,9 @@ export function createCoordinatorMetrics(registry: Registry = new Registry(), ag
 export function signalsByGroup(drill: Drill): Map<string, Set<string>> {
   const out = new Map<string, Set<string>>();
   for (const group of Object.keys(drill.spec.targets)) out.set(group, new Set());
-  const walk = (steps: readonly Step[]) => {
-    for (const step of steps) {
-      if ('signal' in step) out.get(step.target)?.add(step.signal);
-      else if ('parallel' in step) for (const b of step.parallel) walk(b.steps);
-      else if ('guard' in step) walk(step.steps);
-    }
-  };
-  walk(drill.spec.steps);
+  eachStep(drill.spec.steps, 'spec.steps', (step) => {
+    if ('signal' in step) out.get(step.target)?.add(step.signal);
+  });
   return out;
 }
 

@@ -1,6 +1,7 @@
 // What the coordinator's API accepts beyond its bodies' own schemas: run requests, query strings and path parameters.
 import { z } from 'zod';
 import { RUN_STATUSES } from '../store/types.js';
+import { userRegexSchema } from '../../lib/user-regex.js';
 import { drillDocumentSchema } from './schemas.js';
 
 export const runRequestSchema = z
@@ -26,7 +27,7 @@ export const targetsQuerySchema = z.object({
   pod: z.string().optional().meta({ description: 'RE2 regex on the pod name' }),
   container: z.string().optional().meta({ description: 'RE2 regex on the container name' }),
   labels: z.string().optional().meta({ description: 'Kubernetes label selector (app=etcd,env in (a,b)); on host processes, the labels read from their command lines' }),
-  cmdline: z.string().min(1).optional().meta({
+  cmdline: userRegexSchema.optional().meta({
     description: 'RE2 regex on host processes\' command lines: lists the host processes it matches on agents in host mode (as a selection\'s processes.cmdline does) instead of containers',
   }),
 });

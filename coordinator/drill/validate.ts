@@ -5,7 +5,8 @@ import { parseOrThrow } from '../../lib/validation.js';
 import { checkJqFilter, type JqPool } from '../probes/jq.js';
 import { JqTooCostlyError } from '../probes/errors.js';
 import { probeUsesTarget, type ProbeSpec } from '../probes/spec.js';
-import { drillSchema, type Drill, type Step } from './schema.js';
+import { drillSchema, type Drill } from './schema.js';
+import { eachStep } from './each-step.js';
 
 export interface DrillProblem {
   path: string;
@@ -32,28 +33,21 @@ export function drillReferenceProblems(drill: Drill): DrillProblem[] {
     }
   };
   drill.spec.steadyState.forEach((name, i) => checkProbe(name, undefined, `spec.steadyState[${i}]`, `spec.steadyState[${i}]`));
-  const walk = (steps: readonly Step[], path: string) => {
-    steps.forEach((step, i) => {
-      const p = `${path}[${i}]`;
-      if ('signal' in step) {
-        checkGroup(step.target, `${p}.target`);
-        if (step.lease !== undefined && step.signal !== 'SIGSTOP') problems.push({ path: `${p}.lease`, message: 'only a SIGSTOP step has a lease' });
-      } else if ('wait' in step) {
-        checkGroup(step.target, `${p}.target`);
-        checkProbe(step.wait, step.target, `${p}.wait`, `${p}.target`);
-      } else if ('probe' in step) {
-        checkGroup(step.target, `${p}.target`);
-        checkProbe(step.probe, step.target, `${p}.probe`, `${p}.target`);
-      } else if ('parallel' in step) {
-        step.parallel.forEach((b, j) => walk(b.steps, `${p}.parallel[${j}].steps`));
-      } else if ('guard' in step) {
-        checkGroup(step.target, `${p}.target`);
-        checkProbe(step.guard, step.target, `${p}.guard`, `${p}.target`);
-        walk(step.steps, `${p}.steps`);
-      }
-    });
-  };
-  walk(drill.spec.steps, 'spec.steps');
+  eachStep(drill.spec.steps, 'spec.steps', (step, p) => {
+    if ('signal' in step) {
+      checkGroup(step.target, `${p}.target`);
+      if (step.lease !== undefined && step.signal !== 'SIGSTOP') problems.push({ path: `${p}.lease`, message: 'only a SIGSTOP step has a lease' });
+    } else if ('wait' in step) {
+      checkGroup(step.target, `${p}.target`);
+      checkProbe(step.wait, step.target, `${p}.wait`, `${p}.target`);
+    } else if ('probe' in step) {
+      checkGroup(step.target, `${p}.target`);
+      checkProbe(step.probe, step.target, `${p}.probe`, `${p}.target`);
+    } else if ('guard' in step) {
+      checkGroup(step.target, `${p}.target`);
+      checkProbe(step.guard, step.target, `${p}.guard`, `${p}.target`);
+    }
+  });
   return problems;
 }
 
@@ -64,18 +58,12 @@ export function drillReferenceProblems(drill: Drill): DrillProblem[] {
 export function drillUnusedWarnings(drill: Drill): DrillProblem[] {
   const groups = new Set<string>();
   const probes = new Set<string>(drill.spec.steadyState);
-  const walk = (steps: readonly Step[]) => {
-    for (const step of steps) {
-      if ('target' in step && step.target !== undefined) groups.add(step.target);
-      if ('wait' in step) probes.add(step.wait);
-      else if ('probe' in step) probes.add(step.probe);
-      else if ('guard' in step) {
-        probes.add(step.guard);
-        walk(step.steps);
-      } else if ('parallel' in step) for (const b of step.parallel) walk(b.steps);
-    }
-  };
-  walk(drill.spec.steps);
+  eachStep(drill.spec.steps, 'spec.steps', (step) => {
+    if ('target' in step && step.target !== undefined) groups.add(step.target);
+    if ('wait' in step) probes.add(step.wait);
+    else if ('probe' in step) probes.add(step.probe);
+    else if ('guard' in step) probes.add(step.guard);
+  });
   return [
     ...Object.keys(drill.spec.targets).filter((g) => !groups.has(g)).map((g) => ({ path: `spec.targets.${g}`, message: `target group "${g}" is not used by any step` })),
     ...Object.keys(drill.spec.probes).filter((p) => !probes.has(p)).map((p) => ({ path: `spec.probes.${p}`, message: `probe "${p}" is not used by steadyState or any step` })),
