@@ -7,7 +7,7 @@ import { ErisError } from '../lib/errors.js';
 import { formatPath } from '../lib/validation.js';
 import { drillSchema, type Drill } from '../coordinator/drill/schema.js';
 import { drillReferenceProblems, drillUnusedWarnings } from '../coordinator/drill/validate.js';
-import { checkJqFilter } from '../coordinator/probes/jq.js';
+import { checkJqFilter, type JqPool } from '../coordinator/probes/jq.js';
 import { UsageError } from './exit.js';
 
 export interface DrillProblem {
@@ -54,7 +54,8 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function checkDrillText(text: string, file = '<input>'): Promise<CheckedDrill> {
+/** `pool`: a pool to compile filters in (the coordinator's, bounded in time and memory); in-process without one. */
+export async function checkDrillText(text: string, file = '<input>', pool?: JqPool): Promise<CheckedDrill> {
   const lineCounter = new LineCounter();
   const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number) => {
@@ -86,11 +87,11 @@ export async function checkDrillText(text: string, file = '<input>'): Promise<Ch
     for (const p of lenientReferenceProblems(raw)) if (!found.some((f) => f.path === p.path)) add(p.path, p.message, locate(doc, p.path));
   }
   // jq filters are compiled even when the schema failed elsewhere, so one run reports every problem.
-  for (const [name, jq] of jqFilters(raw)) {
+  for (const [name, filter] of jqFilters(raw)) {
     const path = `spec.probes.${name}.jq`;
     if (found.some((f) => f.path === path)) continue;
     try {
-      await checkJqFilter(jq, path);
+      await (pool !== undefined ? pool.compile(filter, path) : checkJqFilter(filter, path));
     } catch (error) {
       if (!(error instanceof ErisError)) throw error;
       add(path, error.message.startsWith(`${path}: `) ? error.message.slice(path.length + 2) : error.message, locateSegments(doc, ['spec', 'probes', name, 'jq']));

@@ -38,6 +38,7 @@ const NOT_PROVOKED: Record<string, string> = {
   'startRun 503': 'the jq worker crashing, or as previewSelection 503',
   'startRun 504': 'as previewSelection 504',
   'saveDrill 503': 'the jq worker crashing',
+  'validateDrill 503': 'the jq worker crashing',
   'createNodeFault 409': 'a container whose init PID changes between inventory and signal (needs a CRI runtime)',
   'createNodeFault 502': 'a CRI runtime that fails (host mode has none)',
   'listNodeTargets 502': 'as createNodeFault 502',
@@ -156,7 +157,7 @@ describe('OpenAPI documents, checked against real answers', () => {
   it('both documents are valid OpenAPI 3.1 (an independent validator), every operation typed', async () => {
     await validOpenApi(coordinatorDoc);
     await validOpenApi(agentDoc);
-    assert.equal(assertTyped(coordinatorDoc), 22);
+    assert.equal(assertTyped(coordinatorDoc), 24);
     assert.equal(assertTyped(agentDoc), 8);
     assert.deepEqual(coordinatorDoc.paths['/healthz'].get.security, []);
     assert.deepEqual(coordinatorDoc.paths['/v1/runs'].get.security, [{ bearer: [] }]);
@@ -205,7 +206,7 @@ describe('OpenAPI documents, checked against real answers', () => {
     assert.equal(preview.body.picked[0].pid, sample.pid);
     assert.equal((await api(T.viewer, 'POST', '/v1/selections', { processes: { cmdline: 'no-such-process-xyz-openapi' } })).status, 422);
     assert.equal((await api(T.viewer, 'POST', '/v1/selections', { percent: 500 })).status, 400);
-    for (const path of ['/v1/selections', '/v1/faults', '/v1/runs', '/v1/drills']) {
+    for (const path of ['/v1/selections', '/v1/faults', '/v1/runs', '/v1/drills', '/v1/drills/validate']) {
       const res = await oversized(`${coordinator.url}${path}`, T.operator, 2 * 1024 * 1024);
       assert.equal(res.status, 413, path);
       c.check({ method: 'POST', path, ...res });
@@ -249,6 +250,16 @@ describe('OpenAPI documents, checked against real answers', () => {
     assert.equal((await api(T.viewer, 'POST', '/v1/drills', drill)).status, 403);
     const metadataProbe = { ...drill, metadata: { name: 'refused' }, spec: { ...drill.spec, probes: { p: { url: 'http://169.254.169.254/latest', jq: '.' } }, steps: [{ probe: 'p' }] } };
     assert.equal((await api(T.operator, 'POST', '/v1/drills', metadataProbe)).status, 422);
+    // The console's editor: problems at line:column, as `eris validate` prints them (a viewer may check).
+    const checked = await api(T.viewer, 'POST', '/v1/drills/validate', 'kind: Drill\nmetadata: {name: x}\n', 'application/yaml');
+    assert.equal(checked.status, 200, checked.text);
+    assert.equal(checked.body.ok, false);
+    assert.ok(checked.body.problems.some((p: { path: string; line: number }) => p.path === 'apiVersion' && p.line === 1), checked.text);
+    const valid = await api(T.viewer, 'POST', '/v1/drills/validate', yaml, 'application/yaml');
+    assert.deepEqual([valid.status, valid.body.ok, valid.body.name], [200, true, 'openapi-yaml'], valid.text);
+    assert.equal((await api(T.viewer, 'POST', '/v1/drills/validate', '  ', 'application/yaml')).status, 400);
+    const templates = await api(T.viewer, 'GET', '/v1/drill-templates');
+    assert.deepEqual(templates.body.templates.map((t: { name: string }) => t.name), ['etcd', 'freeze-guard', 'host']);
     assert.equal((await api(T.viewer, 'GET', '/v1/drills')).status, 200);
     assert.equal((await api(T.viewer, 'GET', '/v1/drills/openapi-yaml')).status, 200);
     assert.equal((await api(T.viewer, 'GET', '/v1/drills/nope')).status, 404);

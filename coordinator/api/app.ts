@@ -16,6 +16,8 @@ import type { DrillEngine } from '../engine/engine.js';
 import { selectGroup, targetKey } from '../engine/targets.js';
 import { toJUnit, type RunReport } from '../engine/report.js';
 import { loadDrill } from '../drill/validate.js';
+import { checkDrillText, type DrillProblem } from '../../cli/drill-file.js';
+import { renderDrill, templateDefaults, TEMPLATES } from '../../cli/init-templates.js';
 import { drillJsonSchema } from '../drill/json-schema.js';
 import type { Drill } from '../drill/schema.js';
 import { parseTargetGroup } from '../selection/schema.js';
@@ -25,7 +27,7 @@ import { coordinatorDocument } from './openapi.js';
 import { DOCS_PATHS, serveDocsUi } from './docs-ui.js';
 import { consolePaths, serveConsoleUi } from './console-ui.js';
 import { eventsQuerySchema, reportQuerySchema, runRequestSchema, runsQuerySchema, targetsQuerySchema } from './requests.js';
-import type { agentListSchema, dryRunSchema, healthSchema, selectionPreviewSchema, versionSchema } from './schemas.js';
+import type { agentListSchema, drillCheckSchema, drillTemplateListSchema, dryRunSchema, healthSchema, selectionPreviewSchema, versionSchema } from './schemas.js';
 import { principalAuth, type CoordinatorVariables } from '../auth/middleware.js';
 import { can, ForbiddenScopeError, inScope, isScoped, requirePermission, scopeCovers, type Principal } from '../auth/roles.js';
 import type { TargetFilter } from '../engine/targets.js';
@@ -86,7 +88,7 @@ function scopeOf(p: Principal): TargetFilter | undefined {
  * Two unbounded 50 MB bodies took the coordinator to 633 MB.
  */
 export const BODY_LIMITS = { drill: 1024 * 1024, other: 64 * 1024 } as const;
-const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/runs';
+const takesDrill = (path: string) => path === '/v1/drills' || path === '/v1/drills/validate' || path === '/v1/runs';
 
 export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables: CoordinatorVariables }> {
   const app = new Hono<{ Variables: CoordinatorVariables }>();
@@ -214,6 +216,15 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
     }, (d) => ({ target: d.name }));
     return c.json(saved, 201);
   });
+  // The console's editor: the problems `eris validate` would print, placed in the text (and jq compiled in the pool).
+  app.post('/v1/drills/validate', async (c) => {
+    const text = await c.req.text();
+    if (text.trim() === '') throw new ValidationError('body: a drill is required', { path: 'body' });
+    const checked = await checkDrillText(text, 'body', o.jqCheck);
+    const place = ({ line, column, path, message }: DrillProblem) => ({ line, column, path, message });
+    return c.json({ ok: checked.problems.length === 0, ...(checked.drill ? { name: checked.drill.metadata.name } : {}), problems: checked.problems.map(place), warnings: checked.warnings.map(place) } satisfies z.output<typeof drillCheckSchema>);
+  });
+  app.get('/v1/drill-templates', (c) => c.json({ templates: TEMPLATES.map((name) => ({ name, yaml: renderDrill(templateDefaults(name), '/v1/schemas/drill.json') })) } satisfies z.output<typeof drillTemplateListSchema>));
   app.get('/v1/drills', (c) => c.json({ drills: o.store.listDrills().map((d) => ({ name: d.name, createdAt: d.createdAt, updatedAt: d.updatedAt, spec: d.spec })) }));
   app.get('/v1/drills/:name', (c) => {
     const d = o.store.getDrill(c.req.param('name'));

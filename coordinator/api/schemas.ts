@@ -83,6 +83,19 @@ export const faultListSchema = z.strictObject({ faults: z.array(immediateFaultSc
 export const savedDrillSchema = z.strictObject({ name: z.string(), drill: drillDocumentSchema });
 export const storedDrillSchema = z.strictObject({ name: z.string(), spec: drillDocumentSchema, yaml: z.string().nullable().meta({ description: 'The YAML as it was stored, when it came as YAML' }), createdAt: unixMs, updatedAt: unixMs });
 export const drillListSchema = z.strictObject({ drills: z.array(storedDrillSchema.omit({ yaml: true })) });
+const drillProblemSchema = z.strictObject({
+  line: z.number().int().positive(),
+  column: z.number().int().positive(),
+  path: z.string().meta({ description: 'Where in the drill, e.g. spec.steps[2].timeout; (yaml) for a syntax error' }),
+  message: z.string(),
+});
+export const drillCheckSchema = z.strictObject({
+  ok: z.boolean(),
+  name: z.string().optional().meta({ description: "The drill's name, when it is valid" }),
+  problems: z.array(drillProblemSchema),
+  warnings: z.array(drillProblemSchema).meta({ description: 'A probe or target group no step uses (only for a valid drill)' }),
+});
+export const drillTemplateListSchema = z.strictObject({ templates: z.array(z.strictObject({ name: z.string(), yaml: z.string().meta({ description: 'The drill `eris init --template NAME` writes' }) })) });
 export const drillDeletedSchema = z.strictObject({ deleted: z.string() });
 export const jsonSchemaDocumentSchema = z.record(z.string(), z.unknown()).meta({ description: 'A JSON Schema (draft 2020-12)' });
 

@@ -7,10 +7,10 @@ import { requirePermission, type Permission, type Principal } from './roles.js';
 export type CoordinatorVariables = { principal: Principal; tokenId: string };
 
 /**
- * POSTs that only read: a selection preview, and a run request (which needs `operate` unless it is a dry run; the
+ * POSTs that only read: a selection preview, a drill check (the console's editor), and a run request (which needs `operate` unless it is a dry run; the
  * handler checks that once it has read the body). Every other POST, PUT, PATCH and DELETE needs `operate`.
  */
-const READING_POSTS = new Set(['/v1/selections', '/v1/runs']);
+const READING_POSTS = new Set(['/v1/selections', '/v1/drills/validate', '/v1/runs']);
 
 export function permissionFor(method: string, path: string): Permission {
   if (method === 'GET' || method === 'HEAD' || method === 'OPTIONS') return 'read';
