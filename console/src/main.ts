@@ -6,9 +6,10 @@ import { forgetToken, savedToken, saveToken } from './api.js';
 import { Login } from './login.js';
 import { Fleet } from './fleet-view.js';
 import { Targets } from './targets-view.js';
+import { Drills } from './drills-view.js';
 import './style.css';
 
-const VIEWS = { fleet: { title: 'Fleet', view: Fleet }, targets: { title: 'Targets', view: Targets } } as const;
+const VIEWS = { fleet: { title: 'Fleet', view: Fleet }, targets: { title: 'Targets', view: Targets }, drills: { title: 'Drills', view: Drills } } as const;
 type ViewName = keyof typeof VIEWS;
 const viewOf = (hash: string): ViewName => (Object.hasOwn(VIEWS, hash.slice(1)) ? (hash.slice(1) as ViewName) : 'fleet');
 

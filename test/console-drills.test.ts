@@ -1,0 +1,162 @@
+// The console's Drills view in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and
+// a host-mode agent with a sample process: a drill from `eris init`'s host template, an error typed into the editor
+// and shown at its line:column (the coordinator's checks, the same as `eris validate`), a jq error, a dry run that
+// shows the sample process picked, Save, and Run going to #runs/ID. axe-core finds no serious or critical violation.
+// The screenshot goes to test-artifacts/console/drills.png. Needs `npm run build` (the console is served from dist/web).
+import { describe, it, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { loadAgentConfig } from '../daemon/config.js';
+import { startAgent, type Agent } from '../daemon/agent.js';
+import { loadCoordinatorConfig } from '../coordinator/config.js';
+import { startCoordinator, type Coordinator } from '../coordinator/server.js';
+import { consoleDir } from '../coordinator/api/console-ui.js';
+import { silentLogger } from '../lib/logger.js';
+import { callJson } from './harness/agent-process.js';
+import { spawnTree, waitFor } from './harness/processes.js';
+import { testbedSkipReason } from './harness/requirements.js';
+
+const TOKEN = 'console-drills-token-0123456789';
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
+if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
+const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
+
+describe('console Drills view in Chromium', { skip }, () => {
+  let dir: string;
+  let coordinator: Coordinator;
+  let agent: Agent;
+  let context: BrowserContext;
+  const offHost: string[] = [];
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'eris-console-drills-'));
+    mkdirSync(ARTIFACTS, { recursive: true });
+    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), storePath: ':memory:' }, {}), { logger: silentLogger() });
+    agent = await startAgent(
+      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
+      { logger: silentLogger() },
+    );
+    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
+    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 } });
+    const origin = new URL(coordinator.url).origin;
+    context.on('request', (r) => {
+      if (new URL(r.url()).origin !== origin) offHost.push(r.url());
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await agent?.close();
+    await coordinator?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function assertAccessible(page: Page, what: string): Promise<void> {
+    await page.addScriptTag({ path: AXE });
+    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
+    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
+    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
+  }
+
+  /** Puts the cursor at the end of a 1-based line of the editor. */
+  async function endOfLine(page: Page, line: number): Promise<void> {
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+Home');
+    for (let i = 1; i < line; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('End');
+  }
+
+  it('template → error at its line:column → dry run picks → save → run goes to #runs/ID', async () => {
+    const tag = `eris-console-drills-${process.pid}`;
+    const workload = await spawnTree(1, tag);
+    const page = await context.newPage();
+    try {
+      await page.goto(`${coordinator.url}/#drills`);
+      await page.getByLabel('API token').fill(TOKEN);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      const problems = page.getByRole('region', { name: 'Problems' });
+
+      // The host template, as `eris init --template host` writes it: valid.
+      await page.getByLabel('Template').selectOption('host');
+      const fromTemplate = page.getByRole('button', { name: 'New from template' });
+      await waitFor(() => fromTemplate.isEnabled(), 15000, 'the editor chunk to load');
+      await fromTemplate.click();
+      await problems.getByText('Valid (drill host-member-failure).').waitFor({ timeout: 10000 });
+      assert.match(await page.locator('.cm-content').innerText(), /kind: Drill/);
+
+      // Line 15 is `      count: 1`: a word instead of the number is an error at 15:14, marked in the editor too.
+      await endOfLine(page, 15);
+      await page.keyboard.press('Backspace');
+      await page.keyboard.type('x');
+      await problems.locator('li.error', { hasText: /^15:14: spec\.targets\.victim\.count: / }).waitFor({ timeout: 10000 });
+      await page.locator('.cm-lintRange-error').first().waitFor({ timeout: 5000 });
+      await page.locator('.cm-gutter-lint .cm-lint-marker-error').first().waitFor({ timeout: 5000 });
+      // A jq filter that does not compile (line 20 is `      jq: .health == "true"`): jq's message, at 20:11.
+      await endOfLine(page, 20);
+      await page.keyboard.type(' ==');
+      await problems.locator('li.error', { hasText: /^20:11: spec\.probes\.health\.jq: / }).waitFor({ timeout: 10000 });
+
+      // A drill of its own, pasted over everything (insertText: no auto-indent), freezing the sample process briefly.
+      const yaml = [
+        'apiVersion: eris.dev/v1alpha1',
+        'kind: Drill',
+        'metadata:',
+        '  name: console-drill',
+        'spec:',
+        '  targets:',
+        '    sample:',
+        '      processes:',
+        `        cmdline: ${tag}$`,
+        '  steps:',
+        '    - signal: SIGSTOP',
+        '      target: sample',
+        '      lease: 2s',
+        '    - sleep: 1s',
+        '',
+      ].join('\n');
+      await page.locator('.cm-content').click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(yaml);
+      await problems.getByText('Valid (drill console-drill).').waitFor({ timeout: 10000 });
+
+      await page.getByRole('button', { name: 'Dry run' }).click();
+      const dry = page.getByRole('region', { name: 'Dry run' });
+      await dry.getByText('Dry run of console-drill: nothing was signalled.').waitFor({ timeout: 10000 });
+      const row = await dry.locator('tbody tr').allInnerTexts();
+      assert.equal(row.length, 1, 'one process picked');
+      assert.match(row[0]!, new RegExp(`sample\\s+1 of 1\\s+lab\\s+node-1\\s+${workload.pid} `));
+      await assertAccessible(page, 'Drills');
+      await page.screenshot({ path: join(ARTIFACTS, 'drills.png') });
+
+      await page.getByRole('button', { name: 'Save' }).click();
+      await page.getByRole('status').getByText('Saved drill console-drill.').waitFor({ timeout: 10000 });
+      await page.getByRole('complementary', { name: 'Drill list' }).getByRole('button', { name: 'console-drill' }).waitFor({ timeout: 5000 });
+      const stored = await callJson(coordinator.url, TOKEN, 'GET', '/v1/drills/console-drill');
+      assert.equal(stored.status, 200);
+      assert.equal(stored.body.yaml, yaml, 'stored as typed');
+
+      await page.getByRole('button', { name: 'Run', exact: true }).click();
+      await waitFor(() => /^#runs\/[^/]+$/.test(new URL(page.url()).hash), 10000, 'the page to go to the run');
+      const id = new URL(page.url()).hash.slice('#runs/'.length);
+      const run = await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`);
+      assert.equal(run.status, 200, JSON.stringify(run.body));
+      assert.equal(run.body.drillName, 'console-drill');
+      await waitFor(async () => !['pending', 'running'].includes((await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`)).body.status), 20000, 'the run to end');
+      assert.deepEqual(offHost, [], 'no request leaves the coordinator');
+    } finally {
+      await page.close();
+      workload.kill();
+    }
+  });
+});
