@@ -1,6 +1,7 @@
 // The console's Drills view in headless Chromium (Debian's, driven by playwright-core) against a real coordinator and
 // a host-mode agent with a sample process: a drill from `eris init`'s host template, an error typed into the editor
-// and shown at its line:column (the coordinator's checks, the same as `eris validate`), a jq error, a dry run that
+// and shown at its line:column (the coordinator's checks, the same as `eris validate`), a jq error, keys completed
+// from the drill JSON Schema (in a map and in a list item), a dry run that
 // shows the sample process picked, Save, and Run going to #runs/ID. axe-core finds no serious or critical violation.
 // The screenshot goes to test-artifacts/console/drills.png. Needs `npm run build` (the console is served from dist/web).
 import { describe, it, before, after } from 'node:test';
@@ -106,6 +107,19 @@ describe('console Drills view in Chromium', { skip }, () => {
       await endOfLine(page, 20);
       await page.keyboard.type(' ==');
       await problems.locator('li.error', { hasText: /^20:11: spec\.probes\.health\.jq: / }).waitFor({ timeout: 10000 });
+
+      // Keys complete from the drill JSON Schema: under metadata (line 6 is `  name: host-member-failure`).
+      await endOfLine(page, 6);
+      // (a new line of its own: Enter would indent as a continuation of the value)
+      await page.keyboard.insertText('\n  de');
+      await page.keyboard.type('sc');
+      await page.locator('.cm-tooltip-autocomplete li', { hasText: 'description' }).waitFor({ timeout: 5000 });
+      // Under an item of the steps list (line 28, after the new line, is `      target: victim` of the first step).
+      await endOfLine(page, 28);
+      await page.keyboard.insertText('\n      con');
+      await page.keyboard.type('sec');
+      await page.locator('.cm-tooltip-autocomplete li', { hasText: 'consecutive' }).waitFor({ timeout: 5000 });
+      await page.keyboard.press('Escape');
 
       // A drill of its own, pasted over everything (insertText: no auto-indent), freezing the sample process briefly.
       const yaml = [

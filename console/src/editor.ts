@@ -86,14 +86,14 @@ function keysAt(root: JsonSchema, doc: Text, lineNo: number, indent: number): st
     const text = doc.line(n).text;
     const m = /^(\s*)(- )?([A-Za-z_][\w-]*)?\s*:?/.exec(text);
     if (!m || text.trim() === '' || text.trim().startsWith('#')) continue;
-    const own = m[1]!.length + (m[2] ? 2 : 0);
-    if (own < want) {
-      if (m[2] && own - 2 < want && m[1]!.length + 2 === want) path.unshift({ key: null }); // a list item's map
-      else if (m[3]) {
-        path.unshift({ key: m[3] });
-        if (m[2]) path.unshift({ key: null });
-      }
-      want = m[1]!.length;
+    const ind = m[1]!.length;
+    if (m[2] && ind + 2 === want) {
+      path.unshift({ key: null }); // the line is in this list item's map
+      want = ind;
+    } else if (ind < want) {
+      if (m[3]) path.unshift({ key: m[3] });
+      if (m[2]) path.unshift({ key: null }); // under a key of a list item
+      want = ind;
     }
   }
   let s = resolve(root, root);
