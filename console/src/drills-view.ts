@@ -60,7 +60,8 @@ export function Drills(props: { token: string; onUnauthorized: () => void }) {
         parent: host.current,
         doc: '',
         schema,
-        validate: (text) => postYaml<Check>('v1/drills/validate', text),
+        // A failed check (401, the coordinator gone) is said above the editor; the marks then stay empty.
+        validate: (text) => postYaml<Check>('v1/drills/validate', text).catch((err: unknown) => (fail(err), { ok: false, problems: [], warnings: [] })),
         onChange: () => setDry(null),
         onChecked: setCheck,
       });
