@@ -7,7 +7,7 @@ import { Command, Option } from 'commander';
 import { PACKAGE_ROOT } from '../lib/version.js';
 import { checkDrillText } from './drill-file.js';
 import { CliExit, EXIT, UsageError } from './exit.js';
-import { renderDrill, SCENARIOS, TEMPLATES, templateDefaults, usesTarget, type InitAnswers, type Scenario, type Template } from './init-templates.js';
+import { renderDrill, SCENARIOS, TEMPLATES, templateDefaults, usesTarget, type InitAnswers, type Scenario, type Template } from '../coordinator/drill/templates.js';
 import { reportProblems } from './validate-command.js';
 import { addPickOptions, type PickFlags } from './options.js';
 import { userRegexProblem } from '../lib/user-regex.js';

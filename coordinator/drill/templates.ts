@@ -1,4 +1,5 @@
-// The drills `eris init` writes: three templates (etcd, freeze-guard, host) and three scenarios, as commented YAML.
+// The drills `eris init` writes (and GET /v1/drill-templates serves the console): three templates (etcd, freeze-guard,
+// host) and three scenarios, as commented YAML.
 import { stringify } from 'yaml';
 
 export const TEMPLATES = ['etcd', 'freeze-guard', 'host'] as const;
