@@ -4,6 +4,7 @@ import { ValidationError } from '../../lib/errors.js';
 import { JqInputError, JqRuntimeError, JqTimeoutError, JqWorkerError } from './errors.js';
 import { describeNetworkError, sendProbeRequest } from './http.js';
 import type { JqPool } from './jq.js';
+import { prometheusResult } from './prometheus.js';
 import type { ProbePolicy } from './policy.js';
 import type { RenderedProbe, StatusExpectation } from './spec.js';
 
@@ -121,6 +122,7 @@ export class ProbeRunner {
     }
     const latencyMs = latency();
     const { status } = response;
+    if (spec.prometheus) return this.judgePrometheus(spec, at, latencyMs, status, response.body.toString('utf8'));
     if (!statusMatches(status, spec.expectStatus)) {
       return { ok: false, at, latencyMs, status, reason: `status ${status} not in [${spec.expectStatus.join(', ')}]` };
     }
@@ -128,6 +130,21 @@ export class ProbeRunner {
     let outputs: unknown[];
     try {
       ({ outputs } = await this.jq.evaluate(spec.jq, response.body.toString('utf8')));
+    } catch (error) {
+      return { ok: false, at, latencyMs, status, reason: describeJqError(error) };
+    }
+    const reason = judgeJqOutputs(outputs);
+    return reason === undefined ? { ok: true, at, latencyMs, status, output: outputs } : { ok: false, at, latencyMs, status, reason, output: outputs };
+  }
+
+  /** A Prometheus answer: its own error text fails the probe; else jq reads `data.result` (no jq: success passes). */
+  private async judgePrometheus(spec: RenderedProbe, at: number, latencyMs: number, status: number, body: string): Promise<ProbeResult> {
+    const result = prometheusResult(status, body);
+    if ('reason' in result) return { ok: false, at, latencyMs, status, reason: result.reason };
+    if (spec.jq === undefined) return { ok: true, at, latencyMs, status };
+    let outputs: unknown[];
+    try {
+      ({ outputs } = await this.jq.evaluate(spec.jq, result.input));
     } catch (error) {
       return { ok: false, at, latencyMs, status, reason: describeJqError(error) };
     }

@@ -1,10 +1,11 @@
-// A probe as a drill declares it: an HTTP(S) request, the status it must answer, a jq filter on the JSON body.
+// A probe as a drill declares it: an HTTP(S) request (or a Prometheus query), the status it must answer, a jq filter.
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
 import { formatPath, parseOrThrow } from '../../lib/validation.js';
 import { VERSION } from '../../lib/version.js';
 import { positiveDuration } from './duration.js';
 import { checkJqFilter, type JqPool } from './jq.js';
+import { prometheusQueryUrl, promqlEscape } from './prometheus.js';
 
 export const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type ProbeMethod = (typeof PROBE_METHODS)[number];
@@ -101,13 +102,25 @@ const expectStatus = z
     return out;
   });
 
+const templatedUrl = templated.superRefine((url, ctx) => {
+  const problem = urlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: url });
+});
+
+/** A PromQL instant query; jq reads the answer's `data.result`. */
+export const prometheusProbeSchema = z.strictObject({
+  /** The Prometheus server's base URL (http(s), may carry a path prefix); the probe policy applies to it. */
+  url: templatedUrl,
+  /** PromQL; placeholders are filled PromQL-string-escaped (put them inside "…" or '…'). */
+  query: templated.pipe(z.string().trim().min(1, 'must not be empty')),
+});
+
 export const probeSpecSchema = z
   .strictObject({
-    /** http(s) URL; may use {{target.pod}}, {{target.namespace}}, … and {{target.labels.KEY}}. */
-    url: templated.superRefine((url, ctx) => {
-      const problem = urlProblem(url);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: url });
-    }),
+    /** http(s) URL; may use {{target.pod}}, {{target.namespace}}, … and {{target.labels.KEY}}. Give this or `prometheus`. */
+    url: templatedUrl.optional(),
+    /** Instead of `url`: a PromQL instant query, judged by `jq` on its `data.result`. */
+    prometheus: prometheusProbeSchema.optional(),
     /** HTTP method, GET by default (case-insensitive). */
     method: z
       .string()
@@ -144,13 +157,21 @@ export const probeSpecSchema = z
     redact: z.boolean().default(false),
   })
   .superRefine((spec, ctx) => {
+    if ((spec.url === undefined) === (spec.prometheus === undefined)) {
+      ctx.addIssue({ code: 'custom', path: spec.url === undefined ? ['url'] : ['prometheus'], message: spec.url === undefined ? 'required (or give `prometheus`)' : 'give either `url` or `prometheus`, not both' });
+      return;
+    }
+    if (spec.prometheus !== undefined) {
+      if (spec.method !== 'GET') ctx.addIssue({ code: 'custom', path: ['method'], message: 'a prometheus probe is a GET of its query API' });
+      if (spec.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'a prometheus probe sends no body' });
+    }
     if (spec.method === 'HEAD' && spec.body !== undefined && spec.body !== null) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'a HEAD request has no body' });
     }
     if (spec.method === 'HEAD' && spec.jq !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['jq'], message: 'a HEAD answer has no body for jq to read; use GET' });
     }
-    if (spec.insecureSkipVerify && !/^https:/i.test(spec.url)) {
+    if (spec.insecureSkipVerify && !/^https:/i.test(spec.url ?? spec.prometheus?.url ?? '')) {
       ctx.addIssue({ code: 'custom', path: ['insecureSkipVerify'], message: 'applies to https:// URLs only' });
     }
     if (spec.body !== undefined) {
@@ -179,6 +200,8 @@ export interface RenderedProbe {
   readonly jq: string | undefined;
   readonly insecureSkipVerify: boolean;
   readonly redact: boolean;
+  /** The answer is a Prometheus query API envelope: jq reads its `data.result` (coordinator/probes/prometheus.ts). */
+  readonly prometheus: boolean;
 }
 
 /** Validates a probe (schema only; see validateProbe for the jq filter). Errors name the field under `path`. */
@@ -221,9 +244,11 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
   const fill = (text: string, where: string, encode: (value: string) => string): string =>
     text.replace(PLACEHOLDER, (whole, key: string) => encode(resolvePlaceholder(whole, key, target, `${path}.${where}`)));
 
-  const url = fill(spec.url, 'url', encodeURIComponent);
+  const urlField = spec.prometheus !== undefined ? 'prometheus.url' : 'url';
+  let url = fill(spec.prometheus?.url ?? spec.url ?? '', urlField, encodeURIComponent);
   const problem = urlProblem(url);
-  if (problem !== undefined) throw new ValidationError(`${path}.url: after filling placeholders: ${problem}`, { path: `${path}.url` });
+  if (problem !== undefined) throw new ValidationError(`${path}.${urlField}: after filling placeholders: ${problem}`, { path: `${path}.${urlField}` });
+  if (spec.prometheus !== undefined) url = prometheusQueryUrl(url, fill(spec.prometheus.query, 'prometheus.query', promqlEscape));
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
@@ -244,7 +269,7 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     if (!has('content-type')) headers['content-type'] = 'application/json';
   }
   if (!has('user-agent')) headers['user-agent'] = `eris-probe/${VERSION}`;
-  if (spec.jq !== undefined && !has('accept')) headers['accept'] = 'application/json';
+  if ((spec.jq !== undefined || spec.prometheus !== undefined) && !has('accept')) headers['accept'] = 'application/json';
 
   return {
     rendered: true,
@@ -258,6 +283,7 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     jq: spec.jq,
     insecureSkipVerify: spec.insecureSkipVerify,
     redact: spec.redact,
+    prometheus: spec.prometheus !== undefined,
   };
 }
 
@@ -302,7 +328,11 @@ function placeholdersOf(spec: ProbeSpec): UsedPlaceholder[] {
   const scan = (text: string, where: string) => {
     for (const match of text.matchAll(PLACEHOLDER)) used.push({ where, text: match[0] });
   };
-  scan(spec.url, 'url');
+  if (spec.url !== undefined) scan(spec.url, 'url');
+  if (spec.prometheus !== undefined) {
+    scan(spec.prometheus.url, 'prometheus.url');
+    scan(spec.prometheus.query, 'prometheus.query');
+  }
   for (const [name, value] of Object.entries(spec.headers ?? {})) scan(value, `headers.${name}`);
   if (spec.body !== undefined) for (const [where, text] of jsonStrings(spec.body, ['body'])) scan(text, formatPath(where));
   return used;
