@@ -16,6 +16,8 @@ const systemResolver: Resolver = async (host) => (await lookup(host, { all: true
 
 export async function checkProbeDestinations(drill: Drill, policy: ProbePolicy, resolve: Resolver = systemResolver): Promise<void> {
   for (const [name, probe] of Object.entries(drill.spec.probes)) {
+    // The API server is the operator's (--kubeconfig), not the drill author's: the policy does not apply to it.
+    if (probe.kubernetes !== undefined) continue;
     const path = `spec.probes.${name}.${probe.prometheus !== undefined ? 'prometheus.url' : 'url'}`;
     const raw = probe.prometheus?.url ?? probe.url ?? '';
     const hostPart = /^[a-z]+:\/\/([^/?#]*)/i.exec(raw)?.[1] ?? '';

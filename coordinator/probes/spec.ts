@@ -6,6 +6,7 @@ import { VERSION } from '../../lib/version.js';
 import { positiveDuration } from './duration.js';
 import { checkJqFilter, type JqPool } from './jq.js';
 import { prometheusQueryUrl, promqlEscape } from './prometheus.js';
+import { kubernetesRequest, type KubernetesRequest } from './kubernetes.js';
 
 export const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type ProbeMethod = (typeof PROBE_METHODS)[number];
@@ -115,12 +116,33 @@ export const prometheusProbeSchema = z.strictObject({
   query: templated.pipe(z.string().trim().min(1, 'must not be empty')),
 });
 
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const k8sName = (what: string) => templated.pipe(z.string().min(1).max(253)).refine((v) => v.includes('{{') || K8S_NAME.test(v), `must be a Kubernetes ${what} (lowercase letters, digits, '-', '.')`);
+
+/** A GET through the Kubernetes API of the probe's cluster (the coordinator's --kubeconfig); jq reads the object or list. */
+export const kubernetesProbeSchema = z.strictObject({
+  /** The eris cluster = the kubeconfig context. Default: the cluster of the target the probe is evaluated for. */
+  cluster: z.string().min(1).optional(),
+  /** `v1` for core resources (pods, services), else GROUP/VERSION such as `apps/v1`. */
+  apiVersion: z.string().regex(/^(v1|[a-z0-9.-]+\/v[0-9a-z]+)$/, 'must be v1 or GROUP/VERSION such as apps/v1'),
+  /** The resource's plural, lowercase name as the API spells it: `statefulsets`, `pods`. */
+  resource: z.string().regex(/^[a-z][a-z0-9]*$/, 'must be the plural resource name, e.g. statefulsets'),
+  /** Omit for cluster-scoped resources (nodes); may use placeholders. */
+  namespace: k8sName('namespace').optional(),
+  /** Omit to GET the list (then `labelSelector` may narrow it); may use placeholders. */
+  name: k8sName('name').optional(),
+  /** With no `name`: a label selector such as `app=etcd`. */
+  labelSelector: templated.pipe(z.string().min(1)).optional(),
+});
+
 export const probeSpecSchema = z
   .strictObject({
     /** http(s) URL; may use {{target.pod}}, {{target.namespace}}, … and {{target.labels.KEY}}. Give this or `prometheus`. */
     url: templatedUrl.optional(),
     /** Instead of `url`: a PromQL instant query, judged by `jq` on its `data.result`. */
     prometheus: prometheusProbeSchema.optional(),
+    /** Instead of `url`: an object (or list) read through the Kubernetes API, judged by `jq`. */
+    kubernetes: kubernetesProbeSchema.optional(),
     /** HTTP method, GET by default (case-insensitive). */
     method: z
       .string()
@@ -157,13 +179,22 @@ export const probeSpecSchema = z
     redact: z.boolean().default(false),
   })
   .superRefine((spec, ctx) => {
-    if ((spec.url === undefined) === (spec.prometheus === undefined)) {
-      ctx.addIssue({ code: 'custom', path: spec.url === undefined ? ['url'] : ['prometheus'], message: spec.url === undefined ? 'required (or give `prometheus`)' : 'give either `url` or `prometheus`, not both' });
+    const kinds = (['url', 'prometheus', 'kubernetes'] as const).filter((k) => spec[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: kinds.length === 0 ? ['url'] : [kinds[1]!], message: kinds.length === 0 ? 'required (or give `prometheus` or `kubernetes`)' : `give one of \`url\`, \`prometheus\` and \`kubernetes\`, not ${kinds.map((k) => `\`${k}\``).join(' and ')}` });
       return;
     }
-    if (spec.prometheus !== undefined) {
-      if (spec.method !== 'GET') ctx.addIssue({ code: 'custom', path: ['method'], message: 'a prometheus probe is a GET of its query API' });
-      if (spec.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: 'a prometheus probe sends no body' });
+    const kind = kinds[0];
+    if (kind !== 'url') {
+      if (spec.method !== 'GET') ctx.addIssue({ code: 'custom', path: ['method'], message: `a ${kind} probe is a GET of its API` });
+      if (spec.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${kind} probe sends no body` });
+    }
+    if (kind === 'kubernetes') {
+      if (spec.headers !== undefined) ctx.addIssue({ code: 'custom', path: ['headers'], message: 'a kubernetes probe authenticates as the kubeconfig says; it takes no headers' });
+      if (spec.insecureSkipVerify) ctx.addIssue({ code: 'custom', path: ['insecureSkipVerify'], message: 'TLS to the API server is the kubeconfig\'s (insecure-skip-tls-verify there)' });
+      if (spec.kubernetes!.name !== undefined && spec.kubernetes!.labelSelector !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['kubernetes', 'labelSelector'], message: 'narrows a list: give it without `name`' });
+      }
     }
     if (spec.method === 'HEAD' && spec.body !== undefined && spec.body !== null) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'a HEAD request has no body' });
@@ -202,6 +233,8 @@ export interface RenderedProbe {
   readonly redact: boolean;
   /** The answer is a Prometheus query API envelope: jq reads its `data.result` (coordinator/probes/prometheus.ts). */
   readonly prometheus: boolean;
+  /** A GET through the API server of a cluster (coordinator/probes/kubernetes.ts); `url` is then only its path. */
+  readonly kubernetes?: KubernetesRequest;
 }
 
 /** Validates a probe (schema only; see validateProbe for the jq filter). Errors name the field under `path`. */
@@ -244,6 +277,7 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
   const fill = (text: string, where: string, encode: (value: string) => string): string =>
     text.replace(PLACEHOLDER, (whole, key: string) => encode(resolvePlaceholder(whole, key, target, `${path}.${where}`)));
 
+  if (spec.kubernetes !== undefined) return renderKubernetes(spec, target, path, fill);
   const urlField = spec.prometheus !== undefined ? 'prometheus.url' : 'url';
   let url = fill(spec.prometheus?.url ?? spec.url ?? '', urlField, encodeURIComponent);
   const problem = urlProblem(url);
@@ -284,6 +318,43 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     insecureSkipVerify: spec.insecureSkipVerify,
     redact: spec.redact,
     prometheus: spec.prometheus !== undefined,
+  };
+}
+
+function renderKubernetes(
+  spec: ProbeSpec,
+  target: ProbeTarget | null,
+  path: string,
+  fill: (text: string, where: string, encode: (value: string) => string) => string,
+): RenderedProbe {
+  const k = spec.kubernetes!;
+  const cluster = k.cluster ?? (typeof target?.cluster === 'string' && target.cluster !== '' ? target.cluster : undefined);
+  if (cluster === undefined) {
+    throw new ValidationError(`${path}.kubernetes.cluster: required when the probe has no target to take the cluster from`, { path: `${path}.kubernetes.cluster` });
+  }
+  const same = (v: string) => v;
+  const request = kubernetesRequest({
+    cluster,
+    apiVersion: k.apiVersion,
+    resource: k.resource,
+    ...(k.namespace !== undefined ? { namespace: fill(k.namespace, 'kubernetes.namespace', same) } : {}),
+    ...(k.name !== undefined ? { name: fill(k.name, 'kubernetes.name', same) } : {}),
+    ...(k.labelSelector !== undefined ? { labelSelector: fill(k.labelSelector, 'kubernetes.labelSelector', same) } : {}),
+  });
+  return {
+    rendered: true,
+    url: request.path,
+    method: 'GET',
+    headers: { accept: 'application/json', 'user-agent': `eris-probe/${VERSION}` },
+    body: undefined,
+    timeout: spec.timeout,
+    interval: spec.interval,
+    expectStatus: [200],
+    jq: spec.jq,
+    insecureSkipVerify: false,
+    redact: spec.redact,
+    prometheus: false,
+    kubernetes: request,
   };
 }
 
@@ -329,6 +400,10 @@ function placeholdersOf(spec: ProbeSpec): UsedPlaceholder[] {
     for (const match of text.matchAll(PLACEHOLDER)) used.push({ where, text: match[0] });
   };
   if (spec.url !== undefined) scan(spec.url, 'url');
+  for (const key of ['namespace', 'name', 'labelSelector'] as const) {
+    const value = spec.kubernetes?.[key];
+    if (value !== undefined) scan(value, `kubernetes.${key}`);
+  }
   if (spec.prometheus !== undefined) {
     scan(spec.prometheus.url, 'prometheus.url');
     scan(spec.prometheus.query, 'prometheus.query');
