@@ -1,4 +1,6 @@
 // The kubernetes probe kind: GET one object (or a list) through the API server of the probe's cluster; jq reads it.
+import type { Drill } from '../drill/schema.js';
+import { ErisError } from '../../lib/errors.js';
 import type { KubeConnection } from './kubeconfig.js';
 
 export interface KubernetesRequest {
@@ -36,4 +38,23 @@ export function kubernetesFailure(status: number, body: string, what: string): s
 export function unknownCluster(cluster: string, connections: ReadonlyMap<string, KubeConnection> | undefined): string {
   if (connections === undefined) return `no API server for cluster "${cluster}": the coordinator was started without --kubeconfig`;
   return `no API server for cluster "${cluster}": no context "${cluster}" in the coordinator's --kubeconfig (contexts: ${[...connections.keys()].join(', ')})`;
+}
+
+/** A kubernetes probe names a cluster the coordinator has no API server for: the drill cannot run here. */
+export class UnknownKubeClusterError extends ErisError {
+  override readonly code = 'ERIS_ERR_KUBE_CLUSTER';
+  override readonly status = 422;
+}
+
+/**
+ * At drill load (store, run, dry run): a probe that names its `cluster` must have a connection. A cluster taken from
+ * the target is known only when the probe runs (then the probe fails with unknownCluster's reason).
+ */
+export function checkKubernetesClusters(drill: Drill, connections: ReadonlyMap<string, KubeConnection> | undefined): void {
+  for (const [name, probe] of Object.entries(drill.spec.probes)) {
+    const cluster = probe.kubernetes?.cluster;
+    if (cluster === undefined || connections?.has(cluster)) continue;
+    const path = `spec.probes.${name}.kubernetes.cluster`;
+    throw new UnknownKubeClusterError(`${path}: ${unknownCluster(cluster, connections)}`, { path });
+  }
 }
