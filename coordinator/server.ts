@@ -1,4 +1,5 @@
 // Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
+import { loadKubeconfig } from './probes/kubeconfig.js';
 import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
@@ -115,7 +116,8 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   // when it compiles, so `"x" * 2e8` costs seconds and 200 MB before any input. A worker that grew is replaced.
   const jqCheck = new JqPool({ size: 1, evalTimeoutMs: 500, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 }, maxWasmBytes: 32 * 1024 * 1024 });
   const probePolicy = new ProbePolicy({ allow: config.probeAllow });
-  const probes = new ProbeRunner({ jq, policy: probePolicy });
+  const kube = config.kubeconfig !== undefined ? loadKubeconfig(config.kubeconfig) : undefined;
+  const probes = new ProbeRunner({ jq, policy: probePolicy, ...(kube !== undefined ? { kube } : {}) });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   // Stored drills' series start at 0 from the first scrape (a drill stored by an older version may no longer parse).
   for (const stored of store.listDrills()) {
@@ -123,7 +125,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
     if (parsed.success) engine.knowDrill(parsed.data);
   }
   faults = new ImmediateFaults(fleet);
-  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, jqCheck, rateLimitPerSecond: config.rateLimit });
+  const app = createCoordinatorApi({ coordinatorId, fleet, store, engine, faults, registry: metrics.registry, principals, logger, audit, probePolicy, ...(kube !== undefined ? { kube } : {}), jqCheck, rateLimitPerSecond: config.rateLimit });
 
   const tls = config.tlsCert !== undefined && config.tlsKey !== undefined;
   const server = await new Promise<Server>((resolve, reject) => {

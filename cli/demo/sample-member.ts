@@ -28,6 +28,12 @@ const server = createServer(async (req, res) => {
     res.end(JSON.stringify({ health: 'true', name }));
     return;
   }
+  if (req.url === '/metrics') {
+    // Something for a Prometheus to scrape (its `up` turns 0 while the member is frozen): the prometheus probe's test.
+    res.setHeader('content-type', 'text/plain; version=0.0.4');
+    res.end(`# HELP sample_member_info The sample member.\n# TYPE sample_member_info gauge\nsample_member_info{name="${name}"} 1\n`);
+    return;
+  }
   if (req.url === '/cluster') {
     // Like a quorum system: the cluster is healthy while a majority of its members answer.
     const healthy = 1 + (await Promise.all(peers.map(peerHealthy))).filter(Boolean).length;

@@ -1,4 +1,6 @@
 // The coordinator's HTTP API: fleet, selections, immediate faults, drills, runs (live over SSE), reports.
+import { checkKubernetesClusters } from '../probes/kubernetes.js';
+import type { KubeConnection } from '../probes/kubeconfig.js';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { parse as parseYaml } from 'yaml';
@@ -52,6 +54,8 @@ export interface CoordinatorApiOptions {
   audit: AuditLog;
   /** Drills whose probes aim where the policy refuses are refused when stored and when run. */
   probePolicy: ProbePolicy;
+  /** The --kubeconfig connections by eris cluster, when given: kubernetes probes naming a cluster are checked at load. */
+  kube?: ReadonlyMap<string, KubeConnection>;
   /** Compile-checks the jq filters of drills from requests, off the main thread, bounded in time and memory. */
   jqCheck: JqPool;
   /** Requests a second each token may sustain (burst twice that); 0 = no limit. */
@@ -210,6 +214,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       const { raw, yaml } = await readDrillBody(c.req.header('content-type'), await c.req.text());
       const drill = await loadDrill(raw, { jq: o.jqCheck });
       await checkProbeDestinations(drill, o.probePolicy);
+      checkKubernetesClusters(drill, o.kube);
       o.store.saveDrill({ name: drill.metadata.name, spec: raw, ...(yaml !== undefined ? { yaml } : {}), updatedAt: Date.now() });
       o.engine.knowDrill(drill);
       return { name: drill.metadata.name, drill: raw };
@@ -251,6 +256,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
     } else raw = request.spec;
     const drill = await loadDrill(raw, { jq: o.jqCheck });
     await checkProbeDestinations(drill, o.probePolicy);
+    checkKubernetesClusters(drill, o.kube);
     const p = c.get('principal');
     const within = scopeOf(p);
     if (request.dryRun) {

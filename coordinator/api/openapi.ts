@@ -28,7 +28,7 @@ const authed = { 401: E[401], 429: E[429] } as const;
 /** Routes that read a body. */
 const withBody = { 400: E[400], 413: E[413] } as const;
 /** A drill refused for what its probes would do, or for what it would pick. */
-const drillRefused = 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY), a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY), or a group matched nothing (ERIS_ERR_NO_TARGETS); path names the field';
+const drillRefused = 'A probe aims where the probe policy refuses (ERIS_ERR_PROBE_POLICY), a kubernetes probe names a cluster without a --kubeconfig context (ERIS_ERR_KUBE_CLUSTER), a jq filter is too costly to compile (ERIS_ERR_JQ_TOO_COSTLY), or a group matched nothing (ERIS_ERR_NO_TARGETS); path names the field';
 
 
 export const COORDINATOR_OPERATIONS: readonly Operation[] = [

@@ -16,10 +16,13 @@ const systemResolver: Resolver = async (host) => (await lookup(host, { all: true
 
 export async function checkProbeDestinations(drill: Drill, policy: ProbePolicy, resolve: Resolver = systemResolver): Promise<void> {
   for (const [name, probe] of Object.entries(drill.spec.probes)) {
-    const path = `spec.probes.${name}.url`;
-    const hostPart = /^[a-z]+:\/\/([^/?#]*)/i.exec(probe.url)?.[1] ?? '';
+    // The API server is the operator's (--kubeconfig), not the drill author's: the policy does not apply to it.
+    if (probe.kubernetes !== undefined) continue;
+    const path = `spec.probes.${name}.${probe.prometheus !== undefined ? 'prometheus.url' : 'url'}`;
+    const raw = probe.prometheus?.url ?? probe.url ?? '';
+    const hostPart = /^[a-z]+:\/\/([^/?#]*)/i.exec(raw)?.[1] ?? '';
     if (PLACEHOLDER.test(hostPart)) continue;
-    const url = new URL(probe.url.replace(/\{\{[^{}]*\}\}/g, '1'));
+    const url = new URL(raw.replace(/\{\{[^{}]*\}\}/g, '1'));
     const problem = policy.urlProblem(url);
     if (problem !== null) throw new ProbePolicyError(`${path}: refused by the probe policy: ${problem}`, { path });
     const host = url.hostname;

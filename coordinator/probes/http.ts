@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RenderedProbe } from './spec.js';
 import { ProbePolicyError, type ProbePolicy } from './policy.js';
+import type { KubeConnection } from './kubeconfig.js';
 
 // Why not global fetch: (1) skipping TLS verification needs undici's Agent, which Node 20 does not export
 // (the `undici` package would be a second copy of undici beside the bundled one); (2) fetch pools
@@ -25,23 +26,34 @@ export class BodyTooLargeError extends Error {
  * ProbePolicyError before connecting to a destination the policy refuses (the URL's host, or any address its name
  * resolves to). A redirect is never followed: the 3xx is the answer judged.
  */
-export function sendProbeRequest(probe: RenderedProbe, signal: AbortSignal, maxBodyBytes: number, policy: ProbePolicy): Promise<ProbeResponse> {
+export function sendProbeRequest(
+  probe: RenderedProbe,
+  signal: AbortSignal,
+  maxBodyBytes: number,
+  policy: ProbePolicy,
+  /** An operator-configured API server (--kubeconfig): `probe.url` is a path on it; the drill-author policy does not apply. */
+  kube?: KubeConnection,
+): Promise<ProbeResponse> {
   return new Promise<ProbeResponse>((resolve, reject) => {
-    const url = new URL(probe.url);
-    const refused = policy.urlProblem(url);
+    const url = new URL(kube !== undefined ? `${kube.server}${probe.url}` : probe.url);
+    const refused = kube !== undefined ? null : policy.urlProblem(url);
     if (refused !== null) {
       reject(new ProbePolicyError(`refused by the probe policy: ${refused}`));
       return;
     }
     const secure = url.protocol === 'https:';
+    const headers: Record<string, string> = { ...probe.headers, ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}) };
+    if (kube?.token !== undefined) headers['authorization'] = `Bearer ${kube.token}`;
     const options: https.RequestOptions = {
       // A literal address was judged above; a name is judged on every address it resolves to, when it is resolved.
-      lookup: policy.lookupFor(url.hostname),
+      ...(kube !== undefined ? {} : { lookup: policy.lookupFor(url.hostname) }),
       method: probe.method,
-      headers: { ...probe.headers, ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}) },
+      headers,
       agent: false,
       signal,
-      ...(secure ? { rejectUnauthorized: !probe.insecureSkipVerify } : {}),
+      ...(secure ? { rejectUnauthorized: !(kube?.insecureSkipVerify ?? probe.insecureSkipVerify) } : {}),
+      ...(kube?.ca !== undefined ? { ca: kube.ca } : {}),
+      ...(kube?.cert !== undefined ? { cert: kube.cert, key: kube.key } : {}),
     };
     const request = (secure ? https : http).request(url, options, (response) => {
       const chunks: Buffer[] = [];

@@ -4,6 +4,9 @@ import { ValidationError } from '../../lib/errors.js';
 import { JqInputError, JqRuntimeError, JqTimeoutError, JqWorkerError } from './errors.js';
 import { describeNetworkError, sendProbeRequest } from './http.js';
 import type { JqPool } from './jq.js';
+import { prometheusResult } from './prometheus.js';
+import { kubernetesFailure, unknownCluster } from './kubernetes.js';
+import type { KubeConnection } from './kubeconfig.js';
 import type { ProbePolicy } from './policy.js';
 import type { RenderedProbe, StatusExpectation } from './spec.js';
 
@@ -30,6 +33,8 @@ export interface ProbeRunnerOptions {
   now?: () => number;
   /** Bodies above this fail the probe (`body larger than N bytes`). Default 1 MiB. */
   maxBodyBytes?: number;
+  /** API servers by eris cluster (the coordinator's --kubeconfig contexts), for kubernetes probes. */
+  kube?: ReadonlyMap<string, KubeConnection>;
 }
 
 export interface WaitForOptions {
@@ -78,9 +83,11 @@ export class ProbeRunner {
   private readonly now: () => number;
   private readonly maxBodyBytes: number;
   private readonly policy: ProbePolicy;
+  private readonly kube: ReadonlyMap<string, KubeConnection> | undefined;
 
-  constructor({ jq, policy, now = Date.now, maxBodyBytes = 1_048_576 }: ProbeRunnerOptions) {
+  constructor({ jq, policy, now = Date.now, maxBodyBytes = 1_048_576, kube }: ProbeRunnerOptions) {
     this.jq = jq;
+    this.kube = kube;
     this.policy = policy;
     this.now = now;
     this.maxBodyBytes = maxBodyBytes;
@@ -97,6 +104,8 @@ export class ProbeRunner {
   private async judge(spec: RenderedProbe, signal?: AbortSignal): Promise<ProbeResult> {
     signal?.throwIfAborted();
     const at = this.now();
+    const kube = spec.kubernetes !== undefined ? this.kube?.get(spec.kubernetes.cluster) : undefined;
+    if (spec.kubernetes !== undefined && kube === undefined) return { ok: false, at, latencyMs: 0, reason: unknownCluster(spec.kubernetes.cluster, this.kube) };
     const started = performance.now();
     const latency = () => Math.round((performance.now() - started) * 100) / 100;
     // Own controller rather than AbortSignal.any(): its listeners on a long-lived signal leak on Node 20.
@@ -110,7 +119,7 @@ export class ProbeRunner {
     signal?.addEventListener('abort', onAbort, { once: true });
     let response;
     try {
-      response = await sendProbeRequest(spec, controller.signal, this.maxBodyBytes, this.policy);
+      response = await sendProbeRequest(spec, controller.signal, this.maxBodyBytes, this.policy, kube);
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       const reason = timedOut ? `timeout after ${spec.timeout} ms` : describeNetworkError(error);
@@ -121,6 +130,10 @@ export class ProbeRunner {
     }
     const latencyMs = latency();
     const { status } = response;
+    if (spec.prometheus) return this.judgePrometheus(spec, at, latencyMs, status, response.body.toString('utf8'));
+    if (spec.kubernetes !== undefined && status !== 200) {
+      return { ok: false, at, latencyMs, status, reason: kubernetesFailure(status, response.body.toString('utf8'), spec.kubernetes.what) };
+    }
     if (!statusMatches(status, spec.expectStatus)) {
       return { ok: false, at, latencyMs, status, reason: `status ${status} not in [${spec.expectStatus.join(', ')}]` };
     }
@@ -128,6 +141,21 @@ export class ProbeRunner {
     let outputs: unknown[];
     try {
       ({ outputs } = await this.jq.evaluate(spec.jq, response.body.toString('utf8')));
+    } catch (error) {
+      return { ok: false, at, latencyMs, status, reason: describeJqError(error) };
+    }
+    const reason = judgeJqOutputs(outputs);
+    return reason === undefined ? { ok: true, at, latencyMs, status, output: outputs } : { ok: false, at, latencyMs, status, reason, output: outputs };
+  }
+
+  /** A Prometheus answer: its own error text fails the probe; else jq reads `data.result` (no jq: success passes). */
+  private async judgePrometheus(spec: RenderedProbe, at: number, latencyMs: number, status: number, body: string): Promise<ProbeResult> {
+    const result = prometheusResult(status, body);
+    if ('reason' in result) return { ok: false, at, latencyMs, status, reason: result.reason };
+    if (spec.jq === undefined) return { ok: true, at, latencyMs, status };
+    let outputs: unknown[];
+    try {
+      ({ outputs } = await this.jq.evaluate(spec.jq, result.input));
     } catch (error) {
       return { ok: false, at, latencyMs, status, reason: describeJqError(error) };
     }

@@ -1,10 +1,12 @@
-// A probe as a drill declares it: an HTTP(S) request, the status it must answer, a jq filter on the JSON body.
+// A probe as a drill declares it: an HTTP(S) request (or a Prometheus query), the status it must answer, a jq filter.
 import { z } from 'zod';
 import { ValidationError } from '../../lib/errors.js';
 import { formatPath, parseOrThrow } from '../../lib/validation.js';
 import { VERSION } from '../../lib/version.js';
 import { positiveDuration } from './duration.js';
 import { checkJqFilter, type JqPool } from './jq.js';
+import { prometheusQueryUrl, promqlEscape } from './prometheus.js';
+import { kubernetesRequest, type KubernetesRequest } from './kubernetes.js';
 
 export const PROBE_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 export type ProbeMethod = (typeof PROBE_METHODS)[number];
@@ -101,13 +103,46 @@ const expectStatus = z
     return out;
   });
 
+const templatedUrl = templated.superRefine((url, ctx) => {
+  const problem = urlProblem(url);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: url });
+});
+
+/** A PromQL instant query; jq reads the answer's `data.result`. */
+export const prometheusProbeSchema = z.strictObject({
+  /** The Prometheus server's base URL (http(s), may carry a path prefix); the probe policy applies to it. */
+  url: templatedUrl,
+  /** PromQL; placeholders are filled PromQL-string-escaped (put them inside "…" or '…'). */
+  query: templated.pipe(z.string().trim().min(1, 'must not be empty')),
+});
+
+const K8S_NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+const k8sName = (what: string) => templated.pipe(z.string().min(1).max(253)).refine((v) => v.includes('{{') || K8S_NAME.test(v), `must be a Kubernetes ${what} (lowercase letters, digits, '-', '.')`);
+
+/** A GET through the Kubernetes API of the probe's cluster (the coordinator's --kubeconfig); jq reads the object or list. */
+export const kubernetesProbeSchema = z.strictObject({
+  /** The eris cluster = the kubeconfig context. Default: the cluster of the target the probe is evaluated for. */
+  cluster: z.string().min(1).optional(),
+  /** `v1` for core resources (pods, services), else GROUP/VERSION such as `apps/v1`. */
+  apiVersion: z.string().regex(/^(v1|[a-z0-9.-]+\/v[0-9a-z]+)$/, 'must be v1 or GROUP/VERSION such as apps/v1'),
+  /** The resource's plural, lowercase name as the API spells it: `statefulsets`, `pods`. */
+  resource: z.string().regex(/^[a-z][a-z0-9]*$/, 'must be the plural resource name, e.g. statefulsets'),
+  /** Omit for cluster-scoped resources (nodes); may use placeholders. */
+  namespace: k8sName('namespace').optional(),
+  /** Omit to GET the list (then `labelSelector` may narrow it); may use placeholders. */
+  name: k8sName('name').optional(),
+  /** With no `name`: a label selector such as `app=etcd`. */
+  labelSelector: templated.pipe(z.string().min(1)).optional(),
+});
+
 export const probeSpecSchema = z
   .strictObject({
-    /** http(s) URL; may use {{target.pod}}, {{target.namespace}}, … and {{target.labels.KEY}}. */
-    url: templated.superRefine((url, ctx) => {
-      const problem = urlProblem(url);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem, input: url });
-    }),
+    /** http(s) URL; may use {{target.pod}}, {{target.namespace}}, … and {{target.labels.KEY}}. Give this or `prometheus`. */
+    url: templatedUrl.optional(),
+    /** Instead of `url`: a PromQL instant query, judged by `jq` on its `data.result`. */
+    prometheus: prometheusProbeSchema.optional(),
+    /** Instead of `url`: an object (or list) read through the Kubernetes API, judged by `jq`. */
+    kubernetes: kubernetesProbeSchema.optional(),
     /** HTTP method, GET by default (case-insensitive). */
     method: z
       .string()
@@ -144,13 +179,30 @@ export const probeSpecSchema = z
     redact: z.boolean().default(false),
   })
   .superRefine((spec, ctx) => {
+    const kinds = (['url', 'prometheus', 'kubernetes'] as const).filter((k) => spec[k] !== undefined);
+    if (kinds.length !== 1) {
+      ctx.addIssue({ code: 'custom', path: kinds.length === 0 ? ['url'] : [kinds[1]!], message: kinds.length === 0 ? 'required (or give `prometheus` or `kubernetes`)' : `give one of \`url\`, \`prometheus\` and \`kubernetes\`, not ${kinds.map((k) => `\`${k}\``).join(' and ')}` });
+      return;
+    }
+    const kind = kinds[0];
+    if (kind !== 'url') {
+      if (spec.method !== 'GET') ctx.addIssue({ code: 'custom', path: ['method'], message: `a ${kind} probe is a GET of its API` });
+      if (spec.body !== undefined) ctx.addIssue({ code: 'custom', path: ['body'], message: `a ${kind} probe sends no body` });
+    }
+    if (kind === 'kubernetes') {
+      if (spec.headers !== undefined) ctx.addIssue({ code: 'custom', path: ['headers'], message: 'a kubernetes probe authenticates as the kubeconfig says; it takes no headers' });
+      if (spec.insecureSkipVerify) ctx.addIssue({ code: 'custom', path: ['insecureSkipVerify'], message: 'TLS to the API server is the kubeconfig\'s (insecure-skip-tls-verify there)' });
+      if (spec.kubernetes!.name !== undefined && spec.kubernetes!.labelSelector !== undefined) {
+        ctx.addIssue({ code: 'custom', path: ['kubernetes', 'labelSelector'], message: 'narrows a list: give it without `name`' });
+      }
+    }
     if (spec.method === 'HEAD' && spec.body !== undefined && spec.body !== null) {
       ctx.addIssue({ code: 'custom', path: ['body'], message: 'a HEAD request has no body' });
     }
     if (spec.method === 'HEAD' && spec.jq !== undefined) {
       ctx.addIssue({ code: 'custom', path: ['jq'], message: 'a HEAD answer has no body for jq to read; use GET' });
     }
-    if (spec.insecureSkipVerify && !/^https:/i.test(spec.url)) {
+    if (spec.insecureSkipVerify && !/^https:/i.test(spec.url ?? spec.prometheus?.url ?? '')) {
       ctx.addIssue({ code: 'custom', path: ['insecureSkipVerify'], message: 'applies to https:// URLs only' });
     }
     if (spec.body !== undefined) {
@@ -179,6 +231,10 @@ export interface RenderedProbe {
   readonly jq: string | undefined;
   readonly insecureSkipVerify: boolean;
   readonly redact: boolean;
+  /** The answer is a Prometheus query API envelope: jq reads its `data.result` (coordinator/probes/prometheus.ts). */
+  readonly prometheus: boolean;
+  /** A GET through the API server of a cluster (coordinator/probes/kubernetes.ts); `url` is then only its path. */
+  readonly kubernetes?: KubernetesRequest;
 }
 
 /** Validates a probe (schema only; see validateProbe for the jq filter). Errors name the field under `path`. */
@@ -221,9 +277,12 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
   const fill = (text: string, where: string, encode: (value: string) => string): string =>
     text.replace(PLACEHOLDER, (whole, key: string) => encode(resolvePlaceholder(whole, key, target, `${path}.${where}`)));
 
-  const url = fill(spec.url, 'url', encodeURIComponent);
+  if (spec.kubernetes !== undefined) return renderKubernetes(spec, target, path, fill);
+  const urlField = spec.prometheus !== undefined ? 'prometheus.url' : 'url';
+  let url = fill(spec.prometheus?.url ?? spec.url ?? '', urlField, encodeURIComponent);
   const problem = urlProblem(url);
-  if (problem !== undefined) throw new ValidationError(`${path}.url: after filling placeholders: ${problem}`, { path: `${path}.url` });
+  if (problem !== undefined) throw new ValidationError(`${path}.${urlField}: after filling placeholders: ${problem}`, { path: `${path}.${urlField}` });
+  if (spec.prometheus !== undefined) url = prometheusQueryUrl(url, fill(spec.prometheus.query, 'prometheus.query', promqlEscape));
 
   const headers: Record<string, string> = {};
   for (const [name, value] of Object.entries(spec.headers ?? {})) {
@@ -244,7 +303,7 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     if (!has('content-type')) headers['content-type'] = 'application/json';
   }
   if (!has('user-agent')) headers['user-agent'] = `eris-probe/${VERSION}`;
-  if (spec.jq !== undefined && !has('accept')) headers['accept'] = 'application/json';
+  if ((spec.jq !== undefined || spec.prometheus !== undefined) && !has('accept')) headers['accept'] = 'application/json';
 
   return {
     rendered: true,
@@ -258,6 +317,44 @@ export function renderProbe(spec: ProbeSpec, target: ProbeTarget | null, path = 
     jq: spec.jq,
     insecureSkipVerify: spec.insecureSkipVerify,
     redact: spec.redact,
+    prometheus: spec.prometheus !== undefined,
+  };
+}
+
+function renderKubernetes(
+  spec: ProbeSpec,
+  target: ProbeTarget | null,
+  path: string,
+  fill: (text: string, where: string, encode: (value: string) => string) => string,
+): RenderedProbe {
+  const k = spec.kubernetes!;
+  const cluster = k.cluster ?? (typeof target?.cluster === 'string' && target.cluster !== '' ? target.cluster : undefined);
+  if (cluster === undefined) {
+    throw new ValidationError(`${path}.kubernetes.cluster: required when the probe has no target to take the cluster from`, { path: `${path}.kubernetes.cluster` });
+  }
+  const same = (v: string) => v;
+  const request = kubernetesRequest({
+    cluster,
+    apiVersion: k.apiVersion,
+    resource: k.resource,
+    ...(k.namespace !== undefined ? { namespace: fill(k.namespace, 'kubernetes.namespace', same) } : {}),
+    ...(k.name !== undefined ? { name: fill(k.name, 'kubernetes.name', same) } : {}),
+    ...(k.labelSelector !== undefined ? { labelSelector: fill(k.labelSelector, 'kubernetes.labelSelector', same) } : {}),
+  });
+  return {
+    rendered: true,
+    url: request.path,
+    method: 'GET',
+    headers: { accept: 'application/json', 'user-agent': `eris-probe/${VERSION}` },
+    body: undefined,
+    timeout: spec.timeout,
+    interval: spec.interval,
+    expectStatus: [200],
+    jq: spec.jq,
+    insecureSkipVerify: false,
+    redact: spec.redact,
+    prometheus: false,
+    kubernetes: request,
   };
 }
 
@@ -302,7 +399,15 @@ function placeholdersOf(spec: ProbeSpec): UsedPlaceholder[] {
   const scan = (text: string, where: string) => {
     for (const match of text.matchAll(PLACEHOLDER)) used.push({ where, text: match[0] });
   };
-  scan(spec.url, 'url');
+  if (spec.url !== undefined) scan(spec.url, 'url');
+  for (const key of ['namespace', 'name', 'labelSelector'] as const) {
+    const value = spec.kubernetes?.[key];
+    if (value !== undefined) scan(value, `kubernetes.${key}`);
+  }
+  if (spec.prometheus !== undefined) {
+    scan(spec.prometheus.url, 'prometheus.url');
+    scan(spec.prometheus.query, 'prometheus.query');
+  }
   for (const [name, value] of Object.entries(spec.headers ?? {})) scan(value, `headers.${name}`);
   if (spec.body !== undefined) for (const [where, text] of jsonStrings(spec.body, ['body'])) scan(text, formatPath(where));
   return used;
