@@ -14,7 +14,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/types.js';
 import type { DrillEngine } from '../engine/engine.js';
 import { selectGroup, targetKey } from '../engine/targets.js';
-import { toJUnit, type RunReport } from '../engine/report.js';
+import { slowestTimes, toJUnit, type RunReport } from '../engine/report.js';
 import { loadDrill } from '../drill/validate.js';
 import { drillJsonSchema } from '../drill/json-schema.js';
 import type { Drill } from '../drill/schema.js';
@@ -268,7 +268,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   app.get('/v1/runs', (c) => {
     const q = parseOrThrow(runsQuerySchema, c.req.query(), 'query');
     const runs = o.store.listRuns({ ...(q.drill ? { drillName: q.drill } : {}), ...(q.status ? { status: q.status } : {}), limit: q.limit });
-    return c.json({ runs: runs.map(({ spec: _spec, result: _result, ...summary }) => summary) });
+    return c.json({ runs: runs.map(({ spec: _spec, result, ...summary }) => ({ ...summary, ...slowestTimes(result as RunReport | null) })) });
   });
 
   app.get('/v1/runs/:id', (c) => c.json(getRun(o.store, c.req.param('id'))));

@@ -137,7 +137,12 @@ const runFields = {
 };
 export const runSummarySchema = z.strictObject(runFields);
 export const runSchema = z.strictObject({ ...runFields, spec: drillDocumentSchema, result: runReportSchema.nullable().meta({ description: 'The report once the run ended' }) });
-export const runListSchema = z.strictObject({ runs: z.array(runSummarySchema) });
+// The list adds the slowest target's times from the report, so a history needs no request per run.
+const runListItemSchema = runSummarySchema.extend({
+  timeToDetectMs: z.number().nullable().meta({ description: "The slowest target's time to detect, once the run ended; else null" }),
+  timeToRecoverMs: z.number().nullable().meta({ description: "The slowest target's time to recover, once the run ended; else null" }),
+});
+export const runListSchema = z.strictObject({ runs: z.array(runListItemSchema) });
 export const runAbortingSchema = z.strictObject({ id: z.string(), status: z.literal('aborting') });
 export const dryRunSchema = z.strictObject({
   dryRun: z.literal(true),
