@@ -111,8 +111,10 @@ describe('console Runs views in Chromium', { skip }, () => {
     assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
   }
 
+  let historyRun = '';
   it('#runs: the history shows status, drill, start, duration and the times to detect and recover', async () => {
     const id = await start(drill('console-history', '10ms'));
+    historyRun = id;
     await ended(id);
     const page = await context.newPage();
     await logIn(page, '#runs');
@@ -128,6 +130,50 @@ describe('console Runs views in Chromium', { skip }, () => {
     assert.match(recover!, /^\d+(\.\d)? (ms|s)$/, 'a time to recover');
     await assertAccessible(page, 'Runs');
     await page.screenshot({ path: join(ARTIFACTS, 'runs.png') });
+    await page.close();
+  });
+
+  // Records each change of the first target's phase in the page, from before the page's first render.
+  const recordPhases = (page: Page) =>
+    page.addInitScript(() => {
+      const seen: Array<{ phase: string; at: number }> = [];
+      (globalThis as unknown as { phases: typeof seen }).phases = seen;
+      setInterval(() => {
+        const phase = (globalThis as unknown as { document: { querySelector(s: string): { getAttribute(n: string): string | null } | null } }).document.querySelector('[data-phase]')?.getAttribute('data-phase');
+        if (phase && seen.at(-1)?.phase !== phase) seen.push({ phase, at: Date.now() });
+      }, 20);
+    });
+  const phases = (page: Page) => page.evaluate(() => (globalThis as unknown as { phases: Array<{ phase: string; at: number }> }).phases);
+
+  it('#runs/ID follows a running drill live: injected → detected → recovered, in that order', async () => {
+    const page = await context.newPage();
+    await recordPhases(page);
+    const id = await start(drill('console-live', '1500ms'));
+    await logIn(page, `#runs/${id}`);
+    await page.locator('[data-status="running"]').waitFor({ timeout: 10000 });
+    await page.locator('[data-phase="detected"]').waitFor({ timeout: 15000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'run-live.png') });
+    await page.locator('[data-status="passed"]').waitFor({ timeout: 30000 });
+    const seen = await phases(page);
+    assert.deepEqual(seen.map((p) => p.phase), ['injected', 'detected', 'recovered'], JSON.stringify(seen));
+    // Seen as it happened, not replayed at the end: the 1.5 s pause between detection and the thaw shows on the page.
+    assert.ok(seen[2]!.at - seen[1]!.at >= 1000, `recovered ${seen[2]!.at - seen[1]!.at} ms after detected`);
+    assert.equal(await page.locator('[data-step]').count(), 8, 'every step listed');
+    assert.equal(await page.locator('[data-step] .status-passed').count(), 8, 'every step passed');
+    assert.ok((await page.locator('circle.fail').count()) > 0 && (await page.locator('circle.pass').count()) > 0, 'probe results, failed and passed, on the chart');
+    await assertAccessible(page, 'a live run');
+    await page.close();
+  });
+
+  it('#runs/ID of a finished run renders from storage', async () => {
+    assert.ok(historyRun !== '', 'the history test ran first');
+    const page = await context.newPage();
+    await logIn(page, `#runs/${historyRun}`);
+    await page.locator('[data-status="passed"]').waitFor({ timeout: 10000 });
+    await page.locator('[data-phase="recovered"]').waitFor({ timeout: 10000 });
+    assert.equal(await page.locator('[data-step] .status-passed').count(), 8);
+    await assertAccessible(page, 'a finished run');
+    await page.screenshot({ path: join(ARTIFACTS, 'run-finished.png') });
     await page.close();
   });
 });
