@@ -4,7 +4,7 @@
 // axe-core checks each view; screenshots go to test-artifacts/console/. Needs `npm run build`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -165,13 +165,50 @@ describe('console Runs views in Chromium', { skip }, () => {
     await page.close();
   });
 
-  it('#runs/ID of a finished run renders from storage', async () => {
+  it('#runs/ID: Abort (confirmed in a dialog) ends the run and its frozen process runs again', async () => {
+    const spec = drill('console-abort', '10ms');
+    const id = await start({ ...spec, spec: { ...spec.spec, steps: [...spec.spec.steps.slice(0, 4), { sleep: '60s' }] } });
+    const page = await context.newPage();
+    await logIn(page, `#runs/${id}`);
+    await page.locator('[data-phase="detected"]').waitFor({ timeout: 15000 });
+    const pid = member.pid!;
+    assert.equal(procState(pid), 'T', 'the member is frozen by the run');
+    await page.getByRole('button', { name: 'Abort run' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Abort this run?' });
+    await dialog.waitFor({ timeout: 5000 });
+    await assertAccessible(page, 'the abort dialog');
+    await dialog.getByRole('button', { name: 'Abort now' }).click();
+    await page.locator('[data-status="aborted"]').waitFor({ timeout: 15000 });
+    const resumed = page.locator('p.resumed');
+    await resumed.waitFor({ timeout: 5000 });
+    assert.match(await resumed.innerText(), /^Resumed 1 fault\(s\): 1 confirmed from the processes, 0 error\(s\)\.$/);
+    assert.equal(await page.locator('li[data-event="resumed"]').count(), 1, 'the resume event in the log');
+    await waitFor(() => procState(pid) !== 'T', 5000, 'the member to run again');
+    assert.notEqual(procState(pid), 'T', `/proc/${pid}/stat`);
+    await page.screenshot({ path: join(ARTIFACTS, 'run-aborted.png') });
+    await page.close();
+  });
+
+  it('#runs/ID of a finished run renders from storage, and its report downloads as JSON and JUnit', async () => {
     assert.ok(historyRun !== '', 'the history test ran first');
     const page = await context.newPage();
     await logIn(page, `#runs/${historyRun}`);
     await page.locator('[data-status="passed"]').waitFor({ timeout: 10000 });
     await page.locator('[data-phase="recovered"]').waitFor({ timeout: 10000 });
     assert.equal(await page.locator('[data-step] .status-passed').count(), 8);
+    assert.equal(await page.getByRole('button', { name: 'Abort run' }).count(), 0, 'nothing to abort');
+    const saved = async (name: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name }).click()]);
+      const path = join(dir, download.suggestedFilename());
+      await download.saveAs(path);
+      return { file: download.suggestedFilename(), text: readFileSync(path, 'utf8') };
+    };
+    const json = await saved('Report (JSON)');
+    assert.equal(json.file, `${historyRun}.json`);
+    assert.equal(JSON.parse(json.text).id, historyRun);
+    const junit = await saved('Report (JUnit)');
+    assert.equal(junit.file, `${historyRun}.junit.xml`);
+    assert.match(junit.text, /<testsuite name="console-history"/);
     await assertAccessible(page, 'a finished run');
     await page.screenshot({ path: join(ARTIFACTS, 'run-finished.png') });
     await page.close();

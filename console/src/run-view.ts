@@ -7,6 +7,7 @@ import { getJson, Unauthorized } from './api.js';
 import { readSse } from './sse.js';
 import { dateTime, duration, emptyRunState, foldEvent, type RunEvent, type RunState, type RunSummary } from './runs.js';
 import { ProbeChart, Timeline } from './timeline.js';
+import { RunActions } from './run-actions.js';
 
 type Run = Omit<RunSummary, 'timeToDetectMs' | 'timeToRecoverMs'>;
 
@@ -65,13 +66,15 @@ export function RunPage(props: { token: string; id: string; onUnauthorized: () =
 
   if (run === null) return h('section', { 'aria-busy': 'true' }, error ?? 'Loading the run…');
   const from = run.startedAt ?? run.createdAt;
-  const to = Math.max(from + 1000, live ? now : (run.endedAt ?? now));
+  // The clock ticks twice a second; the latest event may be newer, and must stay on the axis.
+  const to = Math.max(from + 1000, live ? Math.max(now, state.events.at(-1)?.data.at ?? 0) : (run.endedAt ?? now));
   const steps = [...state.steps.values()];
   return h(
     'section',
     { 'aria-labelledby': 'run-title', 'data-status': status },
     h('h2', { id: 'run-title' }, `Run ${run.id}`, h('span', { class: 'muted' }, ` · ${run.drillName ?? ''}`)),
     h('p', null, h('span', { class: `status-${status}` }, status), ` · started ${dateTime(from)} · ${duration(to - from)}`, run.error ? h('span', { class: 'error' }, ` · ${(run.error as { message?: string }).message ?? ''}`) : null),
+    h(RunActions, { token: props.token, id: run.id, live, ended: run.endedAt !== null && !live, onUnauthorized: props.onUnauthorized }),
     [error, streamError].filter(Boolean).map((e) => h('p', { role: 'alert', class: 'error' }, e)),
     h('h3', null, 'Steps'),
     h(
@@ -81,7 +84,7 @@ export function RunPage(props: { token: string; id: string; onUnauthorized: () =
         h(
           'li',
           { 'data-step': s.path, style: { paddingLeft: `${(s.path.split('[').length - 2) * 1.5}rem` } },
-          h('span', { class: `status-${s.status}` }, s.status), ` ${s.name} `, h('span', { class: 'muted' }, `(${s.kind}, ${duration(s.durationMs ?? (live ? now - s.startedAt : null))})`),
+          h('span', { class: `status-${s.status}` }, s.status), ` ${s.name} `, h('span', { class: 'muted' }, `(${s.kind}, ${duration(s.durationMs ?? (live ? Math.max(0, to - s.startedAt) : null))})`),
           s.error ? h('span', { class: 'error' }, ` ${s.error.message}`) : null,
         ),
       ),

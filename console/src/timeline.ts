@@ -12,7 +12,7 @@ const xOf = (at: number, from: number, to: number) => LEFT + ((at - from) / Math
 
 function axis(from: number, to: number, y: number) {
   const ticks = [0, 0.25, 0.5, 0.75, 1].map((f) => from + f * (to - from));
-  return h('g', { class: 'axis' }, h('line', { x1: LEFT, x2: W - 10, y1: y, y2: y }), ...ticks.map((t) => h('text', { x: xOf(t, from, to), y: y + 14, 'text-anchor': 'middle' }, `+${duration(t - from)}`)));
+  return h('g', { class: 'axis' }, h('line', { x1: LEFT, x2: W - 10, y1: y, y2: y }), ...ticks.map((t, i) => h('text', { x: xOf(t, from, to), y: y + 14, 'text-anchor': i === ticks.length - 1 ? 'end' : 'middle' }, `+${duration(t - from)}`)));
 }
 
 function mark(kind: string, x: number, y: number, label: string) {
