@@ -262,7 +262,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       }), (h) => ({ target: h.id, details: { drill: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) } }));
     if (overrides.length > 0) o.audit.record(p, 'override.use', handle.id, 'ok', { override: overrides });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
-    return c.json(o.store.getRun(handle.id), 201);
+    return c.json(getRun(o.store, handle.id), 201);
   });
 
   app.get('/v1/runs', (c) => {
@@ -367,7 +367,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
 function getRun(store: Store, id: string) {
   const run = store.getRun(id);
   if (!run) throw new NotFoundError(`no run ${id}`, { path: 'id' });
-  return run;
+  return { ...run, ...slowestTimes(run.result as RunReport | null) };
 }
 
 async function readDrillBody(contentType: string | undefined, text: string): Promise<{ raw: unknown; yaml?: string }> {

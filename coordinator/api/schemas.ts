@@ -134,15 +134,13 @@ const runFields = {
   endedAt: unixMs.nullable(),
   // The store keeps any JSON; the engine (its only writer) records RunReport['error'].
   error: errorInfoSchema.nullable().meta({ description: 'Why the run failed or was aborted, else null' }),
+  // From the report, so that a history needs no request per run.
+  timeToDetectMs: z.number().nullable().meta({ description: "The slowest target's time to detect, once the run ended; else null" }),
+  timeToRecoverMs: z.number().nullable().meta({ description: "The slowest target's time to recover, once the run ended; else null" }),
 };
 export const runSummarySchema = z.strictObject(runFields);
 export const runSchema = z.strictObject({ ...runFields, spec: drillDocumentSchema, result: runReportSchema.nullable().meta({ description: 'The report once the run ended' }) });
-// The list adds the slowest target's times from the report, so a history needs no request per run.
-const runListItemSchema = runSummarySchema.extend({
-  timeToDetectMs: z.number().nullable().meta({ description: "The slowest target's time to detect, once the run ended; else null" }),
-  timeToRecoverMs: z.number().nullable().meta({ description: "The slowest target's time to recover, once the run ended; else null" }),
-});
-export const runListSchema = z.strictObject({ runs: z.array(runListItemSchema) });
+export const runListSchema = z.strictObject({ runs: z.array(runSummarySchema) });
 export const runAbortingSchema = z.strictObject({ id: z.string(), status: z.literal('aborting') });
 export const dryRunSchema = z.strictObject({
   dryRun: z.literal(true),
@@ -208,7 +206,7 @@ export type _AnswersMatchHandlers = [
   Assert<Same<Out<typeof resumeCheckSchema>, ResumeCheck>>,
   Assert<Same<Out<typeof resumedFaultSchema>, ResumedFault>>,
   Assert<Same<Out<typeof storedDrillSchema>, StoredDrill>>,
-  Assert<Same<Omit<Out<typeof runSummarySchema>, 'error'>, Omit<StoredRun, 'spec' | 'result' | 'error'>>>,
+  Assert<Same<Omit<Out<typeof runSummarySchema>, 'error' | 'timeToDetectMs' | 'timeToRecoverMs'>, Omit<StoredRun, 'spec' | 'result' | 'error'>>>,
   Assert<Fits<NonNullable<RunReport['error']> | null, Out<typeof runSummarySchema>['error']>>,
   Assert<Same<Out<typeof stepRecordSchema>, StepRecord>>,
   Assert<Same<Out<typeof timelineEntrySchema>, TimelineEntry>>,
