@@ -8,8 +8,10 @@ export interface SseFrame {
 
 /** Splits text into complete frames; returns them and the unfinished tail to prepend to the next chunk. */
 export function parseFrames(text: string): { frames: SseFrame[]; rest: string } {
-  const parts = text.replace(/\r\n?/g, '\n').split('\n\n');
-  const rest = parts.pop() ?? '';
+  // A chunk may end between the \r and \n of one CRLF: keep that \r for the next chunk, or it reads as two line ends.
+  const held = text.endsWith('\r') ? '\r' : '';
+  const parts = text.slice(0, text.length - held.length).replace(/\r\n?/g, '\n').split('\n\n');
+  const rest = (parts.pop() ?? '') + held;
   const frames = parts.map((part) => {
     const frame: SseFrame = { event: 'message', id: null, data: '' };
     const data: string[] = [];
