@@ -1,5 +1,5 @@
 // The console's shell: the login screen until a token is accepted, then the views, chosen by the URL's hash
-// (#fleet, #targets) so that a view can be bookmarked and Back works.
+// (#fleet, #targets, #drills, #runs, #runs/ID) so that a view can be bookmarked and Back works.
 import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { forgetToken, savedToken, saveToken } from './api.js';
@@ -7,16 +7,24 @@ import { Login } from './login.js';
 import { Fleet } from './fleet-view.js';
 import { Targets } from './targets-view.js';
 import { Drills } from './drills-view.js';
+import { RunsRoute } from './runs-view.js';
 import './style.css';
 
-const VIEWS = { fleet: { title: 'Fleet', view: Fleet }, targets: { title: 'Targets', view: Targets }, drills: { title: 'Drills', view: Drills } } as const;
+const VIEWS = {
+  fleet: { title: 'Fleet', view: Fleet },
+  targets: { title: 'Targets', view: Targets },
+  drills: { title: 'Drills', view: Drills },
+  runs: { title: 'Runs', view: RunsRoute },
+} as const;
 type ViewName = keyof typeof VIEWS;
-const viewOf = (hash: string): ViewName => (Object.hasOwn(VIEWS, hash.slice(1)) ? (hash.slice(1) as ViewName) : 'fleet');
+// The hash's first segment names the view; the rest (#runs/ID) is handed to it as `param`.
+const viewOf = (hash: string): ViewName => (Object.hasOwn(VIEWS, hash.slice(1).split('/')[0]!) ? (hash.slice(1).split('/')[0] as ViewName) : 'fleet');
+const paramOf = (hash: string): string | undefined => hash.slice(1).split('/')[1];
 
-function useHashView(): ViewName {
-  const [view, setView] = useState(viewOf(location.hash));
+function useHash(): string {
+  const [view, setView] = useState(location.hash);
   useEffect(() => {
-    const onChange = () => setView(viewOf(location.hash));
+    const onChange = () => setView(location.hash);
     addEventListener('hashchange', onChange);
     return () => removeEventListener('hashchange', onChange);
   }, []);
@@ -24,7 +32,8 @@ function useHashView(): ViewName {
 }
 
 function App() {
-  const view = useHashView();
+  const hash = useHash();
+  const view = viewOf(hash);
   const [token, setToken] = useState<string | null>(savedToken());
   const [message, setMessage] = useState<string | null>(null);
   if (token === null) {
@@ -46,7 +55,7 @@ function App() {
     'div',
     { class: 'shell' },
     h('header', null, h('h1', null, 'eris'), h('nav', { 'aria-label': 'Views' }, ...(Object.keys(VIEWS) as ViewName[]).map((name) => h('a', { href: `#${name}`, 'aria-current': name === view ? 'page' : undefined }, VIEWS[name].title))), h('button', { type: 'button', onClick: () => logout(null) }, 'Log out')),
-    h('main', null, h(VIEWS[view].view, { token, onUnauthorized: () => logout('The coordinator refused this token. Log in again.') })),
+    h('main', null, h(VIEWS[view].view, { token, param: paramOf(hash), onUnauthorized: () => logout('The coordinator refused this token. Log in again.') })),
   );
 }
 

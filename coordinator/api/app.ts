@@ -16,7 +16,7 @@ import type { Fleet } from '../fleet/fleet.js';
 import type { Store } from '../store/types.js';
 import type { DrillEngine } from '../engine/engine.js';
 import { selectGroup, targetKey } from '../engine/targets.js';
-import { toJUnit, type RunReport } from '../engine/report.js';
+import { slowestTimes, toJUnit, type RunReport } from '../engine/report.js';
 import { loadDrill } from '../drill/validate.js';
 import { checkDrillText, type DrillProblem } from '../drill/check-text.js';
 import { renderDrill, templateDefaults, TEMPLATES } from '../drill/templates.js';
@@ -279,13 +279,13 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       }), (h) => ({ target: h.id, details: { drill: drillName ?? drill.metadata.name, ...(request.seed !== undefined ? { seed: String(request.seed) } : {}) } }));
     if (overrides.length > 0) o.audit.record(p, 'override.use', handle.id, 'ok', { override: overrides });
     handle.done.catch((err: unknown) => o.logger.error({ err, runId: handle.id }, 'run crashed'));
-    return c.json(o.store.getRun(handle.id), 201);
+    return c.json(getRun(o.store, handle.id), 201);
   });
 
   app.get('/v1/runs', (c) => {
     const q = parseOrThrow(runsQuerySchema, c.req.query(), 'query');
     const runs = o.store.listRuns({ ...(q.drill ? { drillName: q.drill } : {}), ...(q.status ? { status: q.status } : {}), limit: q.limit });
-    return c.json({ runs: runs.map(({ spec: _spec, result: _result, ...summary }) => summary) });
+    return c.json({ runs: runs.map(({ spec: _spec, result, ...summary }) => ({ ...summary, ...slowestTimes(result as RunReport | null) })) });
   });
 
   app.get('/v1/runs/:id', (c) => c.json(getRun(o.store, c.req.param('id'))));
@@ -384,7 +384,7 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
 function getRun(store: Store, id: string) {
   const run = store.getRun(id);
   if (!run) throw new NotFoundError(`no run ${id}`, { path: 'id' });
-  return run;
+  return { ...run, ...slowestTimes(run.result as RunReport | null) };
 }
 
 async function readDrillBody(contentType: string | undefined, text: string): Promise<{ raw: unknown; yaml?: string }> {

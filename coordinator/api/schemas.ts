@@ -147,6 +147,9 @@ const runFields = {
   endedAt: unixMs.nullable(),
   // The store keeps any JSON; the engine (its only writer) records RunReport['error'].
   error: errorInfoSchema.nullable().meta({ description: 'Why the run failed or was aborted, else null' }),
+  // From the report, so that a history needs no request per run.
+  timeToDetectMs: z.number().nullable().meta({ description: "The slowest target's time to detect, once the run ended; else null" }),
+  timeToRecoverMs: z.number().nullable().meta({ description: "The slowest target's time to recover, once the run ended; else null" }),
 };
 export const runSummarySchema = z.strictObject(runFields);
 export const runSchema = z.strictObject({ ...runFields, spec: drillDocumentSchema, result: runReportSchema.nullable().meta({ description: 'The report once the run ended' }) });
@@ -216,7 +219,7 @@ export type _AnswersMatchHandlers = [
   Assert<Same<Out<typeof resumeCheckSchema>, ResumeCheck>>,
   Assert<Same<Out<typeof resumedFaultSchema>, ResumedFault>>,
   Assert<Same<Out<typeof storedDrillSchema>, StoredDrill>>,
-  Assert<Same<Omit<Out<typeof runSummarySchema>, 'error'>, Omit<StoredRun, 'spec' | 'result' | 'error'>>>,
+  Assert<Same<Omit<Out<typeof runSummarySchema>, 'error' | 'timeToDetectMs' | 'timeToRecoverMs'>, Omit<StoredRun, 'spec' | 'result' | 'error'>>>,
   Assert<Fits<NonNullable<RunReport['error']> | null, Out<typeof runSummarySchema>['error']>>,
   Assert<Same<Out<typeof stepRecordSchema>, StepRecord>>,
   Assert<Same<Out<typeof timelineEntrySchema>, TimelineEntry>>,

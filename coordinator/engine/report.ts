@@ -87,3 +87,11 @@ export function toJUnit(report: RunReport): string {
     '',
   ].join('\n');
 }
+
+const slowest = (values: Array<number | undefined>): number | null => values.reduce<number | null>((m, v) => (v === undefined ? m : Math.max(m ?? v, v)), null);
+
+/** The slowest target's time to detect and to recover (null when no report, or no target got that far): a run's history line. */
+export function slowestTimes(report: RunReport | null): { timeToDetectMs: number | null; timeToRecoverMs: number | null } {
+  const timeline = report?.timeline ?? [];
+  return { timeToDetectMs: slowest(timeline.map((t) => t.timeToDetectMs)), timeToRecoverMs: slowest(timeline.map((t) => t.timeToRecoverMs)) };
+}

@@ -468,6 +468,9 @@ type RunSummary struct {
 	StartedAt *UnixMillis  `json:"startedAt"`
 	EndedAt   *UnixMillis  `json:"endedAt"`
 	Error     *ErrorDetail `json:"error"`
+	// The slowest target's times once the run ended (nil before, or if no target got that far).
+	TimeToDetectMs  *float64 `json:"timeToDetectMs"`
+	TimeToRecoverMs *float64 `json:"timeToRecoverMs"`
 }
 
 // Run is a run as GET /v1/runs/{id} and POST /v1/runs answer it; Result is the report once it has ended.

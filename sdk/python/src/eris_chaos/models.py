@@ -367,6 +367,9 @@ class RunSummary(ApiModel):
     started_at: int | None
     ended_at: int | None
     error: Any
+    # The slowest target's times once the run ended (None before, or if no target got that far).
+    time_to_detect_ms: float | None
+    time_to_recover_ms: float | None
 
 
 class Run(RunSummary):
