@@ -101,6 +101,13 @@ describe('eris freeze, kill, resume; eris run NAME', () => {
     const lease = await runCli(['freeze', ...m0(), '--lease', 'soon', ...auth]);
     assert.equal(lease.code, 2);
     assert.match(lease.stderr, /lease/);
+    // Above the agents' default --lease-max: refused by the coordinator naming the request's `lease` (as a drill's
+    // validator does), before any agent is asked; nothing is frozen.
+    const long = await runCli(['freeze', ...m0(), '--lease', '2h', ...auth]);
+    assert.equal(long.code, 2, long.stdout);
+    assert.match(long.stderr, /ERIS_ERR_VALIDATION.*lease: must be at most 15m/);
+    assert.doesNotMatch(long.stderr, /leaseSeconds/);
+    assert.deepEqual(stoppedMembers(cluster), []);
     // A selector that matches eris itself is refused by the agent: exit 1 and the reason.
     const self = await runCli(['freeze', '--cmdline', 'freeze --cmdline', ...auth]);
     assert.equal(self.code, 1, self.stdout);
