@@ -2,6 +2,7 @@
 // and the summary at the end (steps, and per target the time to detect and the time to recover).
 import type { RunEvent, RunReport, StepRecord, TargetRecord, TimelineEntry } from '../sdk/types.js';
 import { targetKey } from '../coordinator/engine/targets.js';
+import { targetName } from '../coordinator/engine/target-name.js';
 import { clock, duration, table, type Colors } from './output.js';
 
 type ProbeState = Extract<RunEvent, { type: 'probe' }>['data'];
@@ -42,6 +43,8 @@ export class RunProgress {
         break;
       case 'timeline':
         this.timeline.set(targetKey(e.data.target), e.data);
+        // The engine's name follows a restarted host process to its new pid.
+        if (e.data.target.name !== undefined) this.labels.set(targetKey(e.data.target), e.data.target.name);
         break;
       case 'probe':
         this.probes.set(`${e.data.probe}\u0000${e.data.target ?? ''}`, e.data);
@@ -60,10 +63,9 @@ export class RunProgress {
   }
 }
 
-/** `lab/node-1 default/etcd-0/etcd`, or `lab/node-1 pid 4242 (etcd)` for a host process. */
-export function targetLabel(t: Pick<TargetRecord, 'cluster' | 'node' | 'namespace' | 'pod' | 'container'> & { kind: string; pid?: number | undefined }): string {
-  if (t.kind === 'process') return `${t.cluster}/${t.node} pid ${t.pid ?? t.pod.replace(/^pid-/, '')} (${t.container.split('/').at(-1)})`;
-  return `${t.cluster}/${t.node} ${t.namespace}/${t.pod}/${t.container}`;
+/** As users name a target (coordinator/engine/target-name.ts): `default/etcd-0 (etcd) on node-1`, `name=m0 (pid 913) on node-1`. */
+export function targetLabel(t: Pick<TargetRecord, 'node' | 'namespace' | 'pod' | 'container'> & { kind: string; pid?: number | undefined; labels?: Record<string, string> | undefined }): string {
+  return targetName(t);
 }
 
 export interface RunView {

@@ -87,7 +87,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   const journal = new Journal(config.stateDir, { logger });
   // Started once the journal is recovered (below); the manager tells it every hold from then on.
   let watchdog: WatchdogProcess | null = null;
-  const isUntouchable = (pid: number) => safety.isUntouchable(pid);
+  // Host selections never match eris itself (agent, coordinator, CLI) nor the agent's chain.
+  const isUntouchable = (pid: number) => safety.isExcludedFromSelection(pid);
   const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
   const faults = new FaultManager({
     resolver,

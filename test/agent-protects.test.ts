@@ -92,7 +92,6 @@ describe('host mode never signals eris or what the operator protects', () => {
       { signal: 'SIGSTOP', target: { pids: [npm.pid] }, scope: 'init', leaseSeconds: 5, override: ['protected-process'] },
       { signal: 'SIGSTOP', target: { pids: [shell] }, scope: 'init', leaseSeconds: 5 },
       { signal: 'SIGKILL', target: { pids: [coordinator] }, override: ['protected-process', 'denied-namespace'] },
-      { signal: 'SIGSTOP', target: { cmdline: 'eris\\.js coordinator' }, leaseSeconds: 5 },
     ];
     for (const request of requests) {
       const res = await api(request);
@@ -100,6 +99,10 @@ describe('host mode never signals eris or what the operator protects', () => {
       assert.equal(res.body.error.code, 'ERIS_ERR_FORBIDDEN_TARGET');
       assert.equal(res.body.error.details.reason, 'eris-process');
     }
+    // A selection by command line never matches eris (nor its wrappers): nothing to refuse, nothing listed.
+    const bySelection = await api({ signal: 'SIGSTOP', target: { cmdline: 'eris\\.js coordinator' }, leaseSeconds: 5 });
+    assert.equal(bySelection.status, 422, JSON.stringify(bySelection.body));
+    assert.equal(bySelection.body.error.code, 'ERIS_ERR_NO_TARGETS');
     for (const pid of treeOf(npm.pid!)) assert.ok(isRunning(pid), `pid ${pid} (${cmdline(pid)}) untouched`);
   });
 

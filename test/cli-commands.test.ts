@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { ErisClient } from '../sdk/index.js';
 import { isRunning, procState, waitFor } from './harness/processes.js';
 import { assertBuilt, collect, runCli, sampleDrillYaml, spawnCli, startSampleCluster, stoppedMembers, type SampleCluster } from './cli-harness.js';
@@ -106,6 +107,27 @@ describe('eris agents, targets, faults, runs, drills, context', () => {
     assert.match(bad.stderr, /ERIS_ERR_VALIDATION: query\.cmdline: not a valid RE2 regular expression/);
     const help = await runCli(['targets', '--help']);
     assert.match(help.stdout, /--cmdline <regex>\s+list host processes whose command line matches/);
+  });
+
+  it('targets --cmdline never lists eris itself: not the CLI whose argv carries the regex; an unrelated eris.js is listed', async () => {
+    // An ordinary program that happens to be called eris.js (not part of the eris package): a name is not enough.
+    const decoyDir = mkdtempSync(join(tmpdir(), 'eris-decoy-'));
+    writeFileSync(join(decoyDir, 'eris.js'), 'setInterval(() => {}, 1000);\n');
+    const decoy = spawn(process.execPath, [join(decoyDir, 'eris.js'), '--tag', cluster.tag], { stdio: 'ignore' });
+    try {
+      await waitFor(() => procState(decoy.pid!) !== null, 5000, 'the decoy started');
+      // The regex is a plain substring of this CLI's own command line (and of its --json run's).
+      const regex = `--tag ${cluster.tag}`;
+      const j = await runCli(['targets', '--cmdline', regex, '--json', ...auth]);
+      assert.equal(j.code, 0, j.stderr);
+      const listed = (JSON.parse(j.stdout) as { pid: number }[]).map((t) => t.pid).sort((a, b) => a - b);
+      assert.deepEqual(listed, [...cluster.pids(), decoy.pid!].sort((a, b) => a - b));
+      const r = await runCli(['targets', '--cmdline', regex, ...auth]);
+      assert.doesNotMatch(r.stdout, /targets --cmdline/);
+    } finally {
+      decoy.kill('SIGKILL');
+      rmSync(decoyDir, { recursive: true, force: true });
+    }
   });
 
   it('faults ls, show and rm (resume)', async () => {

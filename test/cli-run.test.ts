@@ -64,16 +64,18 @@ describe('eris run', () => {
     // Plain lines (stdout is a pipe): each step, the pick, the faults, the detect and recover marks.
     assert.match(r.stdout, /run [0-9a-f-]{36} started \(drill sample-node-failure\)/);
     assert.match(r.stdout, /\[\d\d:\d\d\.\d\] ✔ freeze one member passed/);
-    assert.match(r.stdout, /member: picked 1 of 3 \(seed cli\/member\): lab\/node-1 pid \d+/);
-    assert.match(r.stdout, /SIGSTOP ok on lab\/node-1 pid \d+/);
-    assert.match(r.stdout, /SIGKILL ok on lab\/node-1 pid \d+/);
-    assert.match(r.stdout, /probe health lab\/node-1 pid \d+ \(\S+\): fail/);
+    // Targets named as users know them: a host process by its labels (its --name), with its pid and node.
+    assert.match(r.stdout, /member: picked 1 of 3 \(seed cli\/member\): name=m\d \(pid \d+\) on node-1/);
+    assert.match(r.stdout, /SIGSTOP ok on name=m\d \(pid \d+\) on node-1/);
+    assert.match(r.stdout, /SIGKILL ok on name=m\d \(pid \d+\) on node-1/);
+    assert.match(r.stdout, /probe health name=m\d \(pid \d+\) on node-1: fail/);
+    assert.doesNotMatch(r.stdout, /pid-\d+|lab\/node-1 pid/);
     assert.match(r.stdout, /detected after [\d.]+ (ms|s)/);
     assert.match(r.stdout, /recovered after [\d.]+ (ms|s) \(outage/);
     // The summary.
     assert.match(r.stdout, /run [0-9a-f-]{36} passed in [\d.]+ s \(drill sample-node-failure, seed cli\)/);
     assert.match(r.stdout, /TARGET\s+GROUP\s+INJECTED\s+TIME TO DETECT\s+TIME TO RECOVER\s+OUTAGE/);
-    const row = /lab\/node-1 pid \d+ \(\S+\)\s+member\s+SIGSTOP, SIGKILL\s+([\d.]+ m?s)\s+([\d.]+ m?s)/.exec(r.stdout);
+    const row = /name=m\d \(pid \d+\) on node-1\s+member\s+SIGSTOP, SIGKILL\s+([\d.]+ m?s)\s+([\d.]+ m?s)/.exec(r.stdout);
     assert.ok(row, r.stdout);
     // Said once (the summary), and no "ended before the run did" line for the SIGKILL step's fault.
     assert.equal(r.stdout.match(/resumed 1 fault/g)?.length, 1, r.stdout);
@@ -94,6 +96,17 @@ describe('eris run', () => {
     assert.equal(report.timeline.length, 1);
     assert.ok(report.timeline[0]!.timeToDetectMs! >= 0);
     assert.ok(report.timeline[0]!.timeToRecoverMs! > 0);
+    // The target's labels and place as fields; killed and restarted by its supervisor, it is reported under the pid
+    // it has now (the one it was picked with kept in earlierPids).
+    const target = report.timeline[0]!.target;
+    const name = target.labels?.name;
+    assert.match(name ?? '', /^m\d$/);
+    assert.equal(target.labels?.tag, cluster.tag);
+    assert.deepEqual([target.kind, target.cluster, target.node], ['process', 'lab', 'node-1']);
+    assert.equal(target.pid, cluster.members.get(name!)!.child.pid, 'the current pid');
+    assert.equal(target.earlierPids?.length, 1);
+    assert.notEqual(target.earlierPids![0], target.pid);
+    assert.equal(target.name, `name=${name} (pid ${target.pid}) on node-1`);
     assert.match(r.stderr, /started \(drill sample-node-failure\)/);
   });
 
@@ -204,7 +217,7 @@ spec:
     assert.match(r.stdout, /\r\x1b\[\d+A\x1b\[0J/, 'redraws in place');
     assert.ok(r.stdout.includes('\x1b[?25h'), 'shows the cursor again');
     assert.match(r.stdout, /drill sample-node-failure\s+run [0-9a-f]{8}\s+seed \S+\s+\d\d:\d\d\.\d/);
-    assert.match(r.stdout, /targets\r?\n\s+member\s+lab\/node-1 pid \d+/);
+    assert.match(r.stdout, /targets\r?\n\s+member\s+name=m\d \(pid \d+\) on node-1/);
     assert.match(r.stdout, /probes\r?\n\s+health/);
     assert.match(r.stdout, /TIME TO DETECT\s+TIME TO RECOVER/);
     assert.match(r.stdout, /passed in/);

@@ -8,7 +8,7 @@ import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { OVERRIDES } from '../../daemon/faults/safety.js';
 import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import type { Fleet } from '../fleet/fleet.js';
-import { positiveDuration } from '../probes/duration.js';
+import { boundedLease } from '../drill/lease.js';
 import { targetGroupSchema } from '../selection/schema.js';
 import { placeFaults, selectGroup, targetKey, type TargetFilter } from '../engine/targets.js';
 import type { TargetRecord } from '../selection/types.js';
@@ -24,7 +24,8 @@ export const immediateFaultSchema = z.strictObject({
   scope: z.enum(['all', 'init']).default('all'),
   /** SIGSTOP only: `signal` (default) or `freezer` (the container's cgroup). */
   method: z.enum(FAULT_METHODS).optional(),
-  lease: positiveDuration.optional(),
+  /** Bounded like a drill step's lease (the agents' default --lease-max): refused here, before any agent is asked. */
+  lease: boundedLease.optional(),
   override: z.array(z.enum(OVERRIDES)).optional(),
 });
 

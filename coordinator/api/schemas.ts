@@ -112,7 +112,19 @@ export const stepRecordSchema = z.strictObject({
 });
 export const timelineEntrySchema = z.strictObject({
   group: z.string(),
-  target: z.strictObject({ cluster: z.string(), node: z.string(), zone: z.string().nullable(), namespace: z.string(), pod: z.string(), container: z.string(), kind: z.string(), pid: z.number().int().optional() }),
+  target: z.strictObject({
+    cluster: z.string(),
+    node: z.string(),
+    zone: z.string().nullable(),
+    namespace: z.string(),
+    pod: z.string(),
+    container: z.string(),
+    kind: z.string(),
+    labels: z.record(z.string(), z.string()).optional().meta({ description: "The pod's labels, or a host process's (read from its command line)" }),
+    name: z.string().optional().meta({ description: 'As users name it: `default/etcd-0 (etcd) on node-1`, `name=m0 (pid 913) on node-1`' }),
+    pid: z.number().int().optional().meta({ description: "A host process: its pid when the run ended (a restarted process's new one)" }),
+    earlierPids: z.array(z.number().int()).optional().meta({ description: 'A host process restarted during the run: the pids it had before, oldest first' }),
+  }),
   injected: z.array(z.strictObject({ signal: z.string(), at: unixMs, faultId: z.string(), agent: z.string() })),
   detectedAt: unixMs.optional(),
   recoveredAt: unixMs.optional(),

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { SIGNAL_NAMES } from '../../daemon/proc/signal.js';
 import { OVERRIDES } from '../../daemon/faults/safety.js';
 import { FAULT_METHODS } from '../../daemon/faults/methods.js';
-import { DEFAULT_LEASE_MAX_SECONDS } from '../../daemon/faults/lease-bounds.js';
-import { duration, formatDuration, positiveDuration } from '../probes/duration.js';
+import { duration, positiveDuration } from '../probes/duration.js';
+import { boundedLease } from './lease.js';
 import { probeSpecSchema } from '../probes/spec.js';
 import { targetGroupSchema } from '../selection/schema.js';
 
@@ -39,11 +39,7 @@ export const signalStepSchema = z.strictObject({
    * SIGSTOP only: the agents resume by themselves when it runs out (default: the agent's default lease). Bounded by
    * the agents' default --lease-max, the one limit known before a run reaches them.
    */
-  lease: positiveDuration
-    .refine((ms) => ms <= DEFAULT_LEASE_MAX_SECONDS * 1000, {
-      message: `must be at most ${formatDuration(DEFAULT_LEASE_MAX_SECONDS * 1000)} (the agents' longest lease, --lease-max ${DEFAULT_LEASE_MAX_SECONDS})`,
-    })
-    .optional(),
+  lease: boundedLease.optional(),
   override: z.array(z.enum(OVERRIDES)).optional(),
 });
 

@@ -12,7 +12,8 @@ import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js'
 import type { TargetRecord } from '../selection/types.js';
 import { stepKind, type Drill, type Step } from '../drill/schema.js';
 import { checkResume, countSeen, type ResumeCheck } from '../fleet/resume-check.js';
-import { currentTarget, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
+import { currentTargets, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
+import { targetName } from './target-name.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
 import { zeroDrillSeries, type CoordinatorMetrics } from '../metrics.js';
 import type { RunEventPayloads } from './events.js';
@@ -200,6 +201,7 @@ export class DrillEngine {
       clearTimeout(deadline);
     }
     const resumed = await this.resumeAll(state, log);
+    await this.refreshProcesses(state);
     const endedAt = this.now();
     const report = this.report(state, status, startedAt, endedAt, error, resumed);
     this.o.store.updateRun(state.id, { status, endedAt, result: report, ...(error ? { error } : {}) });
@@ -288,7 +290,9 @@ export class DrillEngine {
 
   private async signalStep(state: RunState, step: Extract<Step, { signal: string }>, path: string): Promise<void> {
     const picked = await this.picks(state, step.target);
-    const targets = picked.map((t) => currentTarget(this.o.fleet, t));
+    const targets = await currentTargets(this.o.fleet, state.drill.spec.targets[step.target]!, picked);
+    // The timeline stays keyed by the picked target; a restarted one (new container, new pid) is the same entry.
+    const pickedOf = new Map(targets.map((t, i) => [targetKey(t), picked[i]!]));
     const { placed, errors } = await placeFaults(this.o.fleet, targets, {
       signal: step.signal,
       scope: step.scope,
@@ -299,10 +303,11 @@ export class DrillEngine {
     });
     for (const p of placed) {
       if (p.fault.signal === 'SIGSTOP' && p.fault.state === 'active') state.stopFaults.push(p);
-      this.emit(state, 'fault', { agent: p.agent, faultId: p.fault.id, signal: p.fault.signal, result: p.fault.result, durationMs: p.fault.durationMs, targets: p.targets.map(targetKey) });
+      // Timeline first: a restarted target's entry (and so its name in the view) has its new pid before the fault line.
+      const keys = p.targets.map((t) => this.inject(state, step.target, pickedOf.get(targetKey(t)) ?? t, t, p));
+      this.emit(state, 'fault', { agent: p.agent, faultId: p.fault.id, signal: p.fault.signal, result: p.fault.result, durationMs: p.fault.durationMs, targets: keys });
       const cluster = p.targets[0]?.cluster ?? p.agent.split('/')[0]!;
       this.o.metrics.faultsPlaced.inc({ drill: state.drill.metadata.name, cluster, signal: p.fault.signal, result: p.fault.result });
-      for (const t of p.targets) this.inject(state, step.target, t, p);
     }
     const failed = placed.filter((p) => p.fault.result !== 'ok');
     if (errors.length > 0 || failed.length > 0) {
@@ -317,19 +322,17 @@ export class DrillEngine {
     }
   }
 
-  private inject(state: RunState, group: string, t: TargetRecord, p: PlacedFault): void {
-    const key = targetKey(t);
+  /** Records an injection in the picked target's entry (its key, returned) and says so. */
+  private inject(state: RunState, group: string, picked: TargetRecord, t: TargetRecord, p: PlacedFault): string {
+    const key = targetKey(picked);
     let entry = state.timeline.get(key);
     if (!entry) {
-      entry = {
-        group,
-        target: { cluster: t.cluster, node: t.node, zone: t.zone, namespace: t.namespace, pod: t.pod, container: t.container, kind: t.kind, ...(t.pid !== undefined ? { pid: t.pid } : {}) },
-        injected: [],
-      };
+      entry = { group, target: timelineTarget(t), injected: [] };
       state.timeline.set(key, entry);
-    }
+    } else updatePid(entry, t.pid);
     entry.injected.push({ signal: p.fault.signal, at: p.fault.createdAt, faultId: p.fault.id, agent: p.agent });
     this.emit(state, 'timeline', entry);
+    return key;
   }
 
   /** The probe instances a step evaluates: one, or one per picked target of its group. */
@@ -388,9 +391,25 @@ export class DrillEngine {
       const last = missed[0]!.result.results.at(-1);
       throw new StepFailedError(
         `${path}: probe ${step.wait} did not ${step.until} ${step.consecutive}× in a row within ${step.timeout} ms` +
-          `${missed[0]!.target ? ` for ${targetKey(missed[0]!.target)}` : ''}${last ? ` (last: ${last.ok ? 'pass' : `fail: ${last.reason}`})` : ''}`,
+          `${missed[0]!.target ? ` for ${targetName(missed[0]!.target)}` : ''}${last ? ` (last: ${last.ok ? 'pass' : `fail: ${last.reason}`})` : ''}`,
         { path },
       );
+    }
+  }
+
+  /**
+   * The report names each host process by the pid it has at the run's end: one restarted during the run (a SIGKILL
+   * step, then its supervisor) is found again as targets.ts' currentTargets says; the pids it had before are kept.
+   */
+  private async refreshProcesses(state: RunState): Promise<void> {
+    for (const [group, picked] of state.picks) {
+      const spec = state.drill.spec.targets[group];
+      if (!spec?.processes || !picked.some((t) => state.timeline.has(targetKey(t)))) continue;
+      const now = await currentTargets(this.o.fleet, spec, picked);
+      picked.forEach((t, i) => {
+        const entry = state.timeline.get(targetKey(t));
+        if (entry) updatePid(entry, now[i]!.pid);
+      });
     }
   }
 
@@ -420,7 +439,7 @@ export class DrillEngine {
       }),
     );
     const failed = results.find((x) => !x.r.ok);
-    if (failed) throw new StepFailedError(`${path}: probe ${step.probe} failed${failed.target ? ` for ${targetKey(failed.target)}` : ''}: ${failed.r.reason}`, { path });
+    if (failed) throw new StepFailedError(`${path}: probe ${step.probe} failed${failed.target ? ` for ${targetName(failed.target)}` : ''}: ${failed.r.reason}`, { path });
   }
 
   private async parallelStep(state: RunState, step: Extract<Step, { parallel: unknown }>, path: string, signal: AbortSignal): Promise<void> {
@@ -459,7 +478,7 @@ export class DrillEngine {
         this.onProbeResult(state, step.guard, target, r);
         fails = r.ok ? 0 : fails + 1;
         if (fails >= step.consecutive) {
-          guarded.abort(new GuardTrippedError(`${path}: guard probe ${step.guard} failed ${fails}× in a row${target ? ` for ${targetKey(target)}` : ''}: ${r.reason}`, { path }));
+          guarded.abort(new GuardTrippedError(`${path}: guard probe ${step.guard} failed ${fails}× in a row${target ? ` for ${targetName(target)}` : ''}: ${r.reason}`, { path }));
           return;
         }
         await sleep(Math.max(0, probe.interval - (performance.now() - started)), stopGuard.signal).catch(() => undefined);
@@ -520,6 +539,22 @@ export class DrillEngine {
       }
     }
   }
+}
+
+/** What a report says of a target: where it is, its labels, and the name users know it by. */
+function timelineTarget(t: TargetRecord): TimelineEntry['target'] {
+  const target: TimelineEntry['target'] = { cluster: t.cluster, node: t.node, zone: t.zone, namespace: t.namespace, pod: t.pod, container: t.container, kind: t.kind, labels: t.labels };
+  if (t.pid !== undefined) target.pid = t.pid;
+  return { ...target, name: targetName(target) };
+}
+
+/** A host process seen under a new pid (restarted): the report shows it, and keeps the earlier ones. */
+function updatePid(entry: TimelineEntry, pid: number | undefined): void {
+  const target = entry.target;
+  if (target.kind !== 'process' || pid === undefined || target.pid === undefined || pid === target.pid) return;
+  target.earlierPids = [...(target.earlierPids ?? []), target.pid];
+  target.pid = pid;
+  target.name = targetName(target);
 }
 
 function describeStep(step: Step): string {

@@ -15,7 +15,24 @@ export interface StepRecord {
 
 export interface TimelineEntry {
   group: string;
-  target: { cluster: string; node: string; zone: string | null; namespace: string; pod: string; container: string; kind: string; pid?: number };
+  target: {
+    cluster: string;
+    node: string;
+    zone: string | null;
+    namespace: string;
+    /** A host process: `pid-<pid when picked>`, the entry's key however often the process restarts. */
+    pod: string;
+    container: string;
+    kind: string;
+    /** The pod's labels, or a host process's (read from its command line). Absent from reports recorded before. */
+    labels?: Record<string, string>;
+    /** As users name it: `default/etcd-0 (etcd) on node-1`, `name=m0 (pid 913) on node-1` (target-name.ts). Absent from reports recorded before. */
+    name?: string;
+    /** A host process: its pid when the run ended (a restarted process's new one). */
+    pid?: number;
+    /** A host process restarted during the run: the pids it had before, oldest first. */
+    earlierPids?: number[];
+  };
   injected: Array<{ signal: string; at: number; faultId: string; agent: string }>;
   /** When a wait `until: fail` saw the failure: the first result of the streak that satisfied it came back. */
   detectedAt?: number;
@@ -65,8 +82,7 @@ export function toJUnit(report: RunReport): string {
     cases.push(`    <testcase classname="${xml(report.drill)}" name="${xml(`${s.path} ${s.name}`)}" time="${time}">${body}</testcase>`);
   }
   for (const t of report.timeline) {
-    const where = t.target.kind === 'process' ? `${t.target.cluster}/${t.target.node}/pid ${t.target.pid}` : `${t.target.namespace}/${t.target.pod}/${t.target.container}`;
-    const name = `target ${t.group} ${where}`;
+    const name = `target ${t.group} ${t.target.name ?? `${t.target.namespace}/${t.target.pod}/${t.target.container}`}`;
     const props = [
       t.timeToDetectMs !== undefined ? `time to detect ${Math.round(t.timeToDetectMs)} ms` : 'not detected',
       t.timeToRecoverMs !== undefined ? `time to recover ${Math.round(t.timeToRecoverMs)} ms` : 'not recovered',

@@ -6,7 +6,7 @@ import type { FaultMethod } from '../../daemon/faults/request.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { nameMatcher, select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
-import type { TargetRecord } from '../selection/types.js';
+import { RUNNING_STATE, type TargetRecord } from '../selection/types.js';
 
 /** Which targets a caller may reach at all (a scoped token's clusters and namespaces); absent = every target. */
 export type TargetFilter = (target: Pick<TargetRecord, 'cluster' | 'namespace'>) => boolean;
@@ -27,13 +27,32 @@ export function targetKey(t: Pick<TargetRecord, 'cluster' | 'node' | 'namespace'
 }
 
 /**
- * A picked container may have been restarted since it was picked (killed, then recreated by kubelet under a
- * new id): later steps hit the current container of the same pod and name.
+ * What a picked target is now. A container may have been restarted since it was picked (killed, then recreated by
+ * kubelet under a new id): the current container of the same pod and name. A host process restarted (killed, then
+ * started again by its supervisor under a new pid) is the one process on the same node that the group's cmdline
+ * still matches with the same labels (its command line's flags, e.g. name=m0): the agents are asked again. A process
+ * still running under its picked pid, one without labels, or one matched by several is kept as picked.
  */
-export function currentTarget(fleet: Fleet, picked: TargetRecord): TargetRecord {
-  if (picked.kind === 'process') return picked;
-  const now = fleet.targets().find((t) => targetKey(t) === targetKey(picked) && t.state === 'running');
-  return now ?? picked;
+export async function currentTargets(fleet: Fleet, group: TargetGroup, picked: readonly TargetRecord[]): Promise<TargetRecord[]> {
+  const processes = picked.filter((t) => t.kind === 'process');
+  let listed: TargetRecord[] = [];
+  if (processes.length > 0 && group.processes) {
+    const clusters = new Set(processes.map((t) => t.cluster));
+    listed = await fleet.processes(group.processes.cmdline, (c) => clusters.has(c)).catch(() => []);
+  }
+  const live = fleet.targets();
+  return picked.map((t) => {
+    if (t.kind !== 'process') return live.find((now) => targetKey(now) === targetKey(t) && now.state === RUNNING_STATE) ?? t;
+    const stillThere = listed.some((now) => now.node === t.node && now.cluster === t.cluster && now.pid === t.pid && (t.startTime === undefined || now.startTime === t.startTime));
+    if (Object.keys(t.labels).length === 0 || stillThere) return t;
+    const same = listed.filter((now) => now.cluster === t.cluster && now.node === t.node && now.state === RUNNING_STATE && sameLabels(now.labels, t.labels));
+    return same.length === 1 ? same[0]! : t;
+  });
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => b[k] === a[k]);
 }
 
 export interface PlacedFault {

@@ -65,6 +65,14 @@ export class SafetyPolicy {
     return this.untouchable.has(pid);
   }
 
+  /**
+   * Never a match for a host-process selection: what isUntouchable names, and every eris process and its wrappers
+   * (eris-processes.ts), so `eris targets --cmdline REGEX` does not list the CLI whose argv carries REGEX.
+   */
+  isExcludedFromSelection(pid: number): boolean {
+    return this.untouchable.has(pid) || erisRole(this.procfs, pid, this.selfPid) !== undefined;
+  }
+
   get deniedNamespaces(): readonly string[] {
     return [...this.denyNamespaces];
   }

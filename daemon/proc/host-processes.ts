@@ -1,5 +1,5 @@
-// Host mode: plain processes on the node whose command line matches a regex (kernel threads and the agent's own
-// chain excluded).
+// Host mode: plain processes on the node whose command line matches a regex (kernel threads and whatever `isExcluded`
+// says — the agent's chain and eris's own processes, SafetyPolicy.isExcludedFromSelection — left out).
 import type { ProcFs } from './procfs.js';
 import type { UserRegex } from '../../lib/user-regex.js';
 
@@ -16,14 +16,14 @@ export interface HostProcessInfo {
   startTime?: string;
 }
 
-export function listHostProcesses(procfs: ProcFs, pattern: UserRegex, isUntouchable: (pid: number) => boolean): HostProcessInfo[] {
+export function listHostProcesses(procfs: ProcFs, pattern: UserRegex, isExcluded: (pid: number) => boolean): HostProcessInfo[] {
   const out: HostProcessInfo[] = [];
   for (const pid of procfs.listPids()) {
-    if (isUntouchable(pid)) continue;
     const argv = procfs.cmdline(pid);
     if (argv === null || argv.length === 0) continue;
     const cmdline = argv.join(' ');
-    if (!pattern.test(cmdline)) continue;
+    // After the match: the exclusion reads more of /proc than the command line.
+    if (!pattern.test(cmdline) || isExcluded(pid)) continue;
     const stat = procfs.stat(pid);
     if (stat !== null && stat.state !== 'Z') out.push({ pid, ppid: stat.ppid, state: stat.state, cmdline, startTime: stat.startTime });
   }

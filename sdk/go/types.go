@@ -333,7 +333,14 @@ type TimelineTarget struct {
 	Pod       string  `json:"pod"`
 	Container string  `json:"container"`
 	Kind      string  `json:"kind"`
-	PID       int     `json:"pid,omitempty"`
+	// Labels are the pod's, or a host process's (from its command line); nil in reports recorded before.
+	Labels map[string]string `json:"labels,omitempty"`
+	// Name is how users name it: "default/etcd-0 (etcd) on node-1", "name=m0 (pid 913) on node-1".
+	Name string `json:"name,omitempty"`
+	// PID is a host process's pid when the run ended (a restarted process's new one).
+	PID int `json:"pid,omitempty"`
+	// EarlierPIDs are the pids a host process restarted during the run had before, oldest first.
+	EarlierPIDs []int `json:"earlierPids,omitempty"`
 }
 
 // Injection is a signal a run sent to a target.
@@ -376,7 +383,9 @@ func (t TimelineEntry) TimeToRecover() (d time.Duration, ok bool) {
 // String is one line for a timeline print-out.
 func (t TimelineEntry) String() string {
 	where := fmt.Sprintf("%s/%s/%s", t.Target.Namespace, t.Target.Pod, t.Target.Container)
-	if t.Target.Kind == "process" {
+	if t.Target.Name != "" {
+		where = t.Target.Name
+	} else if t.Target.Kind == "process" {
 		where = fmt.Sprintf("%s/%s/pid %d", t.Target.Cluster, t.Target.Node, t.Target.PID)
 	}
 	var signals []string

@@ -56,7 +56,7 @@ def test_tight_bounds_fail_with_the_timeline(eris):
             "*member pid *: detected after *, wanted within 0:00:00.001000*",
             "*timeline:*",
             "*step * freeze one member: passed in *",
-            "*target member lab/node-1/pid *: SIGSTOP, SIGKILL; detected after *; recovered after *",
+            "*target member name=m? (pid *) on node-1: SIGSTOP, SIGKILL; detected after *; recovered after *",
         ]
     )
 

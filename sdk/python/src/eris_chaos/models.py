@@ -259,7 +259,14 @@ class TimelineTarget(ApiModel):
     pod: str
     container: str
     kind: str
+    #: The pod's labels, or a host process's (from its command line); None in reports recorded before.
+    labels: dict[str, str] | None = None
+    #: As users name it: ``default/etcd-0 (etcd) on node-1``, ``name=m0 (pid 913) on node-1``.
+    name: str | None = None
+    #: A host process: its pid when the run ended (a restarted process's new one).
     pid: int | None = None
+    #: A host process restarted during the run: the pids it had before, oldest first.
+    earlier_pids: list[int] | None = None
 
 
 class Injection(ApiModel):
@@ -298,7 +305,9 @@ class TimelineEntry(ApiModel):
     def describe(self) -> str:
         """One line for a timeline print-out."""
         t = self.target
-        where = f"{t.cluster}/{t.node}/pid {t.pid}" if t.kind == "process" else f"{t.namespace}/{t.pod}/{t.container}"
+        where = t.name or (
+            f"{t.cluster}/{t.node}/pid {t.pid}" if t.kind == "process" else f"{t.namespace}/{t.pod}/{t.container}"
+        )
         signals = ", ".join(i.signal for i in self.injected) or "nothing injected"
         detect = f"detected after {self.time_to_detect}" if self.time_to_detect is not None else "not detected"
         recover = f"recovered after {self.time_to_recover}" if self.time_to_recover is not None else "not recovered"
