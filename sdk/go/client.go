@@ -450,6 +450,20 @@ func (c *Client) SaveDrillFile(ctx context.Context, path string) (*SavedDrill, e
 	return c.SaveDrillYAML(ctx, text)
 }
 
+// ValidateDrillYAML checks a drill written in YAML as `eris validate` does, without storing it.
+// An invalid drill is not an error: its problems are in the answer, each at its line and column.
+func (c *Client) ValidateDrillYAML(ctx context.Context, yamlText []byte) (*DrillCheck, error) {
+	var d DrillCheck
+	r := request{method: "POST", path: "/v1/drills/validate", raw: yamlText, contentType: "application/yaml"}
+	return &d, c.call(ctx, r, "POST /v1/drills/validate", "", &d)
+}
+
+// DrillTemplates lists the drills `eris init` writes, one per template.
+func (c *Client) DrillTemplates(ctx context.Context) ([]DrillTemplate, error) {
+	var t []DrillTemplate
+	return t, c.call(ctx, request{method: "GET", path: "/v1/drill-templates"}, "GET /v1/drill-templates", "templates", &t)
+}
+
 // Drills lists the stored drills.
 func (c *Client) Drills(ctx context.Context) ([]DrillSummary, error) {
 	var d []DrillSummary

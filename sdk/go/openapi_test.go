@@ -23,7 +23,7 @@ var components = map[string]any{
 	"Health": eris.Health{}, "Version": eris.Version{}, "Agent": eris.Agent{}, "Target": eris.Target{},
 	"TargetGroup": eris.TargetGroup{}, "SelectionPreview": eris.SelectionPreview{}, "AgentFault": eris.AgentFault{},
 	"ImmediateFault": eris.Fault{}, "ResumedFault": eris.ResumedFault{}, "ImmediateFaultRequest": eris.FaultRequest{},
-	"SavedDrill": eris.SavedDrill{}, "StoredDrill": eris.StoredDrill{}, "StepRecord": eris.StepRecord{},
+	"SavedDrill": eris.SavedDrill{}, "DrillCheck": eris.DrillCheck{}, "StoredDrill": eris.StoredDrill{}, "StepRecord": eris.StepRecord{},
 	"TimelineEntry": eris.TimelineEntry{}, "RunReport": eris.RunReport{}, "Run": eris.Run{}, "RunSummary": eris.RunSummary{},
 	"DryRun": eris.DryRun{}, "AuditRecord": eris.AuditRecord{}, "AuditPage": eris.AuditPage{},
 }
@@ -221,7 +221,7 @@ func TestEveryDocumentedOperationHasACall(t *testing.T) {
 		"get /healthz": "Health", "get /v1/version": "Version", "get /v1/agents": "Agents", "get /v1/targets": "Targets",
 		"post /v1/selections": "Preview", "post /v1/faults": "CreateFault", "get /v1/faults": "Faults",
 		"get /v1/faults/{id}": "Fault", "delete /v1/faults/{id}": "Resume", "post /v1/drills": "SaveDrill",
-		"get /v1/drills": "Drills", "get /v1/drills/{name}": "Drill", "delete /v1/drills/{name}": "DeleteDrill",
+		"get /v1/drills": "Drills", "post /v1/drills/validate": "ValidateDrillYAML", "get /v1/drill-templates": "DrillTemplates", "get /v1/drills/{name}": "Drill", "delete /v1/drills/{name}": "DeleteDrill",
 		"post /v1/runs": "StartRun", "get /v1/runs": "Runs", "get /v1/runs/{id}": "GetRun",
 		"get /v1/runs/{id}/events": "Events", "post /v1/runs/{id}/abort": "AbortRun",
 		"get /v1/runs/{id}/report": "Report", "get /v1/audit": "Audit",

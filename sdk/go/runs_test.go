@@ -208,3 +208,36 @@ func TestAuditPagesNewestFirst(t *testing.T) {
 		t.Fatalf("%+v %v", future, err)
 	}
 }
+
+func TestValidateChecksTemplatesAndPointsAtAProblem(t *testing.T) {
+	c := client(t)
+	templates, err := c.DrillTemplates(ctx(t))
+	if err != nil || len(templates) < 3 {
+		t.Fatalf("%+v %v", templates, err)
+	}
+	for _, tpl := range templates {
+		check, err := c.ValidateDrillYAML(ctx(t), []byte(tpl.YAML))
+		if err != nil || !check.OK || check.Name == "" {
+			t.Fatalf("template %s: %+v %v", tpl.Name, check, err)
+		}
+	}
+	text := strings.Replace(string(sampleDrill("go-check", "10s")), "timeout: ", "timeout: soon # ", 1)
+	check, err := c.ValidateDrillYAML(ctx(t), []byte(text))
+	if err != nil || check.OK || len(check.Problems) == 0 {
+		t.Fatalf("%+v %v", check, err)
+	}
+	p := check.Problems[0]
+	line := strings.Split(text, "\n")[p.Line-1]
+	if !strings.Contains(p.Path, "timeout") || !strings.Contains(line, "timeout") {
+		t.Fatalf("%+v points at %q", p, line)
+	}
+	drills, err := c.Drills(ctx(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range drills {
+		if d.Name == "go-check" {
+			t.Fatal("a check stored the drill")
+		}
+	}
+}

@@ -295,6 +295,29 @@ type StoredDrill struct {
 	YAML *string `json:"yaml"`
 }
 
+// DrillProblem is one problem of a drill file, where `eris validate` would put it.
+type DrillProblem struct {
+	Line    int    `json:"line"`
+	Column  int    `json:"column"`
+	Path    string `json:"path"`
+	Message string `json:"message"`
+}
+
+// DrillCheck is POST /v1/drills/validate's answer: OK with no problems, or every problem at its line and column.
+// Warnings name probes and target groups no step uses.
+type DrillCheck struct {
+	OK       bool           `json:"ok"`
+	Name     string         `json:"name,omitempty"`
+	Problems []DrillProblem `json:"problems"`
+	Warnings []DrillProblem `json:"warnings"`
+}
+
+// DrillTemplate is a drill `eris init --template NAME` writes.
+type DrillTemplate struct {
+	Name string `json:"name"`
+	YAML string `json:"yaml"`
+}
+
 // RunStatus is a run's state.
 type RunStatus string
 

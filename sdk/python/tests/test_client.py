@@ -165,6 +165,24 @@ def test_drills_from_a_dict_yaml_text_and_a_path(client: Client, cluster: Cluste
         client.drills.save(tmp_path / "missing.yaml")
 
 
+def test_validate_checks_templates_and_points_at_a_problem(client: Client, cluster: Cluster) -> None:
+    templates = client.drills.templates()
+    assert len(templates) >= 3
+    for template in templates:
+        check = client.drills.validate(template.yaml)
+        assert check.ok, f"template {template.name}: {check.problems}"
+        assert check.name
+    text = sample_drill(cluster.tag, "py-check").replace("timeout: ", "timeout: soon # ", 1)
+    check = client.drills.validate(text)
+    assert not check.ok
+    problem = check.problems[0]
+    line = text.splitlines()[problem.line - 1]
+    assert "timeout" in problem.path
+    assert "timeout" in line, f"{problem} points at {line!r}"
+    assert client.drills.validate(yaml.safe_load(sample_drill(cluster.tag, "py-check"))).ok, "a dict is checked too"
+    assert "py-check" not in [d.name for d in client.drills.list()], "nothing is stored"
+
+
 def test_a_dry_run_previews_without_touching(client: Client, cluster: Cluster) -> None:
     client.drills.save(sample_drill(cluster.tag, "py-dry"))
     preview = client.runs.start("py-dry", dry_run=True, seed=3)

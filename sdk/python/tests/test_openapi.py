@@ -43,6 +43,8 @@ def sdk_operations() -> set[tuple[str, str]]:
         calls.fault_resume(ID),
         calls.audit(None, None, None, None, None, None),
         calls.drill_save({}),
+        calls.drill_validate("x"),
+        calls.drill_templates(),
         calls.drill_list(),
         calls.drill_get(NAME),
         calls.drill_delete(NAME),

@@ -241,6 +241,18 @@ def drill_save(drill: DrillSource) -> Call[m.SavedDrill]:
     return Call("POST", "/v1/drills", parse, json_body=json_body)
 
 
+def drill_validate(drill: DrillSource) -> Call[m.DrillCheck]:
+    json_body, text = drill_body(drill)
+    parse = _of(m.DrillCheck, "POST /v1/drills/validate")
+    if text is not None:
+        return Call("POST", "/v1/drills/validate", parse, content=text, content_type="application/yaml")
+    return Call("POST", "/v1/drills/validate", parse, json_body=json_body)
+
+
+def drill_templates() -> Call[list[m.DrillTemplate]]:
+    return Call("GET", "/v1/drill-templates", _of(list[m.DrillTemplate], "GET /v1/drill-templates", "templates"))
+
+
 def drill_list() -> Call[list[m.DrillSummary]]:
     return Call("GET", "/v1/drills", _of(list[m.DrillSummary], "GET /v1/drills", "drills"))
 

@@ -168,6 +168,14 @@ class AsyncDrills:
     async def save(self, drill: DrillSource) -> m.SavedDrill:
         return await self._c._do(calls.drill_save(drill))
 
+    async def validate(self, drill: DrillSource) -> m.DrillCheck:
+        """Checks a drill as ``eris validate`` does, without storing it: every problem at its line and column."""
+        return await self._c._do(calls.drill_validate(drill))
+
+    async def templates(self) -> list[m.DrillTemplate]:
+        """The drills ``eris init`` writes, one per template."""
+        return await self._c._do(calls.drill_templates())
+
     async def list(self) -> list[m.DrillSummary]:
         return await self._c._do(calls.drill_list())
 

@@ -194,6 +194,14 @@ class Drills:
         """Stores a drill under its ``metadata.name``: a dict, YAML text (kept as written) or a path to a file."""
         return self._c._do(calls.drill_save(drill))
 
+    def validate(self, drill: DrillSource) -> m.DrillCheck:
+        """Checks a drill as ``eris validate`` does, without storing it: every problem at its line and column."""
+        return self._c._do(calls.drill_validate(drill))
+
+    def templates(self) -> list[m.DrillTemplate]:
+        """The drills ``eris init`` writes, one per template."""
+        return self._c._do(calls.drill_templates())
+
     def list(self) -> list[m.DrillSummary]:
         return self._c._do(calls.drill_list())
 

@@ -236,6 +236,31 @@ class StoredDrill(DrillSummary):
     yaml: str | None
 
 
+class DrillProblem(ApiModel):
+    """One problem of a drill file, where ``eris validate`` would put it."""
+
+    line: int
+    column: int
+    path: str
+    message: str
+
+
+class DrillCheck(ApiModel):
+    """``POST /v1/drills/validate``: ``ok`` with no problems, or every problem at its line and column."""
+
+    ok: bool
+    name: str | None = None
+    problems: list[DrillProblem]
+    warnings: list[DrillProblem]
+
+
+class DrillTemplate(ApiModel):
+    """A drill ``eris init --template NAME`` writes."""
+
+    name: str
+    yaml: str
+
+
 RunStatus = Literal["pending", "running", "passed", "failed", "aborted", "interrupted", "error"]
 FINISHED: frozenset[str] = frozenset({"passed", "failed", "aborted", "interrupted", "error"})
 
@@ -443,6 +468,7 @@ COMPONENTS: dict[str, type[ApiModel]] = {
     "SavedDrill": SavedDrill,
     "DrillSummary": DrillSummary,
     "StoredDrill": StoredDrill,
+    "DrillCheck": DrillCheck,
     "StepRecord": StepRecord,
     "TimelineEntry": TimelineEntry,
     "RunReport": RunReport,
