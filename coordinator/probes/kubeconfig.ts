@@ -15,6 +15,8 @@ export interface KubeConnection {
   readonly cert?: Buffer;
   readonly key?: Buffer;
   readonly token?: string;
+  /** Read on every request instead of `token` (in-cluster.ts: projected service-account tokens rotate). */
+  readonly tokenFile?: string;
   readonly insecureSkipVerify: boolean;
 }
 
