@@ -118,13 +118,13 @@ describe('kubernetes probe, in-cluster service account', { skip }, () => {
       runCli(['coordinator', '--listen', '127.0.0.1:0', '--token', TOKEN, '--data-dir', join(dir, 'data-bad'), ...args], { env: { ...env, ...extra }, timeoutMs: 20_000 });
     const noEnv = await start({ KUBERNETES_SERVICE_HOST: undefined });
     assert.equal(noEnv.code, EXIT.usage, noEnv.stderr);
-    assert.match(noEnv.stderr, /--kube-in-cluster lab: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set/);
+    assert.match(noEnv.stderr, /--kube-in-cluster: lab: KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set/);
     const noMount = await start({ ERIS_KUBE_SERVICE_ACCOUNT_DIR: join(dir, 'nowhere') });
     assert.equal(noMount.code, EXIT.usage, noMount.stderr);
-    assert.match(noMount.stderr, /--kube-in-cluster lab: .*ENOENT.*token/);
+    assert.match(noMount.stderr, /--kube-in-cluster: lab: .*ENOENT.*token/);
     const both = await start({}, ['--kube-in-cluster', 'lab', '--kubeconfig', kube!.kubeconfig]);
     assert.equal(both.code, EXIT.usage, both.stderr);
-    assert.match(both.stderr, /--kube-in-cluster lab: the --kubeconfig has a context of that name too/);
+    assert.match(both.stderr, /--kube-in-cluster: lab: the --kubeconfig has a context of that name too/);
     for (const r of [noEnv, noMount, both]) assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   });
 });

@@ -14,7 +14,7 @@ export const SERVICE_ACCOUNT_DIR_ENV = 'ERIS_KUBE_SERVICE_ACCOUNT_DIR';
 /** The connection for `cluster`; a ConfigError naming --kube-in-cluster for anything missing. */
 export function inClusterConnection(cluster: string, env: NodeJS.ProcessEnv = process.env): KubeConnection {
   const fail = (message: string): never => {
-    throw new ConfigError(`kubeInCluster: --kube-in-cluster ${cluster}: ${message}`, { path: 'kubeInCluster' });
+    throw new ConfigError(`kubeInCluster: ${cluster}: ${message}`, { path: 'kubeInCluster' });
   };
   const host = env.KUBERNETES_SERVICE_HOST;
   const port = env.KUBERNETES_SERVICE_PORT;

@@ -8,7 +8,7 @@ export function kubeConnections(o: { kubeconfig?: string; kubeInCluster?: string
   const out = o.kubeconfig !== undefined ? loadKubeconfig(o.kubeconfig) : new Map<string, KubeConnection>();
   if (o.kubeInCluster !== undefined) {
     if (out.has(o.kubeInCluster)) {
-      throw new ConfigError(`kubeInCluster: --kube-in-cluster ${o.kubeInCluster}: the --kubeconfig has a context of that name too; keep one`, { path: 'kubeInCluster' });
+      throw new ConfigError(`kubeInCluster: ${o.kubeInCluster}: the --kubeconfig has a context of that name too; keep one`, { path: 'kubeInCluster' });
     }
     out.set(o.kubeInCluster, inClusterConnection(o.kubeInCluster, env));
   }
