@@ -37,11 +37,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof ErisApiError) {
       process.stderr.write(`eris: ${error.code}: ${error.message}${error.path && !error.message.includes(error.path) ? ` (at ${error.path})` : ''}\n`);
       if (error.status === 401) process.stderr.write('eris: give a token: --token-file FILE, ERIS_TOKEN_FILE, --token or a context (eris context --help)\n');
-      return exitCodeForError(error.code);
+      return exitCodeForError(error.code, error.status);
     }
     if (isErisError(error)) {
       process.stderr.write(`eris: ${error.code}: ${error.message}\n`);
-      return exitCodeForError(error.code);
+      return exitCodeForError(error.code, error.status);
     }
     process.stderr.write(`eris: ${(error as Error).stack ?? String(error)}\n`);
     return EXIT.failed;

@@ -1,5 +1,5 @@
 // The coordinator's configuration: one typed schema, flag + env + default + doc per field, validated once.
-import { loadKubeconfig } from './probes/kubeconfig.js';
+import { kubeConnections } from './probes/kube-connections.js';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -23,6 +23,7 @@ export const COORDINATOR_OPTIONS = [
   { key: 'commandTimeoutSeconds', flag: '--command-timeout <seconds>', env: 'ERIS_COMMAND_TIMEOUT', doc: 'how long an agent may take to answer a command (default 15)' },
   { key: 'probeAllow', flag: '--probe-allow <list>', env: 'ERIS_PROBE_ALLOW', doc: 'probe destinations refused by default that probes may reach: CIDRs, addresses, host names, loopback, link-local (comma-separated)' },
   { key: 'kubeconfig', flag: '--kubeconfig <path>', env: 'ERIS_KUBECONFIG', doc: 'API servers for kubernetes probes: a kubeconfig whose context names are eris cluster names (token, client certificate or CA; no exec plugins)' },
+  { key: 'kubeInCluster', flag: '--kube-in-cluster <cluster>', env: 'ERIS_KUBE_IN_CLUSTER', doc: 'in a pod: the eris cluster name of this pod\'s own API server, reached with the service-account token (re-read as it rotates), ca.crt and KUBERNETES_SERVICE_HOST/PORT' },
   { key: 'rateLimit', flag: '--rate-limit <n>', env: 'ERIS_RATE_LIMIT', doc: 'requests a second each token may sustain (burst twice that); resumes and aborts are never limited; 0 = off (default 200)' },
   { key: 'auditRetentionDays', flag: '--audit-retention-days <days>', env: 'ERIS_AUDIT_RETENTION_DAYS', doc: 'audit records older than this are deleted; 0 = kept forever (default 90)' },
   { key: 'auditMaxRecords', flag: '--audit-max-records <n>', env: 'ERIS_AUDIT_MAX_RECORDS', doc: 'beyond this many audit records the oldest are deleted; 0 = no bound (default 1000000)' },
@@ -51,6 +52,8 @@ export const coordinatorConfigSchema = z
       .default([]),
     /** Kubernetes probes' API servers (coordinator/probes/kubeconfig.ts), one context per eris cluster. */
     kubeconfig: z.string().min(1).optional(),
+    /** The eris cluster whose API server is the pod's own (coordinator/probes/in-cluster.ts). */
+    kubeInCluster: z.string().regex(/^[A-Za-z0-9]([A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, 'must be an eris cluster name (letters, digits, . _ -)').optional(),
     rateLimit: z.coerce.number().min(0).max(1_000_000).default(200),
     /** The audit trail's bound (coordinator/audit/audit-log.ts): by age and by count; 0 turns that bound off. */
     auditRetentionDays: z.coerce.number().min(0).max(36_500, 'must be at most 36500 (100 years); 0 keeps records forever').default(90),
@@ -95,7 +98,8 @@ export function loadCoordinatorConfig(options: Record<string, unknown>, env: Nod
   }
   // The allow list is checked here, once, so a bad entry stops the start with its index named.
   new ProbePolicy({ allow: config.probeAllow });
-  // Read once here too, so a missing file, an exec plugin or a context without a server stops the start.
-  if (config.kubeconfig !== undefined) loadKubeconfig(config.kubeconfig);
+  // Read once here too, so a missing file, an exec plugin, a context without a server or an in-cluster mount that is
+  // not there stops the start.
+  kubeConnections(config);
   return config;
 }

@@ -1,5 +1,5 @@
 // Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
-import { loadKubeconfig } from './probes/kubeconfig.js';
+import { kubeConnections } from './probes/kube-connections.js';
 import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
@@ -116,7 +116,7 @@ export async function startCoordinator(config: CoordinatorConfig, deps: { logger
   // when it compiles, so `"x" * 2e8` costs seconds and 200 MB before any input. A worker that grew is replaced.
   const jqCheck = new JqPool({ size: 1, evalTimeoutMs: 500, resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 16 }, maxWasmBytes: 32 * 1024 * 1024 });
   const probePolicy = new ProbePolicy({ allow: config.probeAllow });
-  const kube = config.kubeconfig !== undefined ? loadKubeconfig(config.kubeconfig) : undefined;
+  const kube = kubeConnections(config);
   const probes = new ProbeRunner({ jq, policy: probePolicy, ...(kube !== undefined ? { kube } : {}) });
   engine = new DrillEngine({ fleet, store, probes, logger, metrics });
   // Stored drills' series start at 0 from the first scrape (a drill stored by an older version may no longer parse).

@@ -116,6 +116,9 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     [['--set', 'tls.agentCertBinding=cn'], /tls\/agentCertBinding|tls\.agentCertBinding/],
     [['--set', 'tls.clientCa=x'], /clientCa/],
     [['--set', 'tls.coordinatorSecret=Not_A_Name'], /tls\/coordinatorSecret|tls\.coordinatorSecret/],
+    [['--set', 'coordinator.kubernetes.kubeconfigSecret=Not_A_Name'], /kubernetes\/kubeconfigSecret|kubernetes\.kubeconfigSecret/],
+    [['--set', 'coordinator.kubernetes.inCluster.clusterName=not a name'], /inCluster\/clusterName|inCluster\.clusterName/],
+    [['--set', 'coordinator.kubernetes.inCluster.resources[0].verbs={delete}'], /verbs/],
   ];
   for (const [args, field] of bad) {
     it(`rejects ${args[1]} naming the field`, async () => {
@@ -124,6 +127,54 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
       assert.match(r.stderr, field);
     });
   }
+
+  it('kubernetes probes: a kubeconfig Secret mounted read-only as --kubeconfig; in-cluster off by default', async () => {
+    const r = await helm(['template', 'eris', CHART, ...TOKEN, '--set', 'coordinator.kubernetes.kubeconfigSecret=probe-kubeconfig']);
+    assert.equal(r.code, 0, r.stderr);
+    const docs = manifests(r.stdout);
+    assert.ok(!docs.some((d) => ['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(d.kind)), 'no RBAC without inCluster');
+    const pod = docs.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.equal(pod.serviceAccountName, undefined);
+    const c = pod.containers[0];
+    assert.ok(c.args.includes('--kubeconfig=/etc/eris-kube/kubeconfig'), c.args.join(' '));
+    assert.ok(!c.args.some((a: string) => a.startsWith('--kube-in-cluster')));
+    assert.deepEqual(c.volumeMounts.find((m: any) => m.name === 'kubeconfig'), { name: 'kubeconfig', mountPath: '/etc/eris-kube', readOnly: true });
+    assert.deepEqual(pod.volumes.find((v: any) => v.name === 'kubeconfig').secret, { secretName: 'probe-kubeconfig' });
+  });
+
+  it('kubernetes probes in-cluster: a ServiceAccount with get/list only on the listed resources, cluster-wide or per namespace', async () => {
+    const IN = ['--set', 'cluster=lab', '--set', 'coordinator.kubernetes.inCluster.enabled=true'];
+    const lint = await helm(['lint', '--strict', CHART, ...TOKEN, ...IN]);
+    assert.equal(lint.code, 0, lint.stdout + lint.stderr);
+    const wide = manifests((await helm(['template', 'eris', CHART, ...TOKEN, ...IN, '--namespace', 'chaos'])).stdout);
+    const sa = wide.find((d) => d.kind === 'ServiceAccount')!;
+    const pod = wide.find((d) => d.kind === 'Deployment')!.spec.template.spec;
+    assert.equal(pod.serviceAccountName, sa.metadata.name);
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.ok(pod.containers[0].args.includes('--kube-in-cluster=lab'), pod.containers[0].args.join(' '));
+    const role = wide.find((d) => d.kind === 'ClusterRole') as any;
+    assert.deepEqual(role.rules, [
+      { apiGroups: ['apps'], resources: ['statefulsets', 'deployments'], verbs: ['get', 'list'] },
+      { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list'] },
+    ]);
+    const binding = wide.find((d) => d.kind === 'ClusterRoleBinding') as any;
+    assert.deepEqual(binding.roleRef, { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: role.metadata.name });
+    assert.deepEqual(binding.subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'chaos' }]);
+    assert.ok(!wide.some((d) => d.kind === 'Role' || d.kind === 'RoleBinding'));
+
+    const scoped = await helm(['template', 'eris', CHART, ...TOKEN, ...IN, '--set', 'coordinator.kubernetes.inCluster.clusterName=prod',
+      '--set', 'coordinator.kubernetes.inCluster.namespaces={db,web}', '--set', 'coordinator.kubernetes.inCluster.resources[0].apiGroup=apps',
+      '--set', 'coordinator.kubernetes.inCluster.resources[0].resources={statefulsets}']);
+    assert.equal(scoped.code, 0, scoped.stderr);
+    const docs = manifests(scoped.stdout);
+    assert.ok(!docs.some((d) => d.kind === 'ClusterRole' || d.kind === 'ClusterRoleBinding'));
+    const roles = docs.filter((d) => d.kind === 'Role') as any[];
+    assert.deepEqual(roles.map((r) => r.metadata.namespace), ['db', 'web']);
+    for (const r of roles) assert.deepEqual(r.rules, [{ apiGroups: ['apps'], resources: ['statefulsets'], verbs: ['get', 'list'] }]);
+    assert.deepEqual(docs.filter((d) => d.kind === 'RoleBinding').map((b: any) => b.metadata.namespace), ['db', 'web']);
+    assert.ok(docs.find((d) => d.kind === 'Deployment')!.spec.template.spec.containers[0].args.includes('--kube-in-cluster=prod'));
+  });
 
   it('with roles: agents mount only their own Secret, the coordinator a tokens file that loads', async () => {
     const ROLES = [

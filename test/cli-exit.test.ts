@@ -47,7 +47,7 @@ describe('eris exit codes', () => {
     assert.equal(r.code, EXIT.ok, `${r.stdout}\n${r.stderr}`);
   });
 
-  it('1: a failed run, an invalid file, a selection that matches nothing, a run aborted by SIGTERM', async () => {
+  it('1: a failed run, an invalid file, a drill the coordinator refuses (422), a selection that matches nothing, a run aborted by SIGTERM', async () => {
     await cluster.healthy();
     const fails = await runCli(['run', drill('exit-fails', '    - signal: SIGSTOP\n      target: member\n      lease: 30s\n    - wait: health\n      target: member\n      until: pass\n      consecutive: 3\n      timeout: 1s\n'), ...auth]);
     assert.equal(fails.code, EXIT.failed, `${fails.stdout}\n${fails.stderr}`);
@@ -57,6 +57,13 @@ describe('eris exit codes', () => {
     writeFileSync(invalid, 'apiVersion: eris.dev/v1alpha1\nkind: Drill\n');
     assert.equal((await runCli(['validate', invalid])).code, EXIT.failed);
     assert.equal((await runCli(['run', invalid, ...auth])).code, EXIT.failed);
+
+    // Valid to `eris validate`, refused by the coordinator's probe policy (422): invalid for this coordinator → 1.
+    const refusedFile = drill('exit-refused', '    - probe: health\n      target: member\n');
+    writeFileSync(refusedFile, readFileSync(refusedFile, 'utf8').replace(/url: .*/, 'url: http://169.254.169.254/health'));
+    const refused = await runCli(['run', refusedFile, ...auth]);
+    assert.equal(refused.code, EXIT.failed, `${refused.stdout}\n${refused.stderr}`);
+    assert.match(refused.stderr, /ERIS_ERR_PROBE_POLICY/);
 
     const nothing = await runCli(['run', drill('exit-nothing', '    - probe: health\n      target: member\n', '--tag no-such-member-anywhere'), ...auth]);
     assert.equal(nothing.code, EXIT.failed, `${nothing.stdout}\n${nothing.stderr}`);

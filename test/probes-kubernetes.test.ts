@@ -94,8 +94,8 @@ describe('kubernetes probe', { skip }, () => {
     assert.equal(missing.code, EXIT.failed);
     assert.match(missing.stdout + missing.stderr, /not found: statefulsets db\/nope/);
     const unknown = await runCli(['run', drill('kube-unknown', ready({ cluster: 'elsewhere' }), '    - probe: ready\n'), ...auth]);
-    // Refused by the coordinator like a probe-policy refusal (422 → exit 2, cli/exit.ts).
-    assert.equal(unknown.code, EXIT.usage, unknown.stderr);
+    // Refused by the coordinator like a probe-policy refusal: 422, an invalid drill for it → exit 1 (cli/exit.ts).
+    assert.equal(unknown.code, EXIT.failed, unknown.stderr);
     assert.match(unknown.stderr, /ERIS_ERR_KUBE_CLUSTER|kubernetes\.cluster/);
     // Known when the drill is loaded: refused before anything runs, naming the field.
     assert.match(unknown.stdout + unknown.stderr, /spec\.probes\.ready\.kubernetes\.cluster: no API server for cluster "elsewhere": no context "elsewhere" in the coordinator's --kubeconfig \(contexts: lab\)/);

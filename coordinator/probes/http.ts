@@ -3,6 +3,7 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RenderedProbe } from './spec.js';
 import { ProbePolicyError, type ProbePolicy } from './policy.js';
+import { connectionToken } from './in-cluster.js';
 import type { KubeConnection } from './kubeconfig.js';
 
 // Why not global fetch: (1) skipping TLS verification needs undici's Agent, which Node 20 does not export
@@ -43,7 +44,14 @@ export function sendProbeRequest(
     }
     const secure = url.protocol === 'https:';
     const headers: Record<string, string> = { ...probe.headers, ...(probe.body !== undefined ? { 'content-length': String(Buffer.byteLength(probe.body)) } : {}) };
-    if (kube?.token !== undefined) headers['authorization'] = `Bearer ${kube.token}`;
+    let token: string | undefined;
+    try {
+      token = kube !== undefined ? connectionToken(kube) : undefined;
+    } catch (error) {
+      reject(new Error(`service-account token: ${error instanceof Error ? error.message : String(error)}`));
+      return;
+    }
+    if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
     const options: https.RequestOptions = {
       // A literal address was judged above; a name is judged on every address it resolves to, when it is resolved.
       ...(kube !== undefined ? {} : { lookup: policy.lookupFor(url.hostname) }),

@@ -15,6 +15,8 @@ export interface KubeConnection {
   readonly cert?: Buffer;
   readonly key?: Buffer;
   readonly token?: string;
+  /** Read on every request instead of `token` (in-cluster.ts: projected service-account tokens rotate). */
+  readonly tokenFile?: string;
   readonly insecureSkipVerify: boolean;
 }
 
@@ -58,8 +60,10 @@ export function loadKubeconfig(path: string): Map<string, KubeConnection> {
     if (user.exec !== undefined || user['auth-provider'] !== undefined) {
       return fail(`${where}: user "${String(context.user)}" authenticates with an exec or auth-provider plugin, which eris does not run; give it a token or a client certificate`);
     }
-    let token = typeof user.token === 'string' ? user.token : undefined;
-    if (token === undefined && typeof user.tokenFile === 'string') token = material({ f: user.tokenFile }, 'f', `${where}.user.tokenFile`)!.toString('utf8').trim();
+    const token = typeof user.token === 'string' ? user.token : undefined;
+    // A tokenFile is read now (to fail at start) and again on every request (connectionToken): it may be rotated.
+    const tokenFile = token === undefined && typeof user.tokenFile === 'string' ? resolve(base, user.tokenFile) : undefined;
+    if (tokenFile !== undefined) material({ f: tokenFile }, 'f', `${where}.user.tokenFile`);
     const cert = material(user, 'client-certificate', `${where}.user`);
     const key = material(user, 'client-key', `${where}.user`);
     if ((cert === undefined) !== (key === undefined)) fail(`${where}: client-certificate and client-key go together`);
@@ -71,6 +75,7 @@ export function loadKubeconfig(path: string): Map<string, KubeConnection> {
       ...(ca !== undefined ? { ca } : {}),
       ...(cert !== undefined && key !== undefined ? { cert, key } : {}),
       ...(token !== undefined ? { token } : {}),
+      ...(tokenFile !== undefined ? { tokenFile } : {}),
     });
   });
   if (out.size === 0) fail('no contexts');

@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadKubeconfig } from './kubeconfig.js';
+import { connectionToken } from './in-cluster.js';
 import { kubernetesFailure, kubernetesRequest } from './kubernetes.js';
 import { parseProbeSpec, renderProbe } from './spec.js';
 
@@ -36,7 +37,10 @@ describe('kubernetes probe kind', () => {
         'contexts: [{ name: lab, context: { cluster: a, user: t } }, { name: prod, context: { cluster: b, user: c } }]',
       ].join('\n'));
       const kube = loadKubeconfig(file);
-      assert.deepEqual(kube.get('lab'), { context: 'lab', server: 'https://a:6443', insecureSkipVerify: false, ca: Buffer.from('CA'), token: 'secret' });
+      assert.deepEqual(kube.get('lab'), { context: 'lab', server: 'https://a:6443', insecureSkipVerify: false, ca: Buffer.from('CA'), tokenFile: join(dir, 'token') });
+      assert.equal(connectionToken(kube.get('lab')!), 'secret');
+      writeFileSync(join(dir, 'token'), 'rotated\n');
+      assert.equal(connectionToken(kube.get('lab')!), 'rotated', 'read again on every request');
       assert.deepEqual(kube.get('prod'), { context: 'prod', server: 'https://b', insecureSkipVerify: true, cert: Buffer.from('CERT'), key: Buffer.from('KEY') });
       writeFileSync(file, 'clusters: [{ name: a, cluster: { server: "https://a" } }]\nusers: [{ name: u, user: { exec: { command: aws } } }]\ncontexts: [{ name: lab, context: { cluster: a, user: u } }]\n');
       assert.throws(() => loadKubeconfig(file), { code: 'ERIS_ERR_CONFIG', path: 'kubeconfig', message: /exec or auth-provider plugin/ });

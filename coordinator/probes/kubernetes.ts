@@ -36,7 +36,7 @@ export function kubernetesFailure(status: number, body: string, what: string): s
 
 /** The reason for a cluster the coordinator has no connection for. */
 export function unknownCluster(cluster: string, connections: ReadonlyMap<string, KubeConnection> | undefined): string {
-  if (connections === undefined) return `no API server for cluster "${cluster}": the coordinator was started without --kubeconfig`;
+  if (connections === undefined) return `no API server for cluster "${cluster}": the coordinator was started without --kubeconfig or --kube-in-cluster`;
   return `no API server for cluster "${cluster}": no context "${cluster}" in the coordinator's --kubeconfig (contexts: ${[...connections.keys()].join(', ')})`;
 }
 

@@ -12,6 +12,8 @@ export interface KubeApiServer {
   server: string;
   /** A kubeconfig whose one context is named `context` (an eris cluster name), user = a system:masters client cert. */
   kubeconfig: string;
+  /** The CA that signed the server's certificate (PEM file), as a pod's ca.crt would be. */
+  caFile: string;
   kubectl(args: readonly string[], input?: string): string;
   stop(): Promise<void>;
 }
@@ -93,5 +95,5 @@ export async function startKubeApiServer(context: string): Promise<KubeApiServer
     await stop();
     throw error;
   }
-  return { server, kubeconfig, kubectl, stop };
+  return { server, kubeconfig, caFile: f('ca.crt'), kubectl, stop };
 }
