@@ -152,6 +152,15 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     responses: { 202: jsonAnswer('Aborting', 'RunAborting'), 403: E[403], 404: E[404], 409: 'The run is not running (ERIS_ERR_CONFLICT)', 401: E[401] },
   },
   {
+    method: 'post',
+    path: '/v1/resume-all',
+    operationId: 'resumeAll',
+    summary: 'Emergency: abort every running run and resume every active immediate fault in the token\'s scope (never rate-limited)',
+    description: 'Audited as resume.all, plus one run.abort or fault.resume per item. One item failing does not stop the others; failures counts them.',
+    tags: ['faults'],
+    responses: { 200: jsonAnswer('What was done to each', 'ResumeAll'), 403: E[403], 401: E[401] },
+  },
+  {
     method: 'get',
     path: '/v1/runs/{id}/report',
     operationId: 'getRunReport',
@@ -214,6 +223,7 @@ export function coordinatorDocument(version: string): Record<string, unknown> {
       RunList: answers.runListSchema,
       DryRun: answers.dryRunSchema,
       RunAborting: answers.runAbortingSchema,
+      ResumeAll: answers.resumeAllSchema,
       RunEvent: answers.runEventSchema,
       AuditRecord: answers.auditRecordSchema,
       AuditPage: answers.auditPageSchema,

@@ -19,8 +19,16 @@ from eris_chaos.models import COMPONENTS, ApiModel
 
 from .conftest import Cluster
 
-# The operations that are not API calls of a client: scrape, docs, and the drill schema (an editor's concern).
-NOT_CALLS = {("get", "/metrics"), ("get", "/docs"), ("get", "/openapi.json"), ("get", "/v1/schemas/drill.json")}
+# The operations that are not API calls of a client: scrape, docs, and the drill schema, its check and the templates
+# (an editor's concern: the console's).
+NOT_CALLS = {
+    ("get", "/metrics"),
+    ("get", "/docs"),
+    ("get", "/openapi.json"),
+    ("get", "/v1/schemas/drill.json"),
+    ("post", "/v1/drills/validate"),
+    ("get", "/v1/drill-templates"),
+}
 
 ID, NAME = "__id__", "__name__"
 
@@ -41,6 +49,7 @@ def sdk_operations() -> set[tuple[str, str]]:
         calls.fault_list(),
         calls.fault_get(ID),
         calls.fault_resume(ID),
+        calls.resume_all(),
         calls.audit(None, None, None, None, None, None),
         calls.drill_save({}),
         calls.drill_list(),
