@@ -1,5 +1,5 @@
 // The console's shell: the login screen until a token is accepted, then the views, chosen by the URL's hash
-// (#fleet, #targets, #drills, #runs, #runs/ID) so that a view can be bookmarked and Back works.
+// (#fleet, #targets, #drills, #runs, #runs/ID, #faults) so that a view can be bookmarked and Back works.
 import { h, render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import { forgetToken, savedToken, saveToken } from './api.js';
@@ -8,6 +8,7 @@ import { Fleet } from './fleet-view.js';
 import { Targets } from './targets-view.js';
 import { Drills } from './drills-view.js';
 import { RunsRoute } from './runs-view.js';
+import { Faults } from './faults-view.js';
 import './style.css';
 
 const VIEWS = {
@@ -15,6 +16,7 @@ const VIEWS = {
   targets: { title: 'Targets', view: Targets },
   drills: { title: 'Drills', view: Drills },
   runs: { title: 'Runs', view: RunsRoute },
+  faults: { title: 'Faults', view: Faults },
 } as const;
 type ViewName = keyof typeof VIEWS;
 // The hash's first segment names the view; the rest (#runs/ID) is handed to it as `param`.
