@@ -120,6 +120,44 @@ describe('console: immediate faults and read-only tokens', { skip }, () => {
     }
   });
 
+  it('a viewer token: a "read-only token" note and no action enabled on any view', async () => {
+    const tag = `eris-console-viewer-${process.pid}`;
+    const workload = await spawnTree(1, tag);
+    try {
+      const fault = await callJson(coordinator.url, TOKEN, 'POST', '/v1/faults', { target: { processes: { cmdline: `${tag}$` } }, signal: 'SIGSTOP', lease: '60s' });
+      assert.equal(fault.status, 201, JSON.stringify(fault.body));
+      const spec = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'console-viewer' }, spec: { targets: { m: { processes: { cmdline: 'no-such-process-console-viewer' } } }, steps: [{ sleep: '60s' }] } };
+      const run = await callJson(coordinator.url, TOKEN, 'POST', '/v1/runs', { spec });
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      const page = await context.newPage();
+      await logIn(page, VIEWER);
+      await page.getByRole('note').filter({ hasText: 'read-only token' }).waitFor({ timeout: 10000 });
+      const resumeAll = page.getByRole('button', { name: 'Resume everything' });
+      await resumeAll.waitFor({ timeout: 10000 });
+      assert.equal(await resumeAll.isDisabled(), true, 'Resume everything');
+      await page.getByRole('link', { name: 'Faults' }).click();
+      const row = page.locator(`tr[data-fault="${(fault.body as { id: string }).id}"]`);
+      await row.waitFor({ timeout: 10000 });
+      assert.equal(await row.getByRole('button', { name: /^Resume fault/ }).isDisabled(), true, 'Resume fault');
+      assert.equal(await page.getByRole('button', { name: 'Freeze now' }).isDisabled(), true, 'Freeze now');
+      await assertAccessible(page, 'Faults, read-only');
+      await page.screenshot({ path: join(ARTIFACTS, 'faults-read-only.png') });
+      await page.getByRole('link', { name: 'Drills' }).click();
+      const save = page.getByRole('button', { name: 'Save', exact: true });
+      await save.waitFor({ timeout: 10000 });
+      assert.equal(await save.isDisabled(), true, 'Save');
+      assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled(), true, 'Run');
+      await page.goto(`${coordinator.url}/#runs/${(run.body as { id: string }).id}`);
+      const abort = page.getByRole('button', { name: 'Abort run' });
+      await abort.waitFor({ timeout: 10000 });
+      assert.equal(await abort.isDisabled(), true, 'Abort run');
+      await page.close();
+    } finally {
+      await callJson(coordinator.url, TOKEN, 'POST', '/v1/resume-all');
+      workload.kill();
+    }
+  });
+
   it('loads nothing from another host', () => {
     assert.deepEqual(offHost, []);
   });

@@ -157,7 +157,7 @@ describe('OpenAPI documents, checked against real answers', () => {
   it('both documents are valid OpenAPI 3.1 (an independent validator), every operation typed', async () => {
     await validOpenApi(coordinatorDoc);
     await validOpenApi(agentDoc);
-    assert.equal(assertTyped(coordinatorDoc), 25);
+    assert.equal(assertTyped(coordinatorDoc), 26);
     assert.equal(assertTyped(agentDoc), 8);
     assert.deepEqual(coordinatorDoc.paths['/healthz'].get.security, []);
     assert.deepEqual(coordinatorDoc.paths['/v1/runs'].get.security, [{ bearer: [] }]);
@@ -243,6 +243,8 @@ describe('OpenAPI documents, checked against real answers', () => {
     const again = await api(T.operator, 'POST', '/v1/faults', { target: { processes: { cmdline: tag } }, signal: 'SIGSTOP', lease: '30s' });
     assert.equal(again.status, 201, again.text);
     assert.equal((await api(T.viewer, 'POST', '/v1/resume-all')).status, 403);
+    assert.deepEqual((await api(T.viewer, 'GET', '/v1/whoami')).body, { id: 'watcher', role: 'viewer', scope: {} });
+    assert.equal((await api(T.operator, 'GET', '/v1/whoami')).body.role, 'operator');
     const all = await api(T.operator, 'POST', '/v1/resume-all');
     assert.equal(all.status, 200, all.text);
     assert.deepEqual(all.body.faults.map((f: { id: string; result: string }) => [f.id, f.result]), [[again.body.id, 'resumed']]);

@@ -132,6 +132,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   serveMetrics(app, o.registry);
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId } satisfies z.output<typeof versionSchema>));
 
+  // Who this token is, for a client (the console) that hides what the token may not do; refusals stay the API's job.
+  app.get('/v1/whoami', (c) => {
+    const p = c.get('principal');
+    return c.json({ id: p.id, role: can(p, 'operate') ? ('operator' as const) : ('viewer' as const), scope: { ...(p.clusters ? { clusters: [...p.clusters] } : {}), ...(p.namespaces ? { namespaces: [...p.namespaces] } : {}) } });
+  });
+
   app.get('/v1/agents', (c) => {
     const p = c.get('principal');
     return c.json({ agents: o.fleet.agents().filter((a) => p.clusters === undefined || p.clusters.includes(a.cluster)) } satisfies z.output<typeof agentListSchema>);

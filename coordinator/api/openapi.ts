@@ -35,6 +35,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'Health') } },
   metricsOperation('getMetrics', E[429]),
   { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: jsonAnswer('Version', 'Version'), ...authed } },
+  { method: 'get', path: '/v1/whoami', operationId: 'whoami', summary: 'The calling token: its id, role (operator or viewer) and scope', tags: ['system'], responses: { 200: jsonAnswer('The token', 'Whoami'), ...authed } },
   { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: jsonAnswer('Agents', 'AgentList'), ...authed } },
   {
     method: 'get',
@@ -224,6 +225,7 @@ export function coordinatorDocument(version: string): Record<string, unknown> {
       DryRun: answers.dryRunSchema,
       RunAborting: answers.runAbortingSchema,
       ResumeAll: answers.resumeAllSchema,
+      Whoami: answers.whoamiSchema,
       RunEvent: answers.runEventSchema,
       AuditRecord: answers.auditRecordSchema,
       AuditPage: answers.auditPageSchema,
