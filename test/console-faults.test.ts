@@ -145,6 +145,8 @@ describe('console: immediate faults and read-only tokens', { skip }, () => {
       await page.getByRole('link', { name: 'Drills' }).click();
       const save = page.getByRole('button', { name: 'Save', exact: true });
       await save.waitFor({ timeout: 10000 });
+      // Once the editor is ready (Dry run, which a viewer may do, enabled), Save and Run stay disabled.
+      await waitFor(async () => !(await page.getByRole('button', { name: 'Dry run' }).isDisabled()), 15000, 'the editor to be ready');
       assert.equal(await save.isDisabled(), true, 'Save');
       assert.equal(await page.getByRole('button', { name: 'Run', exact: true }).isDisabled(), true, 'Run');
       await page.goto(`${coordinator.url}/#runs/${(run.body as { id: string }).id}`);
