@@ -2,7 +2,7 @@
 // namespace/pod/container, host processes by --cmdline) and of a drill's target group; `eris resume` ends them.
 import { Command, Option } from 'commander';
 import type { ErisClient } from '../sdk/client.js';
-import type { ImmediateFault, ImmediateFaultInput, ResumedFault } from '../sdk/types.js';
+import type { ImmediateFault, ImmediateFaultInput, ResumedFault, ResumeAll } from '../sdk/types.js';
 import { clientFor } from './connection.js';
 import { resolveFaultId } from './short-id.js';
 import { CliExit, EXIT, UsageError } from './exit.js';
@@ -136,22 +136,31 @@ export function killCommand(): Command {
  */
 export function resumeCommand(): Command {
   return new Command('resume')
-    .description('resume immediate faults now: by id (any unique prefix), or --all active ones')
+    .description('resume immediate faults now: by id (any unique prefix), or --all (every active fault resumed and every running run aborted, in your scope)')
     .argument('[ids...]', 'fault ids or unique prefixes (eris faults ls)')
-    .option('--all', 'every immediate fault that is still active')
+    .option('--all', 'the emergency stop: every active immediate fault resumed and every running run aborted, in one audited call')
     .option('--json', 'print what was resumed as JSON')
     .action(async (ids: string[], o: { all?: boolean; json?: boolean }, command: Command) => {
       if (o.all && ids.length > 0) throw new UsageError('give fault ids or --all, not both');
-      const client = clientFor(command);
-      const wanted = o.all ? (await client.faults.list()).filter((f) => f.parts.some((p) => p.fault.state === 'active')).map((f) => f.id) : ids;
       if (!o.all && ids.length === 0) throw new UsageError('give fault ids (eris faults ls) or --all');
+      const client = clientFor(command);
+      if (o.all) return printResumeAll(await client.faults.resumeAll(), o.json === true);
       const resumed: ResumedFault[] = [];
-      for (const id of wanted) resumed.push(await client.faults.resume(await resolveFaultId(client, id)));
+      for (const id of ids) resumed.push(await client.faults.resume(await resolveFaultId(client, id)));
       if (o.json) printJson(resumed);
-      else if (resumed.length === 0) process.stdout.write('no active faults\n');
       else for (const f of resumed) process.stdout.write(`fault ${f.id.slice(0, 8)}: resumed (${seenText(f)})\n`);
       if (resumed.some((f) => !f.resume.confirmed)) throw new CliExit(EXIT.failed);
     });
+}
+
+function printResumeAll(r: ResumeAll, json: boolean): void {
+  if (json) printJson(r);
+  else if (r.runs.length === 0 && r.faults.length === 0) process.stdout.write('no active faults, no running runs\n');
+  else {
+    for (const f of r.faults) process.stdout.write(`fault ${f.id.slice(0, 8)}: ${f.result}${f.seen ? ` (seen: ${f.seen['running'] ?? 0} running, ${f.seen['gone'] ?? 0} gone${f.seen['stopped'] ? `, ${f.seen['stopped']} STILL STOPPED` : ''})` : ''}${f.message ? `: ${f.message}` : ''}\n`);
+    for (const run of r.runs) process.stdout.write(`run ${run.id.slice(0, 8)}: ${run.result}${run.message ? `: ${run.message}` : ''}\n`);
+  }
+  if (r.failures > 0) throw new CliExit(EXIT.failed);
 }
 
 function seenText(f: ResumedFault): string {

@@ -14,6 +14,7 @@ import {
   type Health,
   type ImmediateFault,
   type ResumedFault,
+  type ResumeAll,
   type ImmediateFaultInput,
   type ReportFormat,
   type RunEvent,
@@ -137,6 +138,8 @@ export class ErisClient {
     get: (id: string, o?: RequestOptions): Promise<ImmediateFault> => this.call('GET', `/v1/faults/${enc(id)}`, o),
     /** Resumes what the fault stopped (idempotent). */
     resume: (id: string, o?: RequestOptions): Promise<ResumedFault> => this.call('DELETE', `/v1/faults/${enc(id)}`, o),
+    /** Emergency: abort every running run and resume every active fault in the token's scope, in one audited call. */
+    resumeAll: (o?: RequestOptions): Promise<ResumeAll> => this.call('POST', '/v1/resume-all', o),
   };
 
   /** The audit trail, newest first (GET /v1/audit); page on with `cursor: page.nextCursor`. */

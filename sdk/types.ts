@@ -26,6 +26,8 @@ export interface AuditQuery {
 
 /** A page of the audit trail; pass `nextCursor` as `cursor` for the next (older) page (null on the last). */
 export type AuditPage = z.output<typeof answers.auditPageSchema>;
+/** The emergency resume's answer: each run aborted and each fault resumed within the token's scope. */
+export type ResumeAll = z.output<typeof answers.resumeAllSchema>;
 export type { AgentView, TargetRecord, TargetGroupInput, ImmediateFault, ResumedFault, DrillInput, RunReport, StepRecord, TimelineEntry, RunStatus, StoredDrill, StoredRun, Fault };
 
 // The answers below are the zod schemas the coordinator's OpenAPI document is generated from.

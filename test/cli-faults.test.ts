@@ -53,7 +53,7 @@ describe('eris freeze, kill, resume; eris run NAME', () => {
     assert.equal(all.code, 0, all.stderr);
     assert.match(all.stdout, /resumed/);
     await waitFor(() => isRunning(pidOf('m0')), 2000, 'm0 continued');
-    assert.equal((await runCli(['resume', '--all', ...auth])).stdout, 'no active faults\n');
+    assert.equal((await runCli(['resume', '--all', ...auth])).stdout, 'no active faults, no running runs\n');
     assert.equal((await runCli(['resume', ...auth])).code, 2);
   });
 

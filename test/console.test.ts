@@ -142,10 +142,11 @@ describe('web console in Chromium', { skip }, () => {
       await waitFor(() => procState(workload.pid) !== 'T' && procState(inRun.pid) !== 'T', 10000, 'both sample processes to run again');
       const id = (run.body as { id: string }).id;
       await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`)).body.status === 'aborted', 10000, 'the run to end aborted');
-      // Audited like any resume or abort: one record each, under the console's token.
+      // One call (resume.all), and each item audited like any resume or abort, under the console's token.
       const audit = async (action: string) => ((await callJson(coordinator.url, TOKEN, 'GET', `/v1/audit?action=${action}`)).body.records as { target: string | null }[]).map((r) => r.target);
       assert.ok((await audit('fault.resume')).includes((frozen.body as { id: string }).id), 'fault.resume audited');
       assert.ok((await audit('run.abort')).includes(id), 'run.abort audited');
+      assert.equal((await audit('resume.all')).length, 1, 'one resume.all: the console makes one call');
       await page.close();
     } finally {
       workload.kill();

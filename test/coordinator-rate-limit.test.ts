@@ -45,6 +45,7 @@ describe('rate limits', () => {
     // Still limited, the flooder can resume and abort: the answer is the route's own (404, no such fault or run).
     assert.equal((await call('flooder-token-0123456789', 'DELETE', '/v1/faults/no-such-fault')).status, 404);
     assert.equal((await call('flooder-token-0123456789', 'POST', '/v1/runs/no-such-run/abort')).status, 404);
+    assert.equal((await call('flooder-token-0123456789', 'POST', '/v1/resume-all')).status, 200, 'the emergency resume-all too');
   });
 
   it('bounds /metrics per address', async () => {

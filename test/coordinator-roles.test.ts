@@ -215,6 +215,41 @@ describe('roles on tokens', () => {
     assert.equal(resumed.body.resume.seen.stopped, 0);
     assert.notEqual(procState(tree.pid), 'T');
   });
+
+  it('resume-all: one call ends an immediate fault and a running drill; a scoped operator\'s call leaves another cluster alone', async () => {
+    const frozen = await spawnTree(1, `${tag}-all-fault`);
+    const inRun = await spawnTree(1, `${tag}-all-run`);
+    try {
+      const fault = await api(T.operator, 'POST', '/v1/faults', { target: { processes: { cmdline: `${tag}-all-fault` } }, signal: 'SIGSTOP', lease: '60s' });
+      assert.equal(fault.status, 201, JSON.stringify(fault.body));
+      const spec = { apiVersion: 'eris.dev/v1alpha1', kind: 'Drill', metadata: { name: 'roles-resume-all' }, spec: { targets: { m: { processes: { cmdline: `${tag}-all-run` } } }, steps: [{ signal: 'SIGSTOP', target: 'm', lease: '60s' }, { sleep: '60s' }] } };
+      const run = await api(T.operator, 'POST', '/v1/runs', { spec });
+      assert.equal(run.status, 201, JSON.stringify(run.body));
+      await waitFor(() => procState(frozen.pid) === 'T' && procState(inRun.pid) === 'T', 10_000, 'both processes stopped');
+      // A viewer may not; an operator scoped to prod touches nothing in lab.
+      assert.equal((await api(T.viewer, 'POST', '/v1/resume-all')).status, 403);
+      const prod = await api(T.prodOperator, 'POST', '/v1/resume-all');
+      assert.equal(prod.status, 200, JSON.stringify(prod.body));
+      assert.deepEqual(prod.body, { runs: [], faults: [], failures: 0 });
+      assert.equal(procState(frozen.pid), 'T', 'the lab fault left alone');
+      assert.equal(procState(inRun.pid), 'T', 'the run left alone');
+      const all = await api(T.operator, 'POST', '/v1/resume-all');
+      assert.equal(all.status, 200, JSON.stringify(all.body));
+      assert.deepEqual(all.body.runs, [{ id: run.body.id, result: 'aborting' }]);
+      assert.deepEqual(all.body.faults.map((f: { id: string; result: string }) => [f.id, f.result]), [[fault.body.id, 'resumed']]);
+      assert.equal(all.body.failures, 0);
+      assert.notEqual(procState(frozen.pid), 'T');
+      await waitFor(() => procState(inRun.pid) !== 'T', 10_000, 'the run\'s process resumed');
+      await waitFor(async () => (await api(T.viewer, 'GET', `/v1/runs/${run.body.id}`)).body.status === 'aborted', 10_000, 'the run aborted');
+      const audit = (await api(T.viewer, 'GET', '/v1/audit?action=resume.all')).body.records as { actor: string; result: string; details: Record<string, unknown> }[];
+      assert.deepEqual(audit.map((r) => [r.actor, r.result, r.details]), [['ops', 'ok', { runs: 1, faults: 1, failures: 0 }], ['prod-ops', 'ok', { runs: 0, faults: 0, failures: 0 }]]);
+      const resumes = (await api(T.viewer, 'GET', '/v1/audit?action=fault.resume')).body.records as { target: string }[];
+      assert.ok(resumes.some((r) => r.target === fault.body.id), 'fault.resume audited per item');
+    } finally {
+      frozen.kill();
+      inRun.kill();
+    }
+  });
 });
 
 describe('a resume answered with a bare ack', () => {

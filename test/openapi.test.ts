@@ -157,7 +157,7 @@ describe('OpenAPI documents, checked against real answers', () => {
   it('both documents are valid OpenAPI 3.1 (an independent validator), every operation typed', async () => {
     await validOpenApi(coordinatorDoc);
     await validOpenApi(agentDoc);
-    assert.equal(assertTyped(coordinatorDoc), 24);
+    assert.equal(assertTyped(coordinatorDoc), 26);
     assert.equal(assertTyped(agentDoc), 8);
     assert.deepEqual(coordinatorDoc.paths['/healthz'].get.security, []);
     assert.deepEqual(coordinatorDoc.paths['/v1/runs'].get.security, [{ bearer: [] }]);
@@ -239,6 +239,16 @@ describe('OpenAPI documents, checked against real answers', () => {
     assert.equal(resumed.status, 200, resumed.text);
     assert.equal(resumed.body.resume.confirmed, true);
     assert.equal((await api(T.operator, 'DELETE', '/v1/faults/no-such-fault')).status, 404);
+    // The emergency stop: one call resumes what is still frozen.
+    const again = await api(T.operator, 'POST', '/v1/faults', { target: { processes: { cmdline: tag } }, signal: 'SIGSTOP', lease: '30s' });
+    assert.equal(again.status, 201, again.text);
+    assert.equal((await api(T.viewer, 'POST', '/v1/resume-all')).status, 403);
+    assert.deepEqual((await api(T.viewer, 'GET', '/v1/whoami')).body, { id: 'watcher', role: 'viewer', scope: {} });
+    assert.equal((await api(T.operator, 'GET', '/v1/whoami')).body.role, 'operator');
+    const all = await api(T.operator, 'POST', '/v1/resume-all');
+    assert.equal(all.status, 200, all.text);
+    assert.deepEqual(all.body.faults.map((f: { id: string; result: string }) => [f.id, f.result]), [[again.body.id, 'resumed']]);
+    assert.notEqual(procState(sample.pid!), 'T');
   });
 
   it('drills answer as documented (JSON and YAML bodies)', async () => {

@@ -30,7 +30,7 @@ async function postYaml<T>(path: string, text: string): Promise<T> {
   return answer as T;
 }
 
-export function Drills(props: { token: string; onUnauthorized: () => void }) {
+export function Drills(props: { token: string; onUnauthorized: () => void; readOnly?: boolean }) {
   const [drills, setDrills] = useState<StoredDrill[]>([]);
   const [templates, setTemplates] = useState<Template[]>([]);
   const [template, setTemplate] = useState('host');
@@ -141,8 +141,8 @@ export function Drills(props: { token: string; onUnauthorized: () => void }) {
           'div',
           { class: 'actions' },
           h('button', { type: 'button', disabled: busy || !ready, onClick: dryRun }, 'Dry run'),
-          h('button', { type: 'button', disabled: busy || !ready, onClick: save }, 'Save'),
-          h('button', { type: 'button', class: 'danger', disabled: busy || !ready, onClick: run }, 'Run'),
+          h('button', { type: 'button', disabled: busy || !ready || props.readOnly === true, onClick: save }, 'Save'),
+          h('button', { type: 'button', class: 'danger', disabled: busy || !ready || props.readOnly === true, onClick: run }, 'Run'),
         ),
         message === null ? null : h('p', { role: message.error ? 'alert' : 'status', class: message.error ? 'error' : 'ok' }, message.text),
         check === null

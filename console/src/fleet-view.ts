@@ -7,7 +7,7 @@ import { ResumeAll } from './resume-all-view.js';
 
 const REFRESH_MS = 5000;
 
-export function Fleet(props: { token: string; onUnauthorized: () => void }) {
+export function Fleet(props: { token: string; onUnauthorized: () => void; readOnly?: boolean }) {
   const [agents, setAgents] = useState<Agent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [now, setNow] = useState(Date.now());
@@ -40,7 +40,7 @@ export function Fleet(props: { token: string; onUnauthorized: () => void }) {
     'section',
     { 'aria-labelledby': 'fleet-title' },
     h('h2', { id: 'fleet-title' }, `Fleet (${agents.length} agent${agents.length === 1 ? '' : 's'})`),
-    h(ResumeAll, { token: props.token, onUnauthorized: props.onUnauthorized, onDone: () => setTick((t) => t + 1) }),
+    h(ResumeAll, { token: props.token, onUnauthorized: props.onUnauthorized, onDone: () => setTick((t) => t + 1), readOnly: props.readOnly === true }),
     error === null ? null : h('p', { role: 'alert', class: 'error' }, error),
     agents.length === 0 ? h('p', null, 'No agent is connected.') : null,
     ...groupByCluster(agents).map((g) =>

@@ -7,7 +7,7 @@ import { pending, resumeEverything, type ResumeOutcome } from './resume-all.js';
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-export function ResumeAll(props: { token: string; onUnauthorized: () => void; onDone: () => void }) {
+export function ResumeAll(props: { token: string; onUnauthorized: () => void; onDone: () => void; readOnly?: boolean }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [asking, setAsking] = useState<string>('');
   const [busy, setBusy] = useState(false);
@@ -44,7 +44,7 @@ export function ResumeAll(props: { token: string; onUnauthorized: () => void; on
   return h(
     'div',
     { class: 'emergency' },
-    h('button', { type: 'button', class: 'danger', onClick: open }, 'Resume everything'),
+    h('button', { type: 'button', class: 'danger', onClick: open, disabled: props.readOnly === true }, 'Resume everything'),
     result === null
       ? null
       : h(

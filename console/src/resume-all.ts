@@ -1,7 +1,7 @@
-// The emergency "resume everything": every running run is aborted (an abort resumes what the run stopped) and every
-// active immediate fault is resumed. The coordinator has no single call for it, so the console makes one call per
-// item; each is audited by the coordinator (run.abort, fault.resume) and none of them is rate-limited.
-import { callJson, HttpError, Unauthorized } from './api.js';
+// The emergency "resume everything": one call (POST /v1/resume-all) aborts every running run (an abort resumes what
+// the run stopped) and resumes every active immediate fault, within the token's scope. The coordinator audits it
+// (resume.all, plus run.abort / fault.resume per item), never rate-limits it, and answers what it did to each item.
+import { callJson } from './api.js';
 
 interface FaultSummary {
   id: string;
@@ -10,6 +10,11 @@ interface FaultSummary {
 interface RunSummary {
   id: string;
 }
+interface ResumeAllAnswer {
+  runs: { id: string; result: 'aborting' | 'failed'; message?: string }[];
+  faults: { id: string; result: 'resumed' | 'unconfirmed' | 'failed'; message?: string }[];
+  failures: number;
+}
 
 export interface ResumeOutcome {
   faults: number;
@@ -17,7 +22,7 @@ export interface ResumeOutcome {
   errors: string[];
 }
 
-/** What is still stopping something: the faults with an active part, the running runs. */
+/** What is still stopping something: the faults with an active part, the running runs (for the dialog's count). */
 export async function pending(token: string): Promise<{ faults: string[]; runs: string[] }> {
   const [f, r] = await Promise.all([
     callJson<{ faults: FaultSummary[] }>('GET', 'v1/faults', token),
@@ -27,22 +32,10 @@ export async function pending(token: string): Promise<{ faults: string[]; runs: 
 }
 
 export async function resumeEverything(token: string): Promise<ResumeOutcome> {
-  const { faults, runs } = await pending(token);
-  const out: ResumeOutcome = { faults: 0, runs: 0, errors: [] };
-  // One failure must not stop the others: every item is tried, and failures are listed.
-  const attempt = async (what: string, call: () => Promise<unknown>, done: () => void) => {
-    try {
-      await call();
-      done();
-    } catch (err) {
-      if (err instanceof Unauthorized) throw err;
-      if (err instanceof HttpError && err.status === 409) return; // the run ended meanwhile
-      out.errors.push(`${what}: ${(err as Error).message}`);
-    }
-  };
-  await Promise.all([
-    ...runs.map((id) => attempt(`run ${id}`, () => callJson('POST', `v1/runs/${encodeURIComponent(id)}/abort`, token), () => out.runs++)),
-    ...faults.map((id) => attempt(`fault ${id}`, () => callJson('DELETE', `v1/faults/${encodeURIComponent(id)}`, token), () => out.faults++)),
-  ]);
-  return out;
+  const a = await callJson<ResumeAllAnswer>('POST', 'v1/resume-all', token);
+  const errors = [
+    ...a.runs.filter((r) => r.result === 'failed').map((r) => `run ${r.id}: ${r.message ?? 'not aborted'}`),
+    ...a.faults.filter((f) => f.result !== 'resumed').map((f) => `fault ${f.id}: ${f.message ?? 'a process was still seen stopped'}`),
+  ];
+  return { runs: a.runs.filter((r) => r.result === 'aborting').length, faults: a.faults.filter((f) => f.result === 'resumed').length, errors };
 }

@@ -15,7 +15,7 @@ async function download(token: string, id: string, format: 'json' | 'junit'): Pr
   setTimeout(() => URL.revokeObjectURL(a.href), 1000);
 }
 
-export function RunActions(props: { token: string; id: string; live: boolean; ended: boolean; onUnauthorized: () => void }) {
+export function RunActions(props: { token: string; id: string; live: boolean; ended: boolean; onUnauthorized: () => void; readOnly?: boolean }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const [error, setError] = useState<string | null>(null);
   const [aborting, setAborting] = useState(false);
@@ -28,7 +28,7 @@ export function RunActions(props: { token: string; id: string; live: boolean; en
   return h(
     'div',
     { class: 'run-actions' },
-    props.live ? h('button', { type: 'button', class: 'danger', disabled: aborting, onClick: () => dialog.current?.showModal() }, aborting ? 'Aborting…' : 'Abort run') : null,
+    props.live ? h('button', { type: 'button', class: 'danger', disabled: aborting || props.readOnly === true, onClick: () => dialog.current?.showModal() }, aborting ? 'Aborting…' : 'Abort run') : null,
     props.ended ? h('button', { type: 'button', onClick: () => download(props.token, props.id, 'json').catch(failed) }, 'Report (JSON)') : null,
     props.ended ? h('button', { type: 'button', onClick: () => download(props.token, props.id, 'junit').catch(failed) }, 'Report (JUnit)') : null,
     error === null ? null : h('p', { role: 'alert', class: 'error' }, error),

@@ -52,7 +52,7 @@ function useNow(live: boolean): number {
   return now;
 }
 
-export function RunPage(props: { token: string; id: string; onUnauthorized: () => void }) {
+export function RunPage(props: { token: string; id: string; onUnauthorized: () => void; readOnly?: boolean }) {
   const [run, setRun] = useState<Run | null>(null);
   const [error, setError] = useState<string | null>(null);
   const { state, error: streamError } = useRunEvents(props.id, props.token, props.onUnauthorized);
@@ -74,7 +74,7 @@ export function RunPage(props: { token: string; id: string; onUnauthorized: () =
     { 'aria-labelledby': 'run-title', 'data-status': status },
     h('h2', { id: 'run-title' }, `Run ${run.id}`, h('span', { class: 'muted' }, ` · ${run.drillName ?? ''}`)),
     h('p', null, h('span', { class: `status-${status}` }, status), ` · started ${dateTime(from)} · ${duration(to - from)}`, run.error ? h('span', { class: 'error' }, ` · ${(run.error as { message?: string }).message ?? ''}`) : null),
-    h(RunActions, { token: props.token, id: run.id, live, ended: run.endedAt !== null && !live, onUnauthorized: props.onUnauthorized }),
+    h(RunActions, { token: props.token, id: run.id, live, ended: run.endedAt !== null && !live, onUnauthorized: props.onUnauthorized, readOnly: props.readOnly === true }),
     [error, streamError].filter(Boolean).map((e) => h('p', { role: 'alert', class: 'error' }, e)),
     h('h3', null, 'Steps'),
     h(

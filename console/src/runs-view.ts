@@ -67,6 +67,6 @@ export function Runs(props: { token: string; onUnauthorized: () => void }) {
 }
 
 /** #runs is the history; #runs/ID one run's page. */
-export function RunsRoute(props: { token: string; param?: string | undefined; onUnauthorized: () => void }) {
+export function RunsRoute(props: { token: string; param?: string | undefined; onUnauthorized: () => void; readOnly?: boolean }) {
   return props.param ? h(RunPage, { ...props, id: props.param }) : h(Runs, props);
 }

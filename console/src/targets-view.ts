@@ -5,20 +5,13 @@ import { h } from 'preact';
 import { useState } from 'preact/hooks';
 import { callJson, Unauthorized } from './api.js';
 import { emptyForm, keyOf, targetGroup, type Preview, type SelectionForm } from './selection.js';
-
-type Key = keyof SelectionForm;
+import { selectorFields } from './selector-fields.js';
 
 export function Targets(props: { token: string; onUnauthorized: () => void }) {
   const [form, setForm] = useState<SelectionForm>(emptyForm);
   const [preview, setPreview] = useState<Preview | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const set = (k: Key) => (e: Event) => setForm({ ...form, [k]: (e.target as HTMLInputElement | HTMLSelectElement).value });
-  const text = (k: Key, label: string, hint: string) =>
-    h('div', { class: 'field' }, h('label', { for: `t-${k}` }, label), h('input', { id: `t-${k}`, name: k, value: form[k], placeholder: hint, onInput: set(k) }));
-  const choice = (k: Key, label: string, options: readonly string[]) =>
-    h('div', { class: 'field' }, h('label', { for: `t-${k}` }, label), h('select', { id: `t-${k}`, name: k, value: form[k], onChange: set(k) }, ...options.map((o) => h('option', { value: o }, o))));
-
   const submit = async (e: Event) => {
     e.preventDefault();
     setBusy(true);
@@ -42,27 +35,7 @@ export function Targets(props: { token: string; onUnauthorized: () => void }) {
     h(
       'form',
       { 'aria-label': 'Selection', class: 'selection', noValidate: true, onSubmit: submit },
-      h(
-        'fieldset',
-        null,
-        h('legend', null, 'Filter'),
-        text('cluster', 'Cluster', 'name or /regex/'),
-        text('namespace', 'Namespace', 'name or /regex/'),
-        text('labels', 'Labels', 'app=etcd,env in (a,b)'),
-        text('pod', 'Pod regex', '^etcd-'),
-        text('container', 'Container regex', 'etcd'),
-        text('cmdline', 'Host process cmdline regex', 'postgres -D'),
-      ),
-      h(
-        'fieldset',
-        null,
-        h('legend', null, 'Pick'),
-        choice('amount', 'How many', ['all', 'count', 'percent']),
-        form.amount === 'all' ? null : h('div', { class: 'field' }, h('label', { for: 't-howMany' }, form.amount === 'count' ? 'Count' : 'Percent'), h('input', { id: 't-howMany', name: 'howMany', type: 'number', min: 1, max: form.amount === 'percent' ? 100 : undefined, value: form.howMany, onInput: set('howMany') })),
-        choice('placement', 'Placement', ['any', 'spread', 'pack']),
-        form.placement === 'any' ? null : choice('topology', 'Across', ['node', 'zone']),
-        text('seed', 'Seed', 'random'),
-      ),
+      ...selectorFields(form, setForm, 't'),
       h('button', { type: 'submit', disabled: busy }, busy ? 'Previewing…' : 'Preview selection'),
     ),
     error === null ? null : h('p', { role: 'alert', class: 'error' }, error),

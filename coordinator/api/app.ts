@@ -63,7 +63,7 @@ export interface CoordinatorApiOptions {
 }
 
 /** Never rate-limited: what puts processes back (a resume, an abort) must not wait behind a caller's own flood. */
-const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && /^\/v1\/runs\/[^/]+\/abort$/.test(path));
+const isResume = (method: string, path: string) => (method === 'DELETE' && /^\/v1\/faults\/[^/]+$/.test(path)) || (method === 'POST' && (/^\/v1\/runs\/[^/]+\/abort$/.test(path) || path === '/v1/resume-all'));
 
 type Outcome = { target?: string | null; result?: AuditResult; details?: Record<string, unknown> };
 
@@ -131,6 +131,12 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
   app.get('/healthz', (c) => c.json({ status: 'ok', version: VERSION, agents: o.fleet.agentCount() } as const satisfies z.output<typeof healthSchema>));
   serveMetrics(app, o.registry);
   app.get('/v1/version', (c) => c.json({ version: VERSION, coordinatorId: o.coordinatorId } satisfies z.output<typeof versionSchema>));
+
+  // Who this token is, for a client (the console) that hides what the token may not do; refusals stay the API's job.
+  app.get('/v1/whoami', (c) => {
+    const p = c.get('principal');
+    return c.json({ id: p.id, role: can(p, 'operate') ? ('operator' as const) : ('viewer' as const), scope: { ...(p.clusters ? { clusters: [...p.clusters] } : {}), ...(p.namespaces ? { namespaces: [...p.namespaces] } : {}) } });
+  });
 
   app.get('/v1/agents', (c) => {
     const p = c.get('principal');
@@ -205,6 +211,41 @@ export function createCoordinatorApi(o: CoordinatorApiOptions): Hono<{ Variables
       details: { confirmed: f.resume.confirmed, seen: f.resume.seen },
     }));
     return c.json(resumed);
+  });
+
+  // The emergency stop: every running run (in scope) aborted and every active immediate fault (in scope) resumed, in
+  // one audited call; one item's failure never stops the others, and the answer lists each.
+  app.post('/v1/resume-all', async (c) => {
+    const p = c.get('principal');
+    const runs: { id: string; result: 'aborting' | 'failed'; message?: string }[] = [];
+    for (const id of o.engine.activeRunIds()) {
+      if (isScoped(p) && !scopeCovers(p, o.engine.scopeOf(id) ?? {})) continue; // another scope's run: not ours to stop
+      try {
+        o.engine.abort(id, `aborted by ${c.get('tokenId')} (resume-all)`);
+        o.audit.record(p, 'run.abort', id, 'ok', { via: 'resume-all' });
+        runs.push({ id, result: 'aborting' });
+      } catch (err) {
+        o.audit.record(p, 'run.abort', id, 'failed', { via: 'resume-all', message: String((err as Error).message).slice(0, 300) });
+        runs.push({ id, result: 'failed', message: String((err as Error).message) });
+      }
+    }
+    const within = isScoped(p) ? (place: Parameters<typeof inScope>[1]) => inScope(p, place) : undefined;
+    const active = o.faults.list().filter((f) => f.parts.some((part) => part.fault.state === 'active') && o.faults.visible(f.id, within));
+    const faults = await Promise.all(
+      active.map(async (f) => {
+        try {
+          const r = await o.faults.resume(f.id);
+          o.audit.record(p, 'fault.resume', f.id, r.resume.confirmed ? 'ok' : 'failed', { via: 'resume-all', confirmed: r.resume.confirmed, seen: r.resume.seen });
+          return { id: f.id, result: r.resume.confirmed ? ('resumed' as const) : ('unconfirmed' as const), seen: r.resume.seen };
+        } catch (err) {
+          o.audit.record(p, 'fault.resume', f.id, 'failed', { via: 'resume-all', message: String((err as Error).message).slice(0, 300) });
+          return { id: f.id, result: 'failed' as const, message: String((err as Error).message) };
+        }
+      }),
+    );
+    const failures = runs.filter((r) => r.result === 'failed').length + faults.filter((f) => f.result !== 'resumed').length;
+    o.audit.record(p, 'resume.all', null, failures === 0 ? 'ok' : 'failed', { runs: runs.length, faults: faults.length, failures });
+    return c.json({ runs, faults, failures });
   });
 
   app.get('/v1/schemas/drill.json', (c) => c.json(drillJsonSchema()));

@@ -21,7 +21,7 @@ export const auditQuerySchema = z.strictObject({
   since: time.optional().meta({ description: 'Unix ms or ISO 8601; records at or after it' }),
   until: time.optional().meta({ description: 'Unix ms or ISO 8601; records before it' }),
   actor: z.string().min(1).max(64).optional().meta({ description: 'Token id' }),
-  action: z.string().min(1).max(64).optional().meta({ description: 'run.start, run.abort, fault.create, fault.resume, drill.save, drill.delete, override.use, auth.refused, agent.refused' }),
+  action: z.string().min(1).max(64).optional().meta({ description: 'run.start, run.abort, fault.create, fault.resume, resume.all, drill.save, drill.delete, override.use, auth.refused, agent.refused' }),
   limit: z.coerce.number().int().min(1).max(1000).default(100),
   /** The `nextCursor` of the previous page. */
   cursor: z.coerce.number().int().min(1).optional().meta({ description: 'nextCursor of the previous page' }),

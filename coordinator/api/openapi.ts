@@ -35,6 +35,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
   { method: 'get', path: '/healthz', operationId: 'getHealth', summary: 'Liveness', tags: ['system'], open: true, responses: { 200: jsonAnswer('Up', 'Health') } },
   metricsOperation('getMetrics', E[429]),
   { method: 'get', path: '/v1/version', operationId: 'getVersion', summary: 'Coordinator version and id', tags: ['system'], responses: { 200: jsonAnswer('Version', 'Version'), ...authed } },
+  { method: 'get', path: '/v1/whoami', operationId: 'whoami', summary: 'The calling token: its id, role (operator or viewer) and scope', tags: ['system'], responses: { 200: jsonAnswer('The token', 'Whoami'), ...authed } },
   { method: 'get', path: '/v1/agents', operationId: 'listAgents', summary: 'Connected agents (a scoped token sees its clusters only)', tags: ['fleet'], responses: { 200: jsonAnswer('Agents', 'AgentList'), ...authed } },
   {
     method: 'get',
@@ -152,6 +153,15 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     responses: { 202: jsonAnswer('Aborting', 'RunAborting'), 403: E[403], 404: E[404], 409: 'The run is not running (ERIS_ERR_CONFLICT)', 401: E[401] },
   },
   {
+    method: 'post',
+    path: '/v1/resume-all',
+    operationId: 'resumeAll',
+    summary: 'Emergency: abort every running run and resume every active immediate fault in the token\'s scope (never rate-limited)',
+    description: 'Audited as resume.all, plus one run.abort or fault.resume per item. One item failing does not stop the others; failures counts them.',
+    tags: ['faults'],
+    responses: { 200: jsonAnswer('What was done to each', 'ResumeAll'), 403: E[403], 401: E[401] },
+  },
+  {
     method: 'get',
     path: '/v1/runs/{id}/report',
     operationId: 'getRunReport',
@@ -214,6 +224,8 @@ export function coordinatorDocument(version: string): Record<string, unknown> {
       RunList: answers.runListSchema,
       DryRun: answers.dryRunSchema,
       RunAborting: answers.runAbortingSchema,
+      ResumeAll: answers.resumeAllSchema,
+      Whoami: answers.whoamiSchema,
       RunEvent: answers.runEventSchema,
       AuditRecord: answers.auditRecordSchema,
       AuditPage: answers.auditPageSchema,

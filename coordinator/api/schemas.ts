@@ -167,6 +167,25 @@ export const runSummarySchema = z.strictObject(runFields);
 export const runSchema = z.strictObject({ ...runFields, spec: drillDocumentSchema, result: runReportSchema.nullable().meta({ description: 'The report once the run ended' }) });
 export const runListSchema = z.strictObject({ runs: z.array(runSummarySchema) });
 export const runAbortingSchema = z.strictObject({ id: z.string(), status: z.literal('aborting') });
+/** GET /v1/whoami: the calling token's id, what it may do, and where (no clusters/namespaces: everywhere). */
+export const whoamiSchema = z.strictObject({
+  id: z.string(),
+  role: z.enum(['operator', 'viewer']).meta({ description: 'operator: may act; viewer: may read and preview only' }),
+  scope: z.strictObject({ clusters: z.array(z.string()).optional(), namespaces: z.array(z.string()).optional() }),
+});
+/** POST /v1/resume-all: what was done to each run and fault in the caller's scope. */
+export const resumeAllSchema = z.strictObject({
+  runs: z.array(z.strictObject({ id: z.string(), result: z.enum(['aborting', 'failed']), message: z.string().optional() })),
+  faults: z.array(
+    z.strictObject({
+      id: z.string(),
+      result: z.enum(['resumed', 'unconfirmed', 'failed']).meta({ description: 'unconfirmed: the agents answered, but a process was still seen stopped' }),
+      seen: z.record(z.string(), z.number()).optional(),
+      message: z.string().optional(),
+    }),
+  ),
+  failures: z.number().int().meta({ description: 'Runs that could not be aborted plus faults not confirmed resumed' }),
+});
 export const dryRunSchema = z.strictObject({
   dryRun: z.literal(true),
   drill: z.string(),

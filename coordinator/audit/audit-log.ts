@@ -11,6 +11,7 @@ export const AUDIT_ACTIONS = [
   'run.abort',
   'fault.create',
   'fault.resume',
+  'resume.all',
   'drill.save',
   'drill.delete',
   'override.use',

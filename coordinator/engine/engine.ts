@@ -116,6 +116,11 @@ export class DrillEngine {
     zeroDrillSeries(this.o.metrics, drill, this.knownClusters);
   }
 
+  /** The runs going now (the emergency resume-all aborts them). */
+  activeRunIds(): string[] {
+    return [...this.runs.keys()];
+  }
+
   isActive(runId: string): boolean {
     return this.runs.has(runId);
   }

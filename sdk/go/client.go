@@ -394,6 +394,16 @@ func (c *Client) Resume(ctx context.Context, id string) (*ResumedFault, error) {
 	return &r, nil
 }
 
+// ResumeAll is the emergency stop: every running run aborted and every active immediate fault resumed, within the
+// token's scope, in one audited call (never rate-limited).
+func (c *Client) ResumeAll(ctx context.Context) (*ResumeAll, error) {
+	var r ResumeAll
+	if err := c.call(ctx, request{method: "POST", path: "/v1/resume-all"}, "POST /v1/resume-all", "", &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
 // Resume resumes what this fault stopped (idempotent). Pass a context that is not already cancelled
 // (context.Background() in a defer): a resume must go through even when the work around it was cancelled.
 func (f *Fault) Resume(ctx context.Context) (*ResumedFault, error) {

@@ -249,6 +249,23 @@ type ResumedFault struct {
 	Resume ResumeCheck `json:"resume"`
 }
 
+// ResumeAll is the emergency resume's answer: what was done to each run and fault in the token's scope.
+type ResumeAll struct {
+	Runs []struct {
+		ID      string `json:"id"`
+		Result  string `json:"result"` // aborting or failed
+		Message string `json:"message,omitempty"`
+	} `json:"runs"`
+	Faults []struct {
+		ID      string         `json:"id"`
+		Result  string         `json:"result"` // resumed, unconfirmed or failed
+		Seen    map[string]int `json:"seen,omitempty"`
+		Message string         `json:"message,omitempty"`
+	} `json:"faults"`
+	// Failures counts runs not aborted and faults not confirmed resumed.
+	Failures int `json:"failures"`
+}
+
 // AuditRecord is one entry of the audit trail.
 type AuditRecord struct {
 	Seq     int64      `json:"seq"`

@@ -19,8 +19,14 @@ from eris_chaos.models import COMPONENTS, ApiModel
 
 from .conftest import Cluster
 
-# The operations that are not API calls of a client: scrape, docs, and the drill schema (an editor's concern).
-NOT_CALLS = {("get", "/metrics"), ("get", "/docs"), ("get", "/openapi.json"), ("get", "/v1/schemas/drill.json")}
+# The operations that are not API calls of a client: scrape, docs, the drill schema (an editor's concern) and whoami.
+NOT_CALLS = {
+    ("get", "/metrics"),
+    ("get", "/docs"),
+    ("get", "/openapi.json"),
+    ("get", "/v1/schemas/drill.json"),
+    ("get", "/v1/whoami"),  # the console's (what to hide for a viewer)
+}
 
 ID, NAME = "__id__", "__name__"
 
@@ -41,6 +47,7 @@ def sdk_operations() -> set[tuple[str, str]]:
         calls.fault_list(),
         calls.fault_get(ID),
         calls.fault_resume(ID),
+        calls.resume_all(),
         calls.audit(None, None, None, None, None, None),
         calls.drill_save({}),
         calls.drill_validate("x"),

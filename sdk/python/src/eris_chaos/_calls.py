@@ -214,6 +214,10 @@ def fault_resume(fault_id: str) -> Call[m.ResumedFault]:
     return Call("DELETE", f"/v1/faults/{_enc(fault_id)}", _of(m.ResumedFault, "DELETE /v1/faults/{id}"))
 
 
+def resume_all() -> Call[m.ResumeAll]:
+    return Call("POST", "/v1/resume-all", _of(m.ResumeAll, "POST /v1/resume-all"))
+
+
 def audit(
     since: int | float | datetime | str | None,
     until: int | float | datetime | str | None,

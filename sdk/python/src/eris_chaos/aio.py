@@ -160,6 +160,9 @@ class AsyncFaults:
     async def resume(self, fault_id: str) -> m.ResumedFault:
         return await self._c._do(calls.fault_resume(fault_id))
 
+    async def resume_all(self) -> m.ResumeAll:
+        return await self._c._do(calls.resume_all())
+
 
 class AsyncDrills:
     def __init__(self, client: AsyncClient) -> None:

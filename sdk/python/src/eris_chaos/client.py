@@ -183,6 +183,10 @@ class Faults:
         """Resumes what the fault stopped (idempotent); ``resume.confirmed`` says every process was seen running."""
         return self._c._do(calls.fault_resume(fault_id))
 
+    def resume_all(self) -> m.ResumeAll:
+        """Emergency: aborts every running run and resumes every active fault in the token's scope, in one audited call."""
+        return self._c._do(calls.resume_all())
+
 
 class Drills:
     """Stored drills."""

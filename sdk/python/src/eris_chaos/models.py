@@ -204,6 +204,28 @@ class ResumedFault(Fault):
     resume: ResumeCheck
 
 
+class ResumeAllRun(ApiModel):
+    id: str
+    result: Literal["aborting", "failed"]
+    message: str | None = None
+
+
+class ResumeAllFault(ApiModel):
+    id: str
+    result: Literal["resumed", "unconfirmed", "failed"]
+    seen: dict[str, int] | None = None
+    message: str | None = None
+
+
+class ResumeAll(ApiModel):
+    """The emergency resume's answer: each run aborted and each fault resumed in the token's scope; ``failures`` counts
+    runs not aborted and faults not confirmed resumed."""
+
+    runs: list[ResumeAllRun]
+    faults: list[ResumeAllFault]
+    failures: int
+
+
 class AuditRecord(ApiModel):
     seq: int
     at: int
@@ -463,6 +485,7 @@ COMPONENTS: dict[str, type[ApiModel]] = {
     "AgentFault": AgentFault,
     "ImmediateFault": Fault,
     "ResumedFault": ResumedFault,
+    "ResumeAll": ResumeAll,
     "AuditRecord": AuditRecord,
     "AuditPage": AuditPage,
     "SavedDrill": SavedDrill,
