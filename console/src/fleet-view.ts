@@ -1,39 +1,15 @@
 // Fleet: every agent the coordinator knows, grouped cluster → node, refreshed every few seconds.
 import { h } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { getJson, Unauthorized, type Agent } from './api.js';
+import { useState } from 'preact/hooks';
+import type { Agent } from './api.js';
 import { ago, groupByCluster } from './fleet.js';
 import { ResumeAll } from './resume-all-view.js';
-
-const REFRESH_MS = 5000;
+import { usePolling } from './use-polling.js';
 
 export function Fleet(props: { token: string; onUnauthorized: () => void; readOnly?: boolean }) {
-  const [agents, setAgents] = useState<Agent[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [now, setNow] = useState(Date.now());
   const [tick, setTick] = useState(0);
-  useEffect(() => {
-    let live = true;
-    const load = async () => {
-      try {
-        const body = await getJson<{ agents: Agent[] }>('v1/agents', props.token);
-        if (!live) return;
-        setAgents(body.agents);
-        setError(null);
-        setNow(Date.now());
-      } catch (err) {
-        if (!live) return;
-        if (err instanceof Unauthorized) props.onUnauthorized();
-        else setError((err as Error).message);
-      }
-    };
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [props.token, tick]);
+  const { data, error, at: now } = usePolling<{ agents: Agent[] }>('v1/agents', props.token, props.onUnauthorized, [tick]);
+  const agents = data?.agents ?? null;
 
   if (agents === null) return h('section', { 'aria-busy': 'true' }, error ?? 'Loading the fleet…');
   return h(

@@ -1,36 +1,12 @@
 // Runs: the history, newest first — status, drill, when it started, how long, and its slowest time to detect / recover.
 import { h } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
-import { getJson, Unauthorized } from './api.js';
 import { dateTime, duration, type RunSummary } from './runs.js';
 import { RunPage } from './run-view.js';
-
-const REFRESH_MS = 5000;
+import { usePolling } from './use-polling.js';
 
 export function Runs(props: { token: string; onUnauthorized: () => void }) {
-  const [runs, setRuns] = useState<RunSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let live = true;
-    const load = async () => {
-      try {
-        const body = await getJson<{ runs: RunSummary[] }>('v1/runs', props.token);
-        if (!live) return;
-        setRuns(body.runs);
-        setError(null);
-      } catch (err) {
-        if (!live) return;
-        if (err instanceof Unauthorized) props.onUnauthorized();
-        else setError((err as Error).message);
-      }
-    };
-    void load();
-    const timer = setInterval(load, REFRESH_MS);
-    return () => {
-      live = false;
-      clearInterval(timer);
-    };
-  }, [props.token]);
+  const { data, error } = usePolling<{ runs: RunSummary[] }>('v1/runs', props.token, props.onUnauthorized);
+  const runs = data?.runs ?? null;
 
   if (runs === null) return h('section', { 'aria-busy': 'true' }, error ?? 'Loading the runs…');
   return h(
