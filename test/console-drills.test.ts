@@ -6,69 +6,30 @@
 // The screenshot goes to test-artifacts/console/drills.png. Needs `npm run build` (the console is served from dist/web).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadAgentConfig } from '../daemon/config.js';
-import { startAgent, type Agent } from '../daemon/agent.js';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator, type Coordinator } from '../coordinator/server.js';
-import { consoleDir } from '../coordinator/api/console-ui.js';
-import { silentLogger } from '../lib/logger.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Coordinator } from '../coordinator/server.js';
+import { ARTIFACTS, assertAccessible, consoleSkip, logIn, startConsoleBed, type ConsoleBed } from './harness/console.js';
 import { callJson } from './harness/agent-process.js';
 import { spawnTree, waitFor } from './harness/processes.js';
-import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-drills-token-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
-if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
-const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
-
-describe('console Drills view in Chromium', { skip }, () => {
-  let dir: string;
+describe('console Drills view in Chromium', { skip: consoleSkip }, () => {
   let coordinator: Coordinator;
-  let agent: Agent;
   let context: BrowserContext;
-  const offHost: string[] = [];
+  let offHost: string[] = [];
+  let bed: ConsoleBed | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'eris-console-drills-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), storePath: ':memory:' }, {}), { logger: silentLogger() });
-    agent = await startAgent(
-      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
-      { logger: silentLogger() },
-    );
-    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: { width: 1200, height: 900 } });
-    const origin = new URL(coordinator.url).origin;
-    context.on('request', (r) => {
-      if (new URL(r.url()).origin !== origin) offHost.push(r.url());
-    });
+    bed = await startConsoleBed({ name: 'console-drills', token: TOKEN, viewport: { width: 1200, height: 900 } });
+    ({ coordinator, context, offHost } = bed);
   });
 
   after(async () => {
-    await context?.close();
-    await agent?.close();
-    await coordinator?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.stop();
   });
-
-  async function assertAccessible(page: Page, what: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
-  }
 
   /** Puts the cursor at the end of a 1-based line of the editor. */
   async function endOfLine(page: Page, line: number): Promise<void> {

@@ -4,87 +4,39 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadAgentConfig } from '../daemon/config.js';
-import { startAgent, type Agent } from '../daemon/agent.js';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator, type Coordinator } from '../coordinator/server.js';
-import { consoleDir } from '../coordinator/api/console-ui.js';
-import { silentLogger } from '../lib/logger.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Coordinator } from '../coordinator/server.js';
+import { ARTIFACTS, assertAccessible, consoleSkip, logIn, startConsoleBed, type ConsoleBed } from './harness/console.js';
 import { callJson } from './harness/agent-process.js';
 import { procState, spawnTree, waitFor } from './harness/processes.js';
-import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-faults-operator-0123456789';
 const VIEWER = 'console-faults-viewer-0123456789';
 const AGENT = 'console-faults-agent-0123456789';
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-// Deterministic size for the screenshots the README shows (docs/images/ holds copies; the test writes artifacts only).
-const VIEWPORT = { width: 1200, height: 750 };
-// No background traffic: this machine's network is closed, and the console must need nothing off-host.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-// Chromium comes from scripts/install-testbed.sh; with CI=true its absence, or an unbuilt console, fails instead.
-const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
-if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
-const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
-
-describe('console: immediate faults and read-only tokens', { skip }, () => {
-  let dir: string;
+describe('console: immediate faults and read-only tokens', { skip: consoleSkip }, () => {
   let coordinator: Coordinator;
-  let agent: Agent;
   let context: BrowserContext;
-  const offHost: string[] = [];
+  let offHost: string[] = [];
+  let bed: ConsoleBed | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'eris-console-faults-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    writeFileSync(
-      join(dir, 'tokens.yaml'),
-      ['tokens:', `  - { id: ops, role: operator, sha256: ${sha(TOKEN)} }`, `  - { id: watcher, role: viewer, sha256: ${sha(VIEWER)} }`, `  - { id: agents, role: agent, sha256: ${sha(AGENT)}, cluster: lab }`].join('\n'),
-    );
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', tokensFile: join(dir, 'tokens.yaml'), dataDir: join(dir, 'coord'), storePath: ':memory:' }, {}), { logger: silentLogger() });
-    agent = await startAgent(
-      loadAgentConfig({ listen: '127.0.0.1:0', token: 'console-faults-local-0123456789', coordinatorToken: AGENT, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
-      { logger: silentLogger() },
-    );
-    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: VIEWPORT });
-    const origin = new URL(coordinator.url).origin;
-    context.on('request', (r) => {
-      if (new URL(r.url()).origin !== origin) offHost.push(r.url());
+    bed = await startConsoleBed({
+      name: 'console-faults',
+      token: TOKEN,
+      tokens: ['tokens:', `  - { id: ops, role: operator, sha256: ${sha(TOKEN)} }`, `  - { id: watcher, role: viewer, sha256: ${sha(VIEWER)} }`, `  - { id: agents, role: agent, sha256: ${sha(AGENT)}, cluster: lab }`],
+      agentToken: 'console-faults-local-0123456789',
+      agentCoordinatorToken: AGENT,
     });
+    ({ coordinator, context, offHost } = bed);
   });
 
   after(async () => {
-    await context?.close();
-    await agent?.close();
-    await coordinator?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.stop();
   });
-
-  async function logIn(page: Page, token: string): Promise<void> {
-    await page.goto(`${coordinator.url}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Log in' }).click();
-  }
-
-  // axe-core in the page; a serious or critical violation fails, named by rule and element.
-  async function assertAccessible(page: Page, what: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
-  }
 
   it('Faults: freeze a sample process from the page, see who placed it, resume it (confirmed)', async () => {
     const tag = `eris-console-faults-${process.pid}`;
@@ -92,7 +44,7 @@ describe('console: immediate faults and read-only tokens', { skip }, () => {
     try {
       const page = await context.newPage();
       page.on('dialog', (d) => void d.accept());
-      await logIn(page, TOKEN);
+      await logIn(page, coordinator.url, TOKEN);
       await page.getByRole('link', { name: 'Faults' }).click();
       const form = page.getByRole('form', { name: 'Freeze now' });
       await form.waitFor({ timeout: 10000 });
@@ -131,7 +83,7 @@ describe('console: immediate faults and read-only tokens', { skip }, () => {
       const run = await callJson(coordinator.url, TOKEN, 'POST', '/v1/runs', { spec });
       assert.equal(run.status, 201, JSON.stringify(run.body));
       const page = await context.newPage();
-      await logIn(page, VIEWER);
+      await logIn(page, coordinator.url, VIEWER);
       await page.getByRole('note').filter({ hasText: 'read-only token' }).waitFor({ timeout: 10000 });
       const resumeAll = page.getByRole('button', { name: 'Resume everything' });
       await resumeAll.waitFor({ timeout: 10000 });

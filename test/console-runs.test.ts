@@ -4,68 +4,30 @@
 // axe-core checks each view; screenshots go to test-artifacts/console/. Needs `npm run build`.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadAgentConfig } from '../daemon/config.js';
-import { startAgent, type Agent } from '../daemon/agent.js';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator, type Coordinator } from '../coordinator/server.js';
-import { consoleDir } from '../coordinator/api/console-ui.js';
-import { silentLogger } from '../lib/logger.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Coordinator } from '../coordinator/server.js';
+import { ARTIFACTS, assertAccessible, consoleSkip, logIn as submitLogin, startConsoleBed, type ConsoleBed } from './harness/console.js';
 import { callJson } from './harness/agent-process.js';
 import { procState, waitFor } from './harness/processes.js';
-import { freePort } from './harness/ports.js';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-runs-token-0123456789';
-const MEMBER = fileURLToPath(new URL('../cli/demo/sample-member.ts', import.meta.url));
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-// Deterministic size for the screenshots the README shows (docs/images/ holds copies; the test writes artifacts only).
-const VIEWPORT = { width: 1200, height: 750 };
-// No background traffic: this machine's network is closed, and the console must need nothing off-host.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-// Chromium comes from scripts/install-testbed.sh; with CI=true its absence, or an unbuilt console, fails instead.
-const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
-if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
-const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
-
-describe('console Runs views in Chromium', { skip }, () => {
-  let dir: string;
+describe('console Runs views in Chromium', { skip: consoleSkip }, () => {
   let coordinator: Coordinator;
-  let agent: Agent;
   let context: BrowserContext;
-  let member: ChildProcess;
+  let bed: ConsoleBed | undefined;
   const tag = `eris-console-runs-${process.pid}`;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'eris-console-runs-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), storePath: ':memory:', probeAllow: 'loopback' }, {}), { logger: silentLogger() });
-    agent = await startAgent(
-      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
-      { logger: silentLogger() },
-    );
-    const port = await freePort();
-    member = spawn(process.execPath, ['--import', 'tsx', MEMBER, '--name', 'm0', '--port', String(port), '--tag', tag], { stdio: 'ignore' });
-    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
-    await waitFor(() => fetch(`http://127.0.0.1:${port}/health`).then((r) => r.ok, () => false), 20000, 'the sample member up');
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: VIEWPORT });
+    bed = await startConsoleBed({ name: 'console-runs', token: TOKEN, probeAllow: 'loopback', memberTag: tag });
+    ({ coordinator, context } = bed);
   });
 
   after(async () => {
-    await context?.close();
-    member?.kill('SIGKILL');
-    await agent?.close();
-    await coordinator?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.stop();
   });
 
   /** Freeze the member, see its probe fail, continue it, see it pass; `pause` between phases lets a page watch. */
@@ -96,19 +58,9 @@ describe('console Runs views in Chromium', { skip }, () => {
   const ended = (id: string) => waitFor(async () => !['pending', 'running'].includes((await callJson(coordinator.url, TOKEN, 'GET', `/v1/runs/${id}`)).body.status), 30000, `run ${id} to end`);
 
   async function logIn(page: Page, hash: string): Promise<void> {
-    await page.goto(`${coordinator.url}/`);
-    await page.getByLabel('API token').fill(TOKEN);
-    await page.getByRole('button', { name: 'Log in' }).click();
+    await submitLogin(page, coordinator.url, TOKEN);
     await page.getByRole('heading', { level: 2 }).first().waitFor({ timeout: 10000 });
     await page.goto(`${coordinator.url}/${hash}`);
-  }
-
-  async function assertAccessible(page: Page, what: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
   }
 
   let historyRun = '';
@@ -171,7 +123,7 @@ describe('console Runs views in Chromium', { skip }, () => {
     const page = await context.newPage();
     await logIn(page, `#runs/${id}`);
     await page.locator('[data-phase="detected"]').waitFor({ timeout: 15000 });
-    const pid = member.pid!;
+    const pid = bed!.member!.pid!;
     assert.equal(procState(pid), 'T', 'the member is frozen by the run');
     await page.getByRole('button', { name: 'Abort run' }).click();
     const dialog = page.getByRole('dialog', { name: 'Abort this run?' });
@@ -199,7 +151,7 @@ describe('console Runs views in Chromium', { skip }, () => {
     assert.equal(await page.getByRole('button', { name: 'Abort run' }).count(), 0, 'nothing to abort');
     const saved = async (name: string) => {
       const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name }).click()]);
-      const path = join(dir, download.suggestedFilename());
+      const path = join(bed!.dir, download.suggestedFilename());
       await download.saveAs(path);
       return { file: download.suggestedFilename(), text: readFileSync(path, 'utf8') };
     };

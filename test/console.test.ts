@@ -5,80 +5,30 @@
 // docs/images/). Needs `npm run build` (the console is served from dist/web).
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { loadAgentConfig } from '../daemon/config.js';
-import { startAgent, type Agent } from '../daemon/agent.js';
-import { loadCoordinatorConfig } from '../coordinator/config.js';
-import { startCoordinator, type Coordinator } from '../coordinator/server.js';
-import { consoleDir } from '../coordinator/api/console-ui.js';
-import { silentLogger } from '../lib/logger.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import type { Coordinator } from '../coordinator/server.js';
+import { ARTIFACTS, assertAccessible, consoleSkip, logIn, startConsoleBed, type ConsoleBed } from './harness/console.js';
 import { callJson } from './harness/agent-process.js';
 import { procState, spawnTree, waitFor } from './harness/processes.js';
-import { testbedSkipReason } from './harness/requirements.js';
 
 const TOKEN = 'console-token-0123456789';
-const CHROMIUM = '/usr/bin/chromium';
-const ARTIFACTS = fileURLToPath(new URL('../test-artifacts/console/', import.meta.url));
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
-// Deterministic size for the screenshots the README shows (docs/images/ holds copies; the test writes artifacts only).
-const VIEWPORT = { width: 1200, height: 750 };
-// No background traffic: this machine's network is closed, and the console must need nothing off-host.
-const FLAGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
-// Chromium comes from scripts/install-testbed.sh; with CI=true its absence, or an unbuilt console, fails instead.
-const unbuilt = existsSync(join(consoleDir(), 'index.html')) ? undefined : 'the console is not built (npm run build)';
-if (unbuilt !== undefined && process.env.CI === 'true') throw new Error(`CI=true and ${unbuilt}`);
-const skip = testbedSkipReason({ tools: [CHROMIUM], root: false }) ?? unbuilt ?? false;
-
-describe('web console in Chromium', { skip }, () => {
-  let dir: string;
+describe('web console in Chromium', { skip: consoleSkip }, () => {
   let coordinator: Coordinator;
-  let agent: Agent;
   let context: BrowserContext;
-  const offHost: string[] = [];
+  let offHost: string[] = [];
+  let bed: ConsoleBed | undefined;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'eris-console-'));
-    mkdirSync(ARTIFACTS, { recursive: true });
-    coordinator = await startCoordinator(loadCoordinatorConfig({ listen: '127.0.0.1:0', token: TOKEN, dataDir: join(dir, 'coord'), storePath: ':memory:' }, {}), { logger: silentLogger() });
-    agent = await startAgent(
-      loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: join(dir, 'agent'), noCri: true, hostProcesses: true, coordinator: coordinator.linkUrl, cluster: 'lab', nodeName: 'node-1', zone: 'z1' }, {}),
-      { logger: silentLogger() },
-    );
-    await waitFor(async () => (await callJson(coordinator.url, TOKEN, 'GET', '/v1/agents')).body.agents?.length === 1, 10000, 'the agent to register');
-    context = await chromium.launchPersistentContext(join(dir, 'chromium-profile'), { executablePath: CHROMIUM, headless: true, args: FLAGS, viewport: VIEWPORT });
-    const origin = new URL(coordinator.url).origin;
-    context.on('request', (r) => {
-      if (new URL(r.url()).origin !== origin) offHost.push(r.url());
-    });
+    bed = await startConsoleBed({ name: 'console', token: TOKEN });
+    ({ coordinator, context, offHost } = bed);
   });
 
   after(async () => {
-    await context?.close();
-    await agent?.close();
-    await coordinator?.close();
-    rmSync(dir, { recursive: true, force: true });
+    await bed?.stop();
   });
-
-  async function logIn(page: Page, token: string): Promise<void> {
-    await page.goto(`${coordinator.url}/`);
-    await page.getByLabel('API token').fill(token);
-    await page.getByRole('button', { name: 'Log in' }).click();
-  }
-
-  // axe-core in the page; a serious or critical violation fails, named by rule and element.
-  async function assertAccessible(page: Page, what: string): Promise<void> {
-    await page.addScriptTag({ path: AXE });
-    type Violation = { id: string; impact: string | null; help: string; nodes: { target: unknown[] }[] };
-    const violations = await page.evaluate(async () => ((await (globalThis as unknown as { axe: { run(): Promise<{ violations: Violation[] }> } }).axe.run()).violations));
-    const bad = violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
-    assert.deepEqual(bad.map((v) => `${v.id} (${v.impact}: ${v.help}) at ${v.nodes.map((n) => JSON.stringify(n.target)).join(', ')}`), [], `${what}: accessibility violations`);
-  }
 
   it('the login screen passes axe', async () => {
     const page = await context.newPage();
@@ -91,7 +41,7 @@ describe('web console in Chromium', { skip }, () => {
 
   it('logs in with the token and shows the agent in the Fleet view, cluster → node', async () => {
     const page = await context.newPage();
-    await logIn(page, TOKEN);
+    await logIn(page, coordinator.url, TOKEN);
     const row = page.locator('[data-cluster="lab"] tr[data-agent="lab/node-1"]');
     await row.waitFor({ timeout: 10000 });
     const cells = await row.locator('th, td').allInnerTexts();
@@ -121,7 +71,7 @@ describe('web console in Chromium', { skip }, () => {
       assert.equal(run.status, 201, JSON.stringify(run.body));
       await waitFor(() => procState(workload.pid) === 'T' && procState(inRun.pid) === 'T', 10000, 'both sample processes to be stopped');
       const page = await context.newPage();
-      await logIn(page, TOKEN);
+      await logIn(page, coordinator.url, TOKEN);
       await page.getByRole('button', { name: 'Resume everything' }).click();
       const dialog = page.getByRole('dialog', { name: 'Resume everything?' });
       await dialog.waitFor({ timeout: 10000 });
@@ -159,7 +109,7 @@ describe('web console in Chromium', { skip }, () => {
     const workloads = [await spawnTree(1, tag), await spawnTree(1, tag)];
     try {
       const page = await context.newPage();
-      await logIn(page, TOKEN);
+      await logIn(page, coordinator.url, TOKEN);
       await page.getByRole('link', { name: 'Targets' }).click();
       await page.getByRole('heading', { name: 'Targets', level: 2 }).waitFor({ timeout: 10000 });
       assert.equal(new URL(page.url()).hash, '#targets');
@@ -200,7 +150,7 @@ describe('web console in Chromium', { skip }, () => {
     const tag = `eris-console-${process.pid}-keys`;
     const workload = await spawnTree(1, tag);
     const page = await context.newPage();
-    await logIn(page, TOKEN);
+    await logIn(page, coordinator.url, TOKEN);
     await page.getByRole('heading', { level: 2 }).waitFor({ timeout: 10000 });
     // Tab from the top of the page until the element wanted has focus; a bounded walk so a trap fails, not hangs.
     const tabTo = async (wanted: string): Promise<void> => {
@@ -238,7 +188,7 @@ describe('web console in Chromium', { skip }, () => {
 
   it('a wrong token gets the login screen back with a message', async () => {
     const page = await context.newPage();
-    await logIn(page, 'not-the-token');
+    await logIn(page, coordinator.url, 'not-the-token');
     await page.getByRole('alert').waitFor({ timeout: 10000 });
     assert.match(await page.getByRole('alert').innerText(), /refused this token/);
     assert.ok(await page.getByLabel('API token').isVisible(), 'the login form is shown again');
