@@ -7,9 +7,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { EXIT } from '../cli/exit.js';
-import { freePort } from './harness/ports.js';
+import { startCliCoordinator, type CliCoordinator } from './harness/cli-coordinator.js';
 import { waitFor } from './harness/processes.js';
 import { testbedSkipReason } from './harness/requirements.js';
 import { k8sSkipReason } from './harness/k8s.js';
@@ -48,7 +47,7 @@ const skip = testbedSkipReason({ tools: ['etcd', 'openssl'], root: false }) ?? k
 
 describe('kubernetes probe, in-cluster service account', { skip }, () => {
   let kube: KubeApiServer | undefined;
-  let coordinator: ChildProcess | undefined;
+  let coordinator: CliCoordinator | undefined;
   let dir: string;
   let sa: string;
   let env: Record<string, string>;
@@ -78,19 +77,12 @@ describe('kubernetes probe, in-cluster service account', { skip }, () => {
     copyFileSync(kube.caFile, join(sa, 'ca.crt'));
     const server = new URL(kube.server);
     env = { KUBERNETES_SERVICE_HOST: server.hostname, KUBERNETES_SERVICE_PORT: server.port, ERIS_KUBE_SERVICE_ACCOUNT_DIR: sa };
-    const port = await freePort();
-    coordinator = spawnCli(['coordinator', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--data-dir', join(dir, 'data'), '--kube-in-cluster', 'lab'], { env });
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 30_000, 'the coordinator');
-    auth = ['--coordinator', url, '--token', TOKEN];
+    coordinator = await startCliCoordinator(TOKEN, join(dir, 'data'), ['--kube-in-cluster', 'lab'], env);
+    auth = coordinator.auth;
   });
 
   after(async () => {
-    if (coordinator?.exitCode === null) {
-      const exited = new Promise((resolve) => coordinator!.once('exit', resolve));
-      coordinator.kill('SIGTERM');
-      await exited;
-    }
+    await coordinator?.stop();
     await kube?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });

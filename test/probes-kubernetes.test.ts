@@ -6,9 +6,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ChildProcess } from 'node:child_process';
 import { EXIT } from '../cli/exit.js';
-import { freePort } from './harness/ports.js';
+import { startCliCoordinator, type CliCoordinator } from './harness/cli-coordinator.js';
 import { waitFor } from './harness/processes.js';
 import { testbedSkipReason } from './harness/requirements.js';
 import { k8sSkipReason } from './harness/k8s.js';
@@ -32,7 +31,7 @@ const skip = testbedSkipReason({ tools: ['etcd', 'openssl'], root: false }) ?? k
 
 describe('kubernetes probe', { skip }, () => {
   let kube: KubeApiServer | undefined;
-  let coordinator: ChildProcess | undefined;
+  let coordinator: CliCoordinator | undefined;
   let dir: string;
   let auth: string[];
 
@@ -54,19 +53,12 @@ describe('kubernetes probe', { skip }, () => {
     kube = await startKubeApiServer('lab');
     kube.kubectl(['create', 'namespace', 'db']);
     kube.kubectl(['apply', '-f', '-'], STATEFULSET);
-    const port = await freePort();
-    coordinator = spawnCli(['coordinator', '--listen', `127.0.0.1:${port}`, '--token', TOKEN, '--data-dir', join(dir, 'data'), '--kubeconfig', kube.kubeconfig]);
-    const url = `http://127.0.0.1:${port}`;
-    await waitFor(async () => (await fetch(`${url}/healthz`).catch(() => null))?.ok === true, 30_000, 'the coordinator');
-    auth = ['--coordinator', url, '--token', TOKEN];
+    coordinator = await startCliCoordinator(TOKEN, join(dir, 'data'), ['--kubeconfig', kube.kubeconfig]);
+    auth = coordinator.auth;
   });
 
   after(async () => {
-    if (coordinator?.exitCode === null) {
-      const exited = new Promise((resolve) => coordinator!.once('exit', resolve));
-      coordinator.kill('SIGTERM');
-      await exited;
-    }
+    await coordinator?.stop();
     await kube?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
