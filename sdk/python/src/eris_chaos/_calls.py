@@ -237,20 +237,20 @@ def audit(
     return Call("GET", "/v1/audit", _of(m.AuditPage, "GET /v1/audit"), query=query)
 
 
-def drill_save(drill: DrillSource) -> Call[m.SavedDrill]:
+def _post_drill(path: str, drill: DrillSource, parse: Callable[[httpx.Response], T]) -> Call[T]:
+    """A drill in a POST body: YAML text as written (a path is read), a dict as JSON."""
     json_body, text = drill_body(drill)
-    parse = _of(m.SavedDrill, "POST /v1/drills")
     if text is not None:
-        return Call("POST", "/v1/drills", parse, content=text, content_type="application/yaml")
-    return Call("POST", "/v1/drills", parse, json_body=json_body)
+        return Call("POST", path, parse, content=text, content_type="application/yaml")
+    return Call("POST", path, parse, json_body=json_body)
+
+
+def drill_save(drill: DrillSource) -> Call[m.SavedDrill]:
+    return _post_drill("/v1/drills", drill, _of(m.SavedDrill, "POST /v1/drills"))
 
 
 def drill_validate(drill: DrillSource) -> Call[m.DrillCheck]:
-    json_body, text = drill_body(drill)
-    parse = _of(m.DrillCheck, "POST /v1/drills/validate")
-    if text is not None:
-        return Call("POST", "/v1/drills/validate", parse, content=text, content_type="application/yaml")
-    return Call("POST", "/v1/drills/validate", parse, json_body=json_body)
+    return _post_drill("/v1/drills/validate", drill, _of(m.DrillCheck, "POST /v1/drills/validate"))
 
 
 def drill_templates() -> Call[list[m.DrillTemplate]]:
