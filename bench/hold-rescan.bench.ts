@@ -20,7 +20,7 @@ if (!existsSync(`${PIDS_ROOT}/cgroup.procs`) || process.getuid?.() !== 0) {
 }
 
 const procfs = new ProcFs();
-const resolver = new TargetResolver({ containers: null, procfs, cgroups: new CgroupResolver({ procfs }), hostProcesses: true, isUntouchable: () => false });
+const resolver = new TargetResolver({ containers: null, procfs, cgroups: new CgroupResolver({ procfs }), hostProcesses: true, isExcludedFromSelection: () => false });
 const children: ChildProcess[] = [];
 const dirs: string[] = [];
 

@@ -88,8 +88,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   // Started once the journal is recovered (below); the manager tells it every hold from then on.
   let watchdog: WatchdogProcess | null = null;
   // Host selections never match eris itself (agent, coordinator, CLI) nor the agent's chain.
-  const isUntouchable = (pid: number) => safety.isExcludedFromSelection(pid);
-  const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isUntouchable });
+  const isExcludedFromSelection = (pid: number) => safety.isExcludedFromSelection(pid);
+  const resolver = new TargetResolver({ containers: inventory, procfs, cgroups, hostProcesses: config.hostProcesses, isExcludedFromSelection });
   const faults = new FaultManager({
     resolver,
     signaller,
@@ -126,7 +126,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     tokens,
     logger,
     hostProcesses: config.hostProcesses,
-    isUntouchable,
+    isExcludedFromSelection,
     info: { node: config.nodeName, version: VERSION, runtime },
   });
 
@@ -147,7 +147,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       hostProcesses: config.hostProcesses,
       faults,
       inventory,
-      listProcesses: (pattern) => listHostProcesses(procfs, pattern, isUntouchable),
+      listProcesses: (pattern) => listHostProcesses(procfs, pattern, isExcludedFromSelection),
       processState: ({ pid, startTime }) => {
         const stat = procfs.stat(pid);
         return stat !== null && stat.startTime === startTime ? stat.state : null;

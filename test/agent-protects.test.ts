@@ -134,7 +134,7 @@ describe('the sweep for processes forked mid-stop obeys the request’s override
     await waitFor(() => cmdline(runc.pid!).startsWith(join(dir, 'runc')), 2000, 'runc to exec');
     const procfs = new ProcFs();
     const cgroups = new CgroupResolver({ procfs });
-    const real = new TargetResolver({ containers: null, procfs, cgroups, hostProcesses: true, isUntouchable: () => false });
+    const real = new TargetResolver({ containers: null, procfs, cgroups, hostProcesses: true, isExcludedFromSelection: () => false });
     // The seam: the rescan "finds" the runc process as if it had been forked into the target mid-stop.
     const resolver = Object.assign(Object.create(real) as TargetResolver, {
       rescan: (t: ResolvedTarget, scope: 'all' | 'init') => [...real.rescan(t, scope), ...real.rescan({ kind: 'process', processes: [{ pid: runc.pid!, startTime: procfs.stat(runc.pid!)!.startTime, cgroup: null }] }, 'init')],

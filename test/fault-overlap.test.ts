@@ -38,7 +38,7 @@ describe('overlapping SIGSTOP and SIGCONT faults', () => {
     const tree = await spawnTree(1);
     const procfs = new SlowStopProcFs();
     const manager = new FaultManager({
-      resolver: new TargetResolver({ containers: null, procfs, cgroups: new CgroupResolver({ procfs }), hostProcesses: true, isUntouchable: () => false }),
+      resolver: new TargetResolver({ containers: null, procfs, cgroups: new CgroupResolver({ procfs }), hostProcesses: true, isExcludedFromSelection: () => false }),
       signaller: new Signaller({ procfs, pidfd: loadPidfd() }),
       procfs,
       journal: new Journal(dir),

@@ -9,7 +9,8 @@ import { DRILL_SECONDS } from '../coordinator/metrics.js';
 import type { RunReport } from '../coordinator/engine/report.js';
 import { testbedSkipReason } from './harness/requirements.js';
 import { waitFor } from './harness/processes.js';
-import { startSampleCluster, type SampleCluster } from './cli-harness.js';
+import { parse as parseYaml } from 'yaml';
+import { sampleDrillYaml, startSampleCluster, type SampleCluster } from './cli-harness.js';
 import { startPrometheus, type PrometheusInstance } from './harness/prometheus.js';
 
 const DRILL = 'metrics-node-failure';
@@ -64,22 +65,8 @@ describe('metrics a Prometheus user can trust', { skip: testbedSkipReason({ tool
   it('exposes no NaN, no int64 max and nothing promtool objects to, before any drill', lintBoth);
 
   it('increase() over the window equals the reports: runs, faults, probe failures, detect/recover counts and medians', async (t) => {
-    const drill = {
-      apiVersion: 'eris.dev/v1alpha1',
-      kind: 'Drill',
-      metadata: { name: DRILL },
-      spec: {
-        targets: { member: { processes: { cmdline: `--tag ${cluster.tag}` }, count: 1 }, all: { processes: { cmdline: `--tag ${cluster.tag}` } } },
-        probes: { health: { url: 'http://127.0.0.1:{{target.labels.port}}/health', jq: '.health == "true"', timeout: '500ms', interval: '100ms' } },
-        steps: [
-          { name: 'steady state', probe: 'health', target: 'all' },
-          { name: 'freeze one member', signal: 'SIGSTOP', target: 'member', lease: '60s' },
-          { name: 'its probe fails', wait: 'health', target: 'member', until: 'fail', timeout: '10s' },
-          { name: 'kill it', signal: 'SIGKILL', target: 'member' },
-          { name: 'it recovers', wait: 'health', target: 'member', until: 'pass', timeout: '60s', consecutive: 2 },
-        ],
-      },
-    };
+    // The sample cluster's node-failure drill (cli-harness), under this test's name.
+    const drill = parseYaml(sampleDrillYaml(cluster, { name: DRILL }));
     const stored = await api('POST', '/v1/drills', drill);
     assert.equal(stored.status, 201, JSON.stringify(stored.body));
     // Storing the drill created its series at 0; Prometheus has scraped them before the first run.

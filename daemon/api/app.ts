@@ -27,7 +27,7 @@ export interface AgentApiOptions {
   tokens: readonly TokenEntry[];
   logger: Logger;
   hostProcesses: boolean;
-  isUntouchable: (pid: number) => boolean;
+  isExcludedFromSelection: (pid: number) => boolean;
   info: { node: string; version: string; runtime: string | null };
 }
 
@@ -82,7 +82,7 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
     if (q.cmdline !== undefined) {
       if (!o.hostProcesses) throw new ValidationError('query.cmdline: host processes are not targets on this agent', { path: 'query.cmdline' });
       // Matched on the real command line; shown with secret-looking values masked (lib/redact.ts).
-      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isUntouchable).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
+      processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isExcludedFromSelection).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
     }
     return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) } satisfies z.output<typeof agentTargetsSchema>);
   });

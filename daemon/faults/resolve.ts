@@ -37,8 +37,8 @@ export interface ResolverOptions {
   procfs: ProcFs;
   cgroups: CgroupResolver;
   hostProcesses: boolean;
-  /** Pids never offered by a command-line match (the agent and its ancestors). */
-  isUntouchable: (pid: number) => boolean;
+  /** Pids never offered by a command-line match: the agent, its ancestors, eris itself and its wrappers (SafetyPolicy). */
+  isExcludedFromSelection: (pid: number) => boolean;
 }
 
 /** A host process that belongs to a pod's container. */
@@ -220,8 +220,8 @@ export class TargetResolver {
         path: 'target.cmdline',
       });
     }
-    const { procfs, isUntouchable } = this.options;
-    const matched = listHostProcesses(procfs, compileUserRegex(source, 'target.cmdline'), isUntouchable).map((p) => p.pid);
+    const { procfs, isExcludedFromSelection } = this.options;
+    const matched = listHostProcesses(procfs, compileUserRegex(source, 'target.cmdline'), isExcludedFromSelection).map((p) => p.pid);
     // A matched child of a matched parent is already in the parent's tree.
     const set = new Set(matched);
     return matched.filter((pid) => !set.has(procfs.stat(pid)?.ppid ?? 0));
