@@ -198,6 +198,10 @@ describe('eris validate', () => {
     assert.match(d.stdout, /dup\.yaml:2:1: \(yaml\): Map keys must be unique/);
     const empty = file('empty.yaml', '');
     assert.match((await runCli(['validate', empty])).stdout, /empty\.yaml:1:1: \(root\): /);
+    // Found by fuzz-http: an alias to no anchor parses, then failed only when read (a stack trace, a 500).
+    const alias = await runCli(['validate', file('alias.yaml', 'kind: Drill\nmetadata: *nowhere\n')]);
+    assert.equal(alias.code, 1, alias.stderr);
+    assert.match(alias.stdout, /alias\.yaml:2:11: \(yaml\): Unresolved alias .*: nowhere/);
   });
 
   it('--json prints the problems for scripts', async () => {

@@ -268,6 +268,9 @@ describe('OpenAPI documents, checked against real answers', () => {
     const valid = await api(T.viewer, 'POST', '/v1/drills/validate', yaml, 'application/yaml');
     assert.deepEqual([valid.status, valid.body.ok, valid.body.name], [200, true, 'openapi-yaml'], valid.text);
     assert.equal((await api(T.viewer, 'POST', '/v1/drills/validate', '  ', 'application/yaml')).status, 400);
+    // Found by fuzz-http: an alias to no anchor was a 500.
+    const alias = await api(T.viewer, 'POST', '/v1/drills/validate', '*!');
+    assert.deepEqual([alias.status, alias.body.ok, alias.body.problems[0]?.path], [200, false, '(yaml)'], alias.text);
     const templates = await api(T.viewer, 'GET', '/v1/drill-templates');
     assert.deepEqual(templates.body.templates.map((t: { name: string }) => t.name), ['etcd', 'freeze-guard', 'host']);
     assert.equal((await api(T.viewer, 'GET', '/v1/drills')).status, 200);

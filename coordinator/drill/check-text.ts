@@ -1,7 +1,7 @@
 // Checks a drill's text and finds every problem in it (YAML syntax, schema, references, jq filters), each placed at
 // the line and column of the YAML node its path names — for a missing key, the node that should hold it. `eris
 // validate` runs it on files; the coordinator on the console editor's text (POST /v1/drills/validate).
-import { LineCounter, isMap, isScalar, isSeq, parseDocument, type Document, type Node } from 'yaml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument, visit, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
 import { ErisError } from '../../lib/errors.js';
 import { formatPath } from '../../lib/validation.js';
@@ -36,6 +36,19 @@ export function formatProblem(p: DrillProblem): string {
   return `${p.file}:${p.line}:${p.column}: ${p.path}: ${p.message}`;
 }
 
+/** Where the first alias that names no anchor is, or the start of the text. */
+function unresolvedAliasOffset(doc: Document): number {
+  let offset = 0;
+  visit(doc, {
+    Alias(_, alias) {
+      if (alias.resolve(doc) !== undefined) return undefined;
+      offset = alias.range?.[0] ?? 0;
+      return visit.BREAK;
+    },
+  });
+  return offset;
+}
+
 /** `pool`: a pool to compile filters in (the coordinator's, bounded in time and memory); in-process without one. */
 export async function checkDrillText(text: string, file = '<input>', pool?: JqPool): Promise<CheckedDrill> {
   const lineCounter = new LineCounter();
@@ -48,7 +61,14 @@ export async function checkDrillText(text: string, file = '<input>', pool?: JqPo
     const problems = doc.errors.map((e) => ({ file, ...at(e.pos[0]), path: '(yaml)', message: e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '') }));
     return { file, raw: undefined, drill: null, problems, warnings: [] };
   }
-  const raw = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 1000 });
+  } catch (error) {
+    // What parsing cannot see: an alias to no anchor (`a: *b`), or aliases past the bound (a "billion laughs").
+    const message = (error as Error).message;
+    return { file, raw: undefined, drill: null, problems: [{ file, ...at(unresolvedAliasOffset(doc)), path: '(yaml)', message }], warnings: [] };
+  }
   const found: Array<{ path: string; message: string; offset: number }> = [];
   const add = (path: string, text: string, offset: number) => {
     // One line per problem (jq's own message adds a caret drawing below).
