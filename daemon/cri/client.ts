@@ -1,11 +1,24 @@
 // CRI (runtime.v1) client over the runtime's unix socket: the few calls eris needs, mapped to ContainerInfo.
+// gRPC over node:http2 (./grpc.ts) with hand-written messages (./messages.ts): grpc-js + proto-loader cost the
+// agent ~15-19 MiB RSS just to import.
 import { existsSync, statSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import * as grpc from '@grpc/grpc-js';
-import { loadSync } from '@grpc/proto-loader';
 import { ConfigError, RuntimeError } from '../../lib/errors.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ContainerInfo, ContainerState, PodRef, RuntimeInfo } from '../types.js';
+import { createUnixGrpcChannel, GRPC_STATUS_NAMES, GrpcError } from './grpc.js';
+import {
+  decodeContainerStatusResponse, decodeListContainersResponse, decodeListPodSandboxResponse, decodeVersionResponse,
+  encodeContainerStatusRequest, encodeEmptyRequest, encodeVersionRequest, KUBE_LABELS,
+  type CriContainer, type CriContainerState, type CriContainerStatusResponse, type CriPodSandbox, type CriVersionResponse,
+} from './messages.js';
+import { ProtobufError } from './protobuf.js';
+
+export { KUBE_LABELS } from './messages.js';
+export type {
+  CriContainer, CriContainerMetadata, CriContainerState, CriContainerStatus, CriContainerStatusResponse, CriImageSpec, CriPodSandbox,
+  CriPodSandboxMetadata, CriVersionResponse,
+} from './messages.js';
 
 /** What the agent needs from a container runtime; one implementation per runtime protocol (CRI today). */
 export interface RuntimeClient {
@@ -30,61 +43,6 @@ export function detectCriSocket(candidates: readonly string[] = DEFAULT_CRI_SOCK
   return null;
 }
 
-// kubelet's labels and annotations. ref: kubernetes pkg/kubelet/types/labels.go, pkg/kubelet/kuberuntime/labels.go
-export const KUBE_LABELS = {
-  podName: 'io.kubernetes.pod.name',
-  podNamespace: 'io.kubernetes.pod.namespace',
-  podUid: 'io.kubernetes.pod.uid',
-  containerName: 'io.kubernetes.container.name',
-  restartCount: 'io.kubernetes.container.restartCount',
-} as const;
-
-// ---- Wire shapes, as @grpc/proto-loader hands them over with PROTO_LOADER_OPTIONS (camelCase, int64 as string). ----
-
-export interface CriPodSandboxMetadata { name: string; uid: string; namespace: string; attempt: number }
-export interface CriPodSandbox {
-  id: string;
-  metadata: CriPodSandboxMetadata | null;
-  state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
-  /** Nanoseconds, as a decimal string. */
-  createdAt: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-  runtimeHandler: string;
-}
-export interface CriContainerMetadata { name: string; attempt: number }
-export interface CriImageSpec { image: string; annotations: Record<string, string>; userSpecifiedImage: string }
-export type CriContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
-export interface CriContainer {
-  id: string;
-  podSandboxId: string;
-  metadata: CriContainerMetadata | null;
-  image: CriImageSpec | null;
-  imageRef: string;
-  state: CriContainerState;
-  /** Nanoseconds, as a decimal string. */
-  createdAt: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-export interface CriContainerStatus {
-  id: string;
-  metadata: CriContainerMetadata | null;
-  state: CriContainerState;
-  createdAt: string;
-  startedAt: string;
-  finishedAt: string;
-  exitCode: number;
-  image: CriImageSpec | null;
-  imageRef: string;
-  reason: string;
-  message: string;
-  labels: Record<string, string>;
-  annotations: Record<string, string>;
-}
-export interface CriContainerStatusResponse { status: CriContainerStatus | null; info: Record<string, string> }
-export interface CriVersionResponse { version: string; runtimeName: string; runtimeVersion: string; runtimeApiVersion: string }
-
 export const RUNTIME_SERVICE_METHODS = [
   'Version', 'RunPodSandbox', 'StopPodSandbox', 'RemovePodSandbox', 'PodSandboxStatus', 'ListPodSandbox',
   'CreateContainer', 'StartContainer', 'StopContainer', 'RemoveContainer', 'ListContainers', 'ContainerStatus',
@@ -93,6 +51,7 @@ export type RuntimeServiceMethod = (typeof RUNTIME_SERVICE_METHODS)[number];
 export const IMAGE_SERVICE_METHODS = ['ListImages', 'ImageStatus'] as const;
 export type ImageServiceMethod = (typeof IMAGE_SERVICE_METHODS)[number];
 
+/** How the test harness's reflective codec shapes messages (proto-loader's conventions: camelCase, int64 as string). */
 export const PROTO_LOADER_OPTIONS = {
   keepCase: false,
   longs: String,
@@ -114,22 +73,61 @@ export function criProtoPath(): string {
   throw new ConfigError(`runtime-v1.proto not found (looked at ${candidates.map((u) => fileURLToPath(u)).join(', ')})`);
 }
 
-interface RuntimeV1Package {
-  RuntimeService: grpc.ServiceClientConstructor;
-  ImageService: grpc.ServiceClientConstructor;
+export interface RuntimeV1Package {
+  RuntimeService: { service: Record<RuntimeServiceMethod, { path: string }> };
+  ImageService: { service: Record<ImageServiceMethod, { path: string }> };
 }
 
-let runtimeV1: RuntimeV1Package | undefined;
+function methodPaths<M extends string>(service: string, methods: readonly M[]): Record<M, { path: string }> {
+  return Object.fromEntries(methods.map((m) => [m, { path: `/runtime.v1.${service}/${m}` }])) as Record<M, { path: string }>;
+}
 
-/** The loaded runtime.v1 package (parsed once per process: it is static data). */
+/** The runtime.v1 services and their HTTP/2 paths (static: messages.test.ts checks them against the .proto). */
+const RUNTIME_V1: RuntimeV1Package = {
+  RuntimeService: { service: methodPaths('RuntimeService', RUNTIME_SERVICE_METHODS) },
+  ImageService: { service: methodPaths('ImageService', IMAGE_SERVICE_METHODS) },
+};
+
 export function loadRuntimeV1(): RuntimeV1Package {
-  if (runtimeV1 === undefined) {
-    const definition = loadSync(criProtoPath(), PROTO_LOADER_OPTIONS);
-    const root = grpc.loadPackageDefinition(definition) as unknown as { runtime: { v1: RuntimeV1Package } };
-    runtimeV1 = root.runtime.v1;
-  }
-  return runtimeV1;
+  return RUNTIME_V1;
 }
+
+export type CriService = 'RuntimeService' | 'ImageService';
+
+/** Turns request objects into message bytes and response bytes into objects, per method. */
+export interface CriCodec {
+  /** Undefined: this codec has no message for the method. */
+  encode(service: CriService, method: string, request: object): Uint8Array | undefined;
+  decode(service: CriService, method: string, response: Uint8Array): unknown;
+}
+
+/**
+ * The agent's codec: the four calls it makes, decoding only what toContainerInfo reads. The test harness, which
+ * plays kubelet and calls everything, brings a reflective one (test/harness/cri-codec.ts).
+ */
+export const agentCodec: CriCodec = {
+  encode(service, method, request) {
+    if (service !== 'RuntimeService') return undefined;
+    switch (method) {
+      case 'Version': return encodeVersionRequest(request as { version?: string });
+      case 'ListPodSandbox':
+      case 'ListContainers':
+        if (Object.keys(request).length > 0) return undefined; // filters: not needed by the agent
+        return encodeEmptyRequest();
+      case 'ContainerStatus': return encodeContainerStatusRequest(request as { containerId: string; verbose?: boolean });
+      default: return undefined;
+    }
+  },
+  decode(_service, method, response) {
+    switch (method) {
+      case 'Version': return decodeVersionResponse(response);
+      case 'ListPodSandbox': return decodeListPodSandboxResponse(response);
+      case 'ListContainers': return decodeListContainersResponse(response);
+      case 'ContainerStatus': return decodeContainerStatusResponse(response);
+      default: throw new ProtobufError(`no decoder for ${method}`);
+    }
+  },
+};
 
 export interface CriConnectionOptions {
   /** Absolute path of the runtime's unix socket. */
@@ -138,6 +136,8 @@ export interface CriConnectionOptions {
   timeoutMs: number;
   /** Called after every call: for latency metrics per method. */
   onCall?: (method: string, seconds: number, ok: boolean) => void;
+  /** Default: agentCodec. */
+  codec?: CriCodec;
 }
 
 /** Raw unary calls to RuntimeService and ImageService; every failure becomes a RuntimeError that names the method. */
@@ -148,49 +148,48 @@ export interface CriConnection {
   close(): void;
 }
 
-type UnaryMethod = (request: object, metadata: grpc.Metadata, options: grpc.CallOptions, callback: (err: grpc.ServiceError | null, response?: unknown) => void) => grpc.ClientUnaryCall;
-
 export function createCriConnection(options: CriConnectionOptions): CriConnection {
   const { socketPath, timeoutMs, onCall } = options;
-  const pkg = loadRuntimeV1();
-  const address = `unix://${socketPath}`;
-  const channelOptions: grpc.ChannelOptions = {
-    // kubelet allows 16 MiB answers (ListContainers on a busy node); grpc-js defaults to 4 MiB.
-    'grpc.max_receive_message_length': 16 * 1024 * 1024,
-    // grpc-js backs off up to 120 s between reconnects; after a runtime restart the agent must see it again soon.
-    'grpc.max_reconnect_backoff_ms': 5_000,
-  };
-  const runtimeStub = new pkg.RuntimeService(address, grpc.credentials.createInsecure(), channelOptions);
-  // Same channel for both services: one connection to the socket.
-  const imageStub = new pkg.ImageService(address, grpc.credentials.createInsecure(), { ...channelOptions, channelOverride: runtimeStub.getChannel() });
+  const codec = options.codec ?? agentCodec;
+  // One connection for both services.
+  const channel = createUnixGrpcChannel({ socketPath, maxReceiveBytes: 16 * 1024 * 1024 });
 
-  function unary<Res>(stub: grpc.Client, service: string, method: string, request: object, callTimeoutMs: number): Promise<Res> {
-    const fn = (stub as unknown as Record<string, UnaryMethod>)[method];
-    if (typeof fn !== 'function') return Promise.reject(new RuntimeError(`CRI ${service}/${method} is not in runtime-v1.proto`, { details: { method } }));
+  async function unary<Res>(service: CriService, method: string, request: object, callTimeoutMs: number): Promise<Res> {
+    let body: Uint8Array | undefined;
+    try {
+      body = codec.encode(service, method, request);
+    } catch (err) {
+      throw new RuntimeError(`CRI ${service}/${method}: request does not encode: ${(err as Error).message}`, { cause: err, details: { method } });
+    }
+    if (body === undefined) throw new RuntimeError(`CRI ${service}/${method} is not supported by this client's codec`, { details: { method } });
     const started = process.hrtime.bigint();
-    return new Promise<Res>((resolve, reject) => {
-      fn.call(stub, request, new grpc.Metadata(), { deadline: Date.now() + callTimeoutMs }, (err, response) => {
-        const seconds = Number(process.hrtime.bigint() - started) / 1e9;
-        onCall?.(method, seconds, err === null);
-        if (err) reject(toRuntimeError(method, err, socketPath));
-        else resolve(response as Res);
-      });
-    });
+    let result: Res | undefined;
+    let failure: GrpcError | undefined;
+    try {
+      const bytes = await channel.unary(`/runtime.v1.${service}/${method}`, body, callTimeoutMs);
+      try {
+        result = codec.decode(service, method, bytes) as Res;
+      } catch (err) {
+        failure = new GrpcError(13, `response message parsing error: ${(err as Error).message}`, { cause: err });
+      }
+    } catch (err) {
+      failure = err instanceof GrpcError ? err : new GrpcError(2, String(err), { cause: err });
+    }
+    onCall?.(method, Number(process.hrtime.bigint() - started) / 1e9, failure === undefined);
+    if (failure) throw toRuntimeError(method, failure, socketPath);
+    return result as Res;
   }
 
   return {
     socketPath,
-    runtime: (method, request, opts) => unary(runtimeStub, 'RuntimeService', method, request, opts?.timeoutMs ?? timeoutMs),
-    image: (method, request, opts) => unary(imageStub, 'ImageService', method, request, opts?.timeoutMs ?? timeoutMs),
-    close() {
-      imageStub.close();
-      runtimeStub.close();
-    },
+    runtime: (method, request, opts) => unary('RuntimeService', method, request, opts?.timeoutMs ?? timeoutMs),
+    image: (method, request, opts) => unary('ImageService', method, request, opts?.timeoutMs ?? timeoutMs),
+    close: () => channel.close(),
   };
 }
 
-function toRuntimeError(method: string, err: grpc.ServiceError, socketPath: string): RuntimeError {
-  const grpcCode = grpc.status[err.code] ?? String(err.code);
+function toRuntimeError(method: string, err: GrpcError, socketPath: string): RuntimeError {
+  const grpcCode = GRPC_STATUS_NAMES[err.code] ?? String(err.code);
   return new RuntimeError(`CRI ${method} failed (${grpcCode}): ${err.details || err.message}`, {
     cause: err,
     details: { method, grpcCode, socketPath },

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createCriConnection, type CriConnection, type CriContainer, type CriPodSandbox } from '../../daemon/cri/client.js';
+import { reflectiveCriCodec } from './cri-codec.js';
 import { findExecutable } from './requirements.js';
 import { writeOciImage, type OciImage } from '../../scripts/image/oci-image.mjs';
 
@@ -602,7 +603,7 @@ export async function startContainerd(options: StartContainerdOptions = {}): Pro
   const containerdAlive = (): boolean => exited === undefined && isAlive(pid);
   liveTestbeds++;
 
-  const conn = createCriConnection({ socketPath: socket, timeoutMs: options.callTimeoutMs ?? 30_000 });
+  const conn = createCriConnection({ socketPath: socket, timeoutMs: options.callTimeoutMs ?? 30_000, codec: reflectiveCriCodec });
   const cri = new FakeKubelet(conn, { logRoot: join(dir, 'pod-logs'), cgroupRoot: options.cgroupRoot });
   const logTail = (lines = 40): string => {
     try {
