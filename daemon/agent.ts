@@ -166,6 +166,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   }
   registerAgentStateGauges(metrics.registry, {
     leaseEnds: () => faults.active().flatMap((f) => (f.leaseExpiresAt === undefined ? [] : [f.leaseExpiresAt])),
+    heldProcesses: () => faults.active().reduce((n, f) => n + f.targets.reduce((m, t) => m + t.processes.filter((p) => p.ok && p.resume === undefined).length, 0), 0),
     linkConnected: () => (link === null ? null : link.connected),
   });
 

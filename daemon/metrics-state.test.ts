@@ -13,10 +13,12 @@ describe('agent state gauges', () => {
   it('lease remaining is the soonest lease, negative once past it, absent with no fault', async () => {
     const registry = new Registry();
     let ends: number[] = [];
-    registerAgentStateGauges(registry, { leaseEnds: () => ends, linkConnected: () => null, now: () => 100_000 });
+    registerAgentStateGauges(registry, { leaseEnds: () => ends, heldProcesses: () => ends.length, linkConnected: () => null, now: () => 100_000 });
     assert.equal(await value(registry, 'eris_fault_lease_remaining_seconds'), undefined);
+    assert.equal(await value(registry, 'eris_processes_held'), 0);
     ends = [130_000, 105_000];
     assert.equal(await value(registry, 'eris_fault_lease_remaining_seconds'), 5);
+    assert.equal(await value(registry, 'eris_processes_held'), 2);
     ends = [90_000];
     assert.equal(await value(registry, 'eris_fault_lease_remaining_seconds'), -10);
     ends = [];
@@ -27,7 +29,7 @@ describe('agent state gauges', () => {
   it('link connected is 1 or 0, absent without a coordinator', async () => {
     const registry = new Registry();
     let up: boolean | null = true;
-    registerAgentStateGauges(registry, { leaseEnds: () => [], linkConnected: () => up });
+    registerAgentStateGauges(registry, { leaseEnds: () => [], heldProcesses: () => 0, linkConnected: () => up });
     assert.equal(await value(registry, 'eris_link_connected'), 1);
     up = false;
     assert.equal(await value(registry, 'eris_link_connected'), 0);

@@ -1,4 +1,4 @@
-// Gauges read from the agent's state at scrape time: the soonest lease of the faults it holds and its link to the
+// Gauges read from the agent's state at scrape time: the soonest lease of the faults it holds, the processes they hold, and its link to the
 // coordinator. They feed the chart's alerts (charts/eris/templates/prometheusrule.yaml): a process frozen past its
 // lease, an agent cut from its coordinator.
 import type { Metric, Registry } from 'prom-client';
@@ -6,6 +6,8 @@ import type { Metric, Registry } from 'prom-client';
 export interface AgentStateSources {
   /** The lease end (epoch ms) of each active SIGSTOP fault. */
   leaseEnds: () => Iterable<number>;
+  /** Processes the active SIGSTOP faults hold stopped. */
+  heldProcesses: () => number;
   /** Whether the coordinator link is up; null when the agent has no coordinator. */
   linkConnected: () => boolean | null;
   now?: () => number;
@@ -23,6 +25,7 @@ export function registerAgentStateGauges(registry: Registry, sources: AgentState
       return soonest === Infinity ? undefined : (soonest - now()) / 1000;
     },
   );
+  optionalGauge(registry, 'eris_processes_held', 'Processes the active SIGSTOP faults hold stopped (or frozen) right now.', sources.heldProcesses);
   optionalGauge(registry, 'eris_link_connected', '1 when the agent is connected to (welcomed by) its coordinator, 0 when not. Absent without a coordinator.', () => {
     const up = sources.linkConnected();
     return up === null ? undefined : up ? 1 : 0;
