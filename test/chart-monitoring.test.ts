@@ -1,7 +1,8 @@
 // The chart's monitoring (charts/eris: dashboards/eris.json, the PrometheusRule, the PodMonitors): helm renders them
 // only when enabled; promtool checks the rule groups and unit-tests the safety alerts; and a real Prometheus,
 // scraping a real coordinator and host-mode agent during a held fault after a passed and a failed drill, evaluates
-// every dashboard and alert expression: each parses, names only metrics eris exposes, and returns series.
+// every dashboard and alert expression: each parses, names only metrics eris exposes, and returns series;
+// ErisDrillFailed fires after the failed run and ErisAgentDisconnected once the coordinator is gone.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -208,7 +209,8 @@ describe('every dashboard and alert expression, on a real Prometheus scraping er
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'eris-monitoring-'));
-    const docs = await renderMonitoring();
+    // A short for: so that ErisAgentDisconnected can fire within the test.
+    const docs = await renderMonitoring(['--set', 'monitoring.prometheusRule.agentDisconnectedFor=2s']);
     rules = rulesOf(docs);
     writeFileSync(join(dir, 'rules.yaml'), stringify({ groups: docs.find((d) => d.kind === 'PrometheusRule')!.spec.groups }));
     known = await exposableNames();
@@ -294,6 +296,12 @@ describe('every dashboard and alert expression, on a real Prometheus scraping er
     assert.equal((await evaluate('eris_link_connected{cluster="lab",node="node-1"}')).data!.result[0]!.value[1], '1');
     t.diagnostic(`${dashboardExprs.length} dashboard and ${rules.length} alert expressions evaluated; ${Date.now() - started} ms`);
     assert.equal((await api('DELETE', `${cluster.agent.url}/v1/faults/${fault.body.id}`)).status, 200);
+  });
+
+  it('ErisAgentDisconnected fires once the coordinator is gone', async () => {
+    await cluster.coordinator.close();
+    const firing = 'ALERTS{alertname="ErisAgentDisconnected",alertstate="firing",cluster="lab",node="node-1",severity="warning"}';
+    await waitFor(async () => ((await evaluate(firing)).data?.result.length ?? 0) === 1, 30_000, 'ErisAgentDisconnected firing');
   });
 
   it('a misspelt metric name in a panel is caught', async () => {
