@@ -9,6 +9,7 @@ import { firstSecret, serverTokens } from '../lib/auth.js';
 import { VERSION } from '../lib/version.js';
 import { splitHostPort, type AgentConfig } from './config.js';
 import { createAgentMetrics, zeroCriSeries, type AgentMetrics } from './metrics.js';
+import { registerAgentStateGauges } from './metrics-state.js';
 import { createCriClient, detectCriSocket, type RuntimeClient } from './cri/client.js';
 import { Inventory } from './cri/inventory.js';
 import { ProcFs } from './proc/procfs.js';
@@ -163,6 +164,11 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     });
     link.start();
   }
+  registerAgentStateGauges(metrics.registry, {
+    leaseEnds: () => faults.active().flatMap((f) => (f.leaseExpiresAt === undefined ? [] : [f.leaseExpiresAt])),
+    heldProcesses: () => faults.active().reduce((n, f) => n + f.targets.reduce((m, t) => m + t.processes.filter((p) => p.ok && p.resume === undefined).length, 0), 0),
+    linkConnected: () => (link === null ? null : link.connected),
+  });
 
   const address = server.address() as AddressInfo;
   const url = `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`;

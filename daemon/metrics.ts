@@ -25,6 +25,7 @@ export interface AgentMetrics {
   leaseExpiries: Counter;
   journalRecoveries: Counter;
   refusals: Counter<'reason'>;
+  resumeFailures: Counter;
 }
 
 export interface AgentMetricOptions {
@@ -84,6 +85,11 @@ export function createAgentMetrics(registry: Registry = new Registry(), options:
       name: 'eris_refusals_total',
       help: 'Fault requests refused by a safety rule, by reason.',
       labelNames: ['reason'] as const,
+      registers,
+    }),
+    resumeFailures: new Counter({
+      name: 'eris_resume_failures_total',
+      help: 'Processes a SIGSTOP fault held that the agent could not continue (SIGCONT failed; not counting processes gone).',
       registers,
     }),
   };

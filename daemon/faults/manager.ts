@@ -305,6 +305,8 @@ export class FaultManager {
       outcomes.set(key(p), outcome.ok ? { ok: true } : { ok: outcome.gone === true, ...(outcome.error ? { error: outcome.error } : {}) });
     }
     for (const t of fault.targets) for (const p of t.processes) if (outcomes.has(key(p))) p.resume = outcomes.get(key(p));
+    const unresumed = [...outcomes.values()].filter((o) => o?.ok === false).length;
+    if (unresumed > 0) this.o.metrics.resumeFailures.inc(unresumed);
     fault.state = 'resumed';
     fault.resumedAt = this.now();
     fault.resumeReason = reason;

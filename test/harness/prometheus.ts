@@ -13,13 +13,15 @@ export interface PrometheusInstance {
   stop(): Promise<void>;
 }
 
-export async function startPrometheus(targets: Array<{ job: string; address: string; metricsPath?: string }>): Promise<PrometheusInstance> {
+/** `ruleFiles`: Prometheus rule files (recording and alerting rules) it loads, evaluated every second. */
+export async function startPrometheus(targets: Array<{ job: string; address: string; metricsPath?: string }>, options: { ruleFiles?: string[] } = {}): Promise<PrometheusInstance> {
   const dir = mkdtempSync(join(tmpdir(), 'eris-prom-'));
   const port = await freePort();
   const config = [
     'global:',
     '  scrape_interval: 1s',
     '  evaluation_interval: 1s',
+    ...(options.ruleFiles === undefined ? [] : ['rule_files:', ...options.ruleFiles.map((f) => `  - ${JSON.stringify(f)}`)]),
     'scrape_configs:',
     ...targets.flatMap((t) => [
       `  - job_name: ${t.job}`,
