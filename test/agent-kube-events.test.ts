@@ -65,6 +65,8 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     kube.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: { name: web, namespace: work }\nspec: { nodeName: node-a, containers: [{ name: app, image: busybox }] }\n');
     podUid = kube.kubectl(['get', 'pod', 'web', '-n', 'work', '-o', 'jsonpath={.metadata.uid}']).trim();
     await bed.cri.runPod({ name: 'web', namespace: 'work', uid: podUid, containers: [{ name: 'app', command: ['sleep', '3600'] }] });
+    // The 403 test's target (the first test kills web's container).
+    await bed.cri.runPod({ name: 'db', namespace: 'work', containers: [{ name: 'app', command: ['sleep', '3600'] }] });
   });
 
   after(async () => {
@@ -89,7 +91,7 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     }
   });
 
-  it('freeze + resume of a pod container: two Events on the Pod (Warning ErisFreeze, Normal ErisResume), sent after the signal', async () => {
+  it('freeze + resume of a pod container: two Events on the Pod (Warning ErisFreeze, Normal ErisResume); a kill: Warning ErisKill', async () => {
     const token = kube.kubectl(['create', 'token', 'eris-eris-agent', '-n', 'eris-system', '--duration', '10m']).trim();
     const { api, counted, logs } = await start('allowed', kubeconfigFor('agent', token));
     const t0 = Date.now();
@@ -122,13 +124,20 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     await waitFor(async () => (await counted('sent')) === 2, 5000, 'eris_agent_kube_events_total{result="sent"} 2 (the API may list an Event before the agent has read its 201)');
     assert.equal(logs.filter((l) => l.includes('forbidden')).length, 0);
     console.log(`# fault placed in ${freezeMs} ms; its Event visible through the API ${seenMs} ms after the request`);
+
+    const killed = await api('POST', '/v1/faults', { signal: 'SIGKILL', target: { selector: { namespace: 'work', pod: '^web$' } } });
+    assert.equal(killed.body.result, 'ok', JSON.stringify(killed.body));
+    await waitFor(() => events().some((e) => e.reason === 'ErisKill'), 10_000, 'the ErisKill event');
+    const kill = events().find((e) => e.reason === 'ErisKill')!;
+    assert.equal(kill.type, 'Warning');
+    assert.match(kill.note, new RegExp(`SIGKILL to container app of pod work/web, asked by .*fault ${killed.body.id}`));
   });
 
   it('without the role: 403, one warning naming the permission, recording off, and the faults still work', async () => {
     const token = kube.kubectl(['create', 'token', 'nobody', '-n', 'eris-system', '--duration', '10m']).trim();
     const { api, counted, logs } = await start('forbidden', kubeconfigFor('nobody', token));
     for (let i = 0; i < 2; i++) {
-      const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { selector: { namespace: 'work', pod: '^web$' } }, leaseSeconds: 30 });
+      const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { selector: { namespace: 'work', pod: '^db$' } }, leaseSeconds: 30 });
       assert.equal(frozen.body.result, 'ok', JSON.stringify(frozen.body));
       await waitFor(async () => (await counted('forbidden')) >= 1, 10_000, 'the 403');
       const resumed = await api('DELETE', `/v1/faults/${frozen.body.id}`);

@@ -54,7 +54,11 @@ export class KubeEventRecorder {
       }
       this.queue.push({ namespace: c.namespace, body: this.event(fault, phase, c) });
     }
-    if (!this.sending) void this.drain();
+    // Next turn of the event loop: not even the request's TLS setup runs inside the fault manager's emit.
+    if (!this.sending) {
+      this.sending = true;
+      setImmediate(() => void this.drain());
+    }
   };
 
   private event(fault: Fault, phase: Phase, c: NonNullable<Fault['targets'][number]['container']>): Record<string, unknown> {
@@ -84,7 +88,6 @@ export class KubeEventRecorder {
   }
 
   private async drain(): Promise<void> {
-    this.sending = true;
     try {
       for (let next = this.queue.shift(); next !== undefined && !this.off; next = this.queue.shift()) await this.send(next);
     } finally {
