@@ -95,7 +95,7 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     const token = kube.kubectl(['create', 'token', 'eris-eris-agent', '-n', 'eris-system', '--duration', '10m']).trim();
     const { api, counted, logs } = await start('allowed', kubeconfigFor('agent', token));
     const t0 = Date.now();
-    const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { selector: { namespace: 'work', pod: '^web$' } }, leaseSeconds: 30, owner: 'run-42' });
+    const frozen = await api('POST', '/v1/faults', { signal: 'SIGSTOP', target: { selector: { namespace: 'work', pod: '^web$' } }, leaseSeconds: 30, labels: { runId: 'run-42', step: 'steps.0' } });
     assert.equal(frozen.status, 201, JSON.stringify(frozen.body));
     assert.equal(frozen.body.result, 'ok');
     const freezeMs = Date.now() - t0;
@@ -115,7 +115,7 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
       assert.equal(e.reportingController, 'eris-agent');
       assert.equal(e.reportingInstance, 'node-a');
       assert.match(e.note, new RegExp(`fault ${frozen.body.id}`));
-      assert.match(e.note, /run run-42/);
+      assert.match(e.note, /asked by \S+, run run-42 step steps\.0/);
     }
     assert.match(freeze.note, /SIGSTOP .*lease 30 s/);
     assert.match(resume.note, /SIGCONT .*reason api/);

@@ -66,7 +66,9 @@ export class KubeEventRecorder {
     const parts = [
       `${signal} to container ${c.name} of pod ${c.namespace}/${c.pod}`,
       `asked by ${fault.requestedBy}`,
-      ...(fault.owner !== undefined ? [`run ${fault.owner}`] : []),
+      // The coordinator labels its faults with the run and step (coordinator/engine/engine.ts); owner = the coordinator.
+      ...(fault.labels?.runId !== undefined ? [`run ${fault.labels.runId}${fault.labels.step !== undefined ? ` step ${fault.labels.step}` : ''}`] : []),
+      ...(fault.owner !== undefined ? [`owner ${fault.owner}`] : []),
       ...(fault.leaseSeconds !== undefined && phase === 'Freeze' ? [`lease ${fault.leaseSeconds} s`] : []),
       ...(phase === 'Resume' && fault.resumeReason !== undefined ? [`reason ${fault.resumeReason}`] : []),
       `fault ${fault.id}`,
