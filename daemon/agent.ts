@@ -105,6 +105,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     watchdog: { hold: (...a) => watchdog?.hold(...a), release: (id) => watchdog?.release(id), close: () => watchdog?.close() },
     freezer: new CgroupFreezer({ procfs, cgroupRoot: config.cgroupRoot }),
   });
+  if (config.kubeInCluster || config.kubeconfig !== undefined) await startKubeEvents(config, faults, metrics, logger);
   const recovered = faults.recoverFromJournal();
   if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');
   // What an earlier run held is resumed now: its watchdog must not resume, later, what this run stops again.
@@ -196,6 +197,15 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       cri?.close();
     },
   };
+}
+
+/** Events on faulted pods (daemon/kube/events.ts), imported only when an API server is configured. */
+async function startKubeEvents(config: AgentConfig, faults: FaultManager, metrics: AgentMetrics, logger: Logger): Promise<void> {
+  const [{ agentKubeConnection }, { KubeEventRecorder }] = await Promise.all([import('./kube/connection.js'), import('./kube/events.js')]);
+  const kube = agentKubeConnection(config)!;
+  const recorder = new KubeEventRecorder({ kube, node: config.nodeName, logger, registry: metrics.registry });
+  faults.onChange(recorder.onFault);
+  logger.info({ server: kube.server }, 'recording Kubernetes Events on faulted pods');
 }
 
 function linkToken(config: AgentConfig): string {

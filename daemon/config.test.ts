@@ -31,6 +31,12 @@ describe('agent config', () => {
     assert.deepEqual(loadAgentConfig({}, {}).protect, { pids: [], names: [] });
   });
 
+  it('takes one Kubernetes API server: --kube-in-cluster or --kubeconfig, not both', () => {
+    assert.equal(loadAgentConfig({ kubeInCluster: 'true' }, {}).kubeInCluster, true);
+    assert.equal(loadAgentConfig({}, { ERIS_KUBECONFIG: '/k' }).kubeconfig, '/k');
+    assert.throws(() => loadAgentConfig({ kubeInCluster: true, kubeconfig: '/k' }, {}), (e: ConfigError) => e.path === 'kubeconfig' && /keep one/.test(e.message));
+  });
+
   it('names the field in every error', () => {
     const cases: Array<[Record<string, unknown>, string]> = [
       [{ listen: 'nope' }, 'listen'],

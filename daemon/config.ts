@@ -35,6 +35,8 @@ export const AGENT_OPTIONS: readonly OptionDoc[] = [
   { key: 'coordinator', flag: '--coordinator <url>', env: 'ERIS_COORDINATOR_URL', doc: 'ws(s)://HOST:PORT of the eris-coordinator to dial out to' },
   { key: 'cluster', flag: '--cluster <name>', env: 'ERIS_CLUSTER', doc: 'cluster name reported to the coordinator (required with --coordinator)' },
   { key: 'zone', flag: '--zone <zone>', env: 'ERIS_ZONE', doc: 'topology zone of this node (e.g. topology.kubernetes.io/zone)' },
+  { key: 'kubeInCluster', flag: '--kube-in-cluster', env: 'ERIS_KUBE_IN_CLUSTER', doc: "talk to the Kubernetes API server of the pod's service account (Events on faulted pods)" },
+  { key: 'kubeconfig', flag: '--kubeconfig <file>', env: 'ERIS_KUBECONFIG', doc: 'talk to the Kubernetes API server of this kubeconfig (its first context), outside a cluster' },
   { key: 'coordinatorTokenFile', flag: '--coordinator-token-file <file>', env: 'ERIS_COORDINATOR_TOKEN_FILE', doc: 'token for the link (default: the first token of --token-file)' },
   { key: 'coordinatorToken', flag: '--coordinator-token <token>', env: 'ERIS_COORDINATOR_TOKEN', doc: 'token for the link (prefer the file)' },
   { key: 'coordinatorGraceSeconds', flag: '--coordinator-grace <seconds>', env: 'ERIS_COORDINATOR_GRACE', doc: "resume a coordinator's faults when it is gone this long (default 30)" },
@@ -102,6 +104,8 @@ export const agentConfigSchema = z
     coordinator: z.string().regex(/^wss?:\/\/[^\s/]+\/?$/, 'must be ws://HOST:PORT or wss://HOST:PORT').optional(),
     cluster: z.string().regex(/^[a-zA-Z0-9]([-a-zA-Z0-9_.]{0,61}[a-zA-Z0-9])?$/, 'must be a name (letters, digits, -, _, .)').optional(),
     zone: z.string().min(1).optional(),
+    kubeInCluster: boolish.default(false),
+    kubeconfig: z.string().min(1).optional(),
     coordinatorTokenFile: z.string().min(1).optional(),
     coordinatorToken: z.string().min(1).optional(),
     coordinatorGraceSeconds: seconds.default(30),
@@ -142,6 +146,9 @@ export function loadAgentConfig(options: Partial<Record<keyof AgentConfigInput, 
   }
   if (config.coordinator !== undefined && config.coordinatorTokenFile === undefined && config.coordinatorToken === undefined && config.tokenFile === undefined && config.token === undefined) {
     throw new ConfigError('coordinatorTokenFile: the link to the coordinator needs a token (or --token-file, whose first token it uses)', { path: 'coordinatorTokenFile' });
+  }
+  if (config.kubeInCluster && config.kubeconfig !== undefined) {
+    throw new ConfigError('kubeconfig: --kubeconfig and --kube-in-cluster both name an API server; keep one', { path: 'kubeconfig' });
   }
   checkLinkTls(config);
   return config;

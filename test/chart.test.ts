@@ -66,6 +66,8 @@ describe('Helm chart', () => {
 const HELM = join(k8sBinDir(), 'helm');
 const helm = (args: string[]) => run(HELM, args, { timeoutMs: 60_000 });
 const TOKEN = ['--set', 'auth.token=chart-test-token'];
+/** The coordinator's RBAC tests look at its objects only: the agent's (agent.kubernetesEvents) are tested on their own. */
+const NO_AGENT_RBAC = ['--set', 'agent.kubernetesEvents=false'];
 
 interface Manifest { kind: string; metadata: { name: string }; spec?: any }
 function manifests(text: string): Manifest[] {
@@ -83,7 +85,7 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
       const r = await helm(['template', 'eris', CHART, ...TOKEN, '--set', `agent.runtime=${runtime}`]);
       assert.equal(r.code, 0, r.stderr);
       const docs = manifests(r.stdout);
-      assert.deepEqual(docs.map((d) => d.kind).sort(), ['DaemonSet', 'Deployment', 'PersistentVolumeClaim', 'Secret', 'Service']);
+      assert.deepEqual(docs.map((d) => d.kind).sort(), ['ClusterRole', 'ClusterRoleBinding', 'DaemonSet', 'Deployment', 'PersistentVolumeClaim', 'Secret', 'Service', 'ServiceAccount']);
       const ds = docs.find((d) => d.kind === 'DaemonSet')!;
       const volume = ds.spec.template.spec.volumes.find((v: any) => v.name === 'cri-socket');
       assert.deepEqual(volume.hostPath, { path: socket, type: 'Socket' });
@@ -128,8 +130,28 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
     });
   }
 
+  it("the agent's Kubernetes access (Events): its own ServiceAccount, a ClusterRole of get nodes + create events only, --kube-in-cluster; none when off", async () => {
+    const on = manifests((await helm(['template', 'eris', CHART, ...TOKEN, '--namespace', 'chaos'])).stdout);
+    const role = on.find((d) => d.kind === 'ClusterRole') as any;
+    assert.deepEqual(role.rules, [
+      { apiGroups: [''], resources: ['nodes'], verbs: ['get'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['create'] },
+    ]);
+    const sa = on.find((d) => d.kind === 'ServiceAccount')!;
+    assert.deepEqual((on.find((d) => d.kind === 'ClusterRoleBinding') as any).subjects, [{ kind: 'ServiceAccount', name: sa.metadata.name, namespace: 'chaos' }]);
+    const pod = on.find((d) => d.kind === 'DaemonSet')!.spec.template.spec;
+    assert.equal(pod.serviceAccountName, sa.metadata.name);
+    assert.equal(pod.automountServiceAccountToken, true);
+    assert.ok(pod.containers[0].args.includes('--kube-in-cluster'));
+    const off = manifests((await helm(['template', 'eris', CHART, ...TOKEN, ...NO_AGENT_RBAC])).stdout);
+    assert.ok(!off.some((d) => ['ServiceAccount', 'ClusterRole', 'ClusterRoleBinding'].includes(d.kind)));
+    const offPod = off.find((d) => d.kind === 'DaemonSet')!.spec.template.spec;
+    assert.equal(offPod.automountServiceAccountToken, false);
+    assert.ok(!offPod.containers[0].args.includes('--kube-in-cluster'));
+  });
+
   it('kubernetes probes: a kubeconfig Secret mounted read-only as --kubeconfig; in-cluster off by default', async () => {
-    const r = await helm(['template', 'eris', CHART, ...TOKEN, '--set', 'coordinator.kubernetes.kubeconfigSecret=probe-kubeconfig']);
+    const r = await helm(['template', 'eris', CHART, ...TOKEN, ...NO_AGENT_RBAC, '--set', 'coordinator.kubernetes.kubeconfigSecret=probe-kubeconfig']);
     assert.equal(r.code, 0, r.stderr);
     const docs = manifests(r.stdout);
     assert.ok(!docs.some((d) => ['ServiceAccount', 'Role', 'ClusterRole', 'RoleBinding', 'ClusterRoleBinding'].includes(d.kind)), 'no RBAC without inCluster');
@@ -144,7 +166,7 @@ describe('Helm chart, rendered by helm', { skip: k8sSkipReason(['helm']) }, () =
   });
 
   it('kubernetes probes in-cluster: a ServiceAccount with get/list only on the listed resources, cluster-wide or per namespace', async () => {
-    const IN = ['--set', 'cluster=lab', '--set', 'coordinator.kubernetes.inCluster.enabled=true'];
+    const IN = ['--set', 'cluster=lab', '--set', 'coordinator.kubernetes.inCluster.enabled=true', ...NO_AGENT_RBAC];
     const lint = await helm(['lint', '--strict', CHART, ...TOKEN, ...IN]);
     assert.equal(lint.code, 0, lint.stdout + lint.stderr);
     const wide = manifests((await helm(['template', 'eris', CHART, ...TOKEN, ...IN, '--namespace', 'chaos'])).stdout);
