@@ -25,6 +25,7 @@ import { createAgentApi } from './api/app.js';
 import { CoordinatorLink } from './link/client.js';
 import { listHostProcesses } from './proc/host-processes.js';
 import { WatchdogProcess, standDownPrevious } from './watchdog/client.js';
+import type { NodeTopology } from './kube/topology.js';
 
 export interface Agent {
   url: string;
@@ -105,7 +106,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     watchdog: { hold: (...a) => watchdog?.hold(...a), release: (id) => watchdog?.release(id), close: () => watchdog?.close() },
     freezer: new CgroupFreezer({ procfs, cgroupRoot: config.cgroupRoot }),
   });
-  if (config.kubeInCluster || config.kubeconfig !== undefined) await startKubeEvents(config, faults, metrics, logger);
+  const kube = config.kubeInCluster || config.kubeconfig !== undefined ? await startKube(config, faults, metrics, logger) : null;
   const recovered = faults.recoverFromJournal();
   if (recovered.faults > 0) logger.warn(recovered, 'resumed processes left stopped by an earlier run');
   // What an earlier run held is resumed now: its watchdog must not resume, later, what this run stops again.
@@ -143,7 +144,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
       token: linkToken(config),
       cluster: config.cluster!,
       node: config.nodeName,
-      zone: config.zone ?? null,
+      zone: config.zone ?? kube?.topology?.zone ?? null,
       version: VERSION,
       runtime,
       hostProcesses: config.hostProcesses,
@@ -199,13 +200,20 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   };
 }
 
-/** Events on faulted pods (daemon/kube/events.ts), imported only when an API server is configured. */
-async function startKubeEvents(config: AgentConfig, faults: FaultManager, metrics: AgentMetrics, logger: Logger): Promise<void> {
-  const [{ agentKubeConnection }, { KubeEventRecorder }] = await Promise.all([import('./kube/connection.js'), import('./kube/events.js')]);
+/**
+ * What the agent takes from the Kubernetes API (daemon/kube/), imported only when an API server is configured:
+ * Events on faulted pods, and this node's zone and region from its Node (unless --zone names the zone).
+ */
+async function startKube(config: AgentConfig, faults: FaultManager, metrics: AgentMetrics, logger: Logger): Promise<{ topology: NodeTopology | null }> {
+  const [{ agentKubeConnection }, { KubeEventRecorder }, { readNodeTopology }] = await Promise.all([import('./kube/connection.js'), import('./kube/events.js'), import('./kube/topology.js')]);
   const kube = agentKubeConnection(config)!;
   const recorder = new KubeEventRecorder({ kube, node: config.nodeName, logger, registry: metrics.registry });
   faults.onChange(recorder.onFault);
   logger.info({ server: kube.server }, 'recording Kubernetes Events on faulted pods');
+  if (config.zone !== undefined) return { topology: null };
+  const topology = await readNodeTopology(kube, config.nodeName, logger);
+  if (topology !== null) logger.info({ node: config.nodeName, ...topology }, "this node's zone and region, from its Node");
+  return { topology };
 }
 
 function linkToken(config: AgentConfig): string {

@@ -13,6 +13,8 @@ import { loadAgentConfig } from '../daemon/config.js';
 import { startAgent, type Agent } from '../daemon/agent.js';
 import { createLogger } from '../lib/logger.js';
 import { EVENTS_PERMISSION } from '../daemon/kube/events.js';
+import { NODES_PERMISSION, REGION_LABEL, ZONE_LABEL } from '../daemon/kube/topology.js';
+import { fakeCoordinator } from './harness/link-peer.js';
 import { run, startContainerd, type ContainerdTestbed } from './harness/containerd.js';
 import { testbedSkipReason } from './harness/requirements.js';
 import { k8sBinDir, k8sSkipReason } from './harness/k8s.js';
@@ -37,11 +39,11 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     writeFileSync(file, `apiVersion: v1\nkind: Config\nclusters: [{ name: lab, cluster: { server: "${kube.server}", certificate-authority: ${kube.caFile} } }]\nusers: [{ name: u, user: { token: ${token} } }]\ncontexts: [{ name: lab, context: { cluster: lab, user: u } }]\n`);
     return file;
   };
-  const start = async (name: string, kubeconfig: string) => {
+  const start = async (name: string, kubeconfig: string, extra: Record<string, unknown> = {}) => {
     const logs: string[] = [];
     const logger = createLogger({ name: 'agent', level: 'info', format: 'json', destination: { write: (s: string) => void logs.push(s) } });
     const registry = new Registry();
-    const config = loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: mkdtempSync(join(dir, `${name}-`)), criSocket: bed.socket, nodeName: 'node-a', kubeconfig, inventoryIntervalSeconds: 0.5 }, {});
+    const config = loadAgentConfig({ listen: '127.0.0.1:0', token: TOKEN, stateDir: mkdtempSync(join(dir, `${name}-`)), criSocket: bed.socket, nodeName: 'node-a', kubeconfig, inventoryIntervalSeconds: 0.5, ...extra }, {});
     const agent = await startAgent(config, { logger, registry });
     agents.push(agent);
     const api = async (method: string, path: string, body?: unknown) => {
@@ -62,6 +64,7 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     kube.kubectl(['apply', '-n', 'eris-system', '-f', '-'], rendered.stdout); // as helm install -n would
     kube.kubectl(['create', 'serviceaccount', 'nobody', '-n', 'eris-system']);
     kube.kubectl(['create', 'serviceaccount', 'default', '-n', 'work']); // no controller manager here to make it
+    kube.kubectl(['apply', '-f', '-'], `apiVersion: v1\nkind: Node\nmetadata: { name: node-a, labels: { ${ZONE_LABEL}: zone-x, ${REGION_LABEL}: region-1 } }\n`);
     kube.kubectl(['apply', '-f', '-'], 'apiVersion: v1\nkind: Pod\nmetadata: { name: web, namespace: work }\nspec: { nodeName: node-a, containers: [{ name: app, image: busybox }] }\n');
     podUid = kube.kubectl(['get', 'pod', 'web', '-n', 'work', '-o', 'jsonpath={.metadata.uid}']).trim();
     await bed.cri.runPod({ name: 'web', namespace: 'work', uid: podUid, containers: [{ name: 'app', command: ['sleep', '3600'] }] });
@@ -131,6 +134,29 @@ describe('agent: Kubernetes Events on faulted pods (real kube-apiserver + contai
     const kill = events().find((e) => e.reason === 'ErisKill')!;
     assert.equal(kill.type, 'Warning');
     assert.match(kill.note, new RegExp(`SIGKILL to container app of pod work/web, asked by .*fault ${killed.body.id}`));
+  });
+
+  it("takes its zone from its Node's topology label (--zone overrides it); without get nodes it warns once and runs without a zone", async () => {
+    const coordinator = await fakeCoordinator();
+    try {
+      const helloZone = async (name: string, token: string, extra: Record<string, unknown> = {}) => {
+        const { logs } = await start(name, kubeconfigFor(name, token), { coordinator: coordinator.url, coordinatorToken: 'link-token', cluster: 'lab', ...extra });
+        const hello = await (await coordinator.nextAgent()).next();
+        assert.equal(hello.type, 'hello');
+        return { zone: hello.zone as string | null, logs };
+      };
+      const allowed = kube.kubectl(['create', 'token', 'eris-eris-agent', '-n', 'eris-system', '--duration', '10m']).trim();
+      const fromNode = await helloZone('zone-node', allowed);
+      assert.equal(fromNode.zone, 'zone-x');
+      assert.ok(fromNode.logs.some((l) => l.includes('"zone":"zone-x"') && l.includes('"region":"region-1"')), "the zone and region read are logged");
+      assert.equal((await helloZone('zone-flag', allowed, { zone: 'zone-override' })).zone, 'zone-override');
+      const nobody = kube.kubectl(['create', 'token', 'nobody', '-n', 'eris-system', '--duration', '10m']).trim();
+      const refused = await helloZone('zone-refused', nobody);
+      assert.equal(refused.zone, null);
+      assert.equal(refused.logs.filter((l) => l.includes(NODES_PERMISSION)).length, 1, 'one warning naming the permission');
+    } finally {
+      await coordinator.close();
+    }
   });
 
   it('without the role: 403, one warning naming the permission, recording off, and the faults still work', async () => {

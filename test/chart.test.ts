@@ -66,8 +66,8 @@ describe('Helm chart', () => {
 const HELM = join(k8sBinDir(), 'helm');
 const helm = (args: string[]) => run(HELM, args, { timeoutMs: 60_000 });
 const TOKEN = ['--set', 'auth.token=chart-test-token'];
-/** The coordinator's RBAC tests look at its objects only: the agent's (agent.kubernetesEvents) are tested on their own. */
-const NO_AGENT_RBAC = ['--set', 'agent.kubernetesEvents=false'];
+/** The coordinator's RBAC tests look at its objects only: the agent's (agent.kubernetesApi) are tested on their own. */
+const NO_AGENT_RBAC = ['--set', 'agent.kubernetesApi=false'];
 
 interface Manifest { kind: string; metadata: { name: string }; spec?: any }
 function manifests(text: string): Manifest[] {
