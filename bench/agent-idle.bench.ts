@@ -38,7 +38,8 @@ Where the memory goes (re-checked 2026-12-03 on Node 26.12.1 with throw-away scr
   + @grpc/grpc-js and proto-loader +4.3; + eris's own agent modules +3.0 — 84.4 MiB before the agent does anything.
 - **The young generation.** With V8's default semi-spaces an idle agent in host mode (\`--no-cri --host-processes\`,
   6 s after start) held 103 MiB (heap committed 39 MB, used 19 MB); \`bin/eris.js\` now re-executes \`eris agent\`
-  with \`--max-semi-space-size=1\` (execve, same PID): 87.5 MiB (semi-space 2: 89.6, 4: 94.7). A flag set at run time
+  with \`--max-semi-space-size=1\` (execve, same PID): 87.5 MiB (semi-space 2: 89.6, 4: 94.7). On this bed (20 containers,
+  30 s, \`NODE_OPTIONS=--max-semi-space-size=16\`, which is the default here): 116.1 MiB at the end, vs 98.4 MiB with 1. A flag set at run time
   (\`v8.setFlagsFromString\`) changes nothing: V8 reads it at start-up.
 - **Not loaded any more on an unlinked agent:** the coordinator link and \`ws\` (imported only with \`--coordinator\`),
   the OpenAPI generator (the document is built on the first \`GET /openapi.json\`); the CLI's other commands and the
