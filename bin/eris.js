@@ -7,4 +7,16 @@ if (problem) {
   console.error(problem);
   process.exit(1);
 }
+// `eris agent` idles for weeks on a live heap of ~20 MB: V8's default young generation alone keeps ~15 MiB more
+// resident than the agent needs (issue 14). The limit is read only at start-up, so the agent re-executes itself
+// with it — execve: the same PID, stdio and environment, no second process. An operator's own setting wins.
+const SEMI_SPACE = '--max-semi-space-size';
+if (
+  process.argv[2] === 'agent' &&
+  typeof process.execve === 'function' &&
+  !process.execArgv.some((a) => a.startsWith(SEMI_SPACE)) &&
+  !(process.env.NODE_OPTIONS ?? '').includes(SEMI_SPACE)
+) {
+  process.execve(process.execPath, [process.execPath, `${SEMI_SPACE}=1`, ...process.execArgv, ...process.argv.slice(1)]);
+}
 await import('../dist/cli/main.js');

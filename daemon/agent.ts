@@ -22,7 +22,7 @@ import { SafetyPolicy } from './faults/safety.js';
 import { TargetResolver } from './faults/resolve.js';
 import { FaultManager } from './faults/manager.js';
 import { createAgentApi } from './api/app.js';
-import { CoordinatorLink } from './link/client.js';
+import type { CoordinatorLink } from './link/client.js';
 import { listHostProcesses } from './proc/host-processes.js';
 import { WatchdogProcess, standDownPrevious } from './watchdog/client.js';
 import type { NodeTopology } from './kube/topology.js';
@@ -139,6 +139,8 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
   });
   let link: CoordinatorLink | null = null;
   if (config.coordinator !== undefined) {
+    // Loaded only when linked: the link (and `ws`) is memory an unlinked agent does not need.
+    const { CoordinatorLink } = await import('./link/client.js');
     link = new CoordinatorLink({
       url: config.coordinator,
       token: linkToken(config),

@@ -16,7 +16,8 @@ import type { ProcFs } from '../proc/procfs.js';
 import type { CgroupResolver } from '../proc/cgroup.js';
 import { listHostProcesses, type HostProcessInfo } from '../proc/host-processes.js';
 import { ValidationError } from '../../lib/errors.js';
-import { agentDocument, agentFaultsQuerySchema, agentTargetsQuerySchema, type agentFaultListSchema, type agentHealthSchema, type agentInfoSchema, type agentTargetsSchema } from './openapi.js';
+import type { agentFaultListSchema, agentHealthSchema, agentInfoSchema, agentTargetsSchema } from './openapi.js';
+import { agentFaultsQuerySchema, agentTargetsQuerySchema } from './queries.js';
 
 export interface AgentApiOptions {
   faults: FaultManager;
@@ -54,8 +55,12 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
   serveMetrics(app, o.registry);
 
   app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses } satisfies z.output<typeof agentInfoSchema>));
-  const document = agentDocument(o.info.version);
-  app.get('/openapi.json', (c) => c.json(document));
+  // Built on first request, not at start: the document and its generator are memory an agent rarely needs.
+  let document: Promise<Record<string, unknown>> | null = null;
+  app.get('/openapi.json', async (c) => {
+    document ??= import('./openapi.js').then(({ agentDocument }) => agentDocument(o.info.version));
+    return c.json(await document);
+  });
 
   app.get('/v1/targets', async (c) => {
     const q = parseOrThrow(agentTargetsQuerySchema, c.req.query(), 'query');

@@ -2,8 +2,9 @@
 // handlers validate with and the link's schemas of what it answers (the same shapes it reports to the coordinator).
 import { z } from 'zod';
 import { buildDocument, jsonAnswer, metricsOperation, rateLimitedAnswer, type Operation } from '../../lib/openapi/document.js';
-import { containerInfoSchema, FAULT_STATES, faultSchema, hostProcessInfoSchema } from '../../lib/link/protocol.js';
+import { containerInfoSchema, faultSchema, hostProcessInfoSchema } from '../../lib/link/protocol.js';
 import { faultRequestSchema } from '../faults/request.js';
+import { agentFaultsQuerySchema, agentTargetsQuerySchema } from './queries.js';
 
 export const agentHealthSchema = z.strictObject({
   status: z.literal('ok'),
@@ -21,22 +22,7 @@ export const agentTargetsSchema = z.strictObject({
 });
 export const agentFaultListSchema = z.strictObject({ faults: z.array(faultSchema) });
 
-export const agentTargetsQuerySchema = z.strictObject({
-  namespace: z.string().min(1).max(253).optional(),
-  pod: z.string().min(1).optional().meta({ description: 'RE2 regex on the pod name' }),
-  container: z.string().min(1).optional().meta({ description: 'RE2 regex on the container name' }),
-  labels: z
-    .string()
-    .max(4096)
-    .regex(/^[^=,]+=[^=,]*(,[^=,]+=[^=,]*)*$/, 'must be k=v[,k=v…]')
-    .optional()
-    .meta({ description: 'k=v[,k=v…]: pod labels that must all be equal' }),
-  cmdline: z.string().min(1).optional().meta({ description: 'RE2 regex on host processes\' command lines (host mode)' }),
-  processes: z.enum(['true', 'false']).optional().meta({ description: 'true: list the PIDs in each container' }),
-  refresh: z.enum(['true', 'false']).optional().meta({ description: 'true: ask the runtime now instead of the last inventory' }),
-});
-
-export const agentFaultsQuerySchema = z.strictObject({ state: z.enum(FAULT_STATES, { error: `must be one of ${FAULT_STATES.join(', ')}` }).optional() });
+export { agentFaultsQuerySchema, agentTargetsQuerySchema };
 
 const idParam = z.strictObject({ id: z.string().min(1) });
 
