@@ -64,6 +64,30 @@ describe('a fault over several agents acts at one fire time', () => {
     assert.equal(resumed.status, 200, JSON.stringify(resumed.body));
     await waitFor(() => tree.pids().every((pid) => /^[SR]$/.test(procState(pid) ?? '')), 5000, 'the sleepers to run again');
   });
+
+  it("a drill's signal step over several agents records each agent's fire time and the skew in its report", async () => {
+    const tag = `eris-fire-drill-${process.pid}`;
+    const tree = await spawnTree(1, tag);
+    trees.push(tree.pid);
+    const spec = {
+      apiVersion: 'eris.dev/v1alpha1',
+      kind: 'Drill',
+      metadata: { name: 'fire-time' },
+      spec: { targets: { victim: { processes: { cmdline: tag } } }, steps: [{ signal: 'SIGSTOP', target: 'victim', lease: '30s' }] },
+    };
+    const started = await coordinator.api('POST', '/v1/runs', { spec });
+    assert.equal(started.status, 201, JSON.stringify(started.body));
+    const id = started.body.id as string;
+    await waitFor(async () => !['pending', 'running'].includes((await coordinator.api('GET', `/v1/runs/${id}`)).body.status), 20000, 'the run to end');
+    const report = await coordinator.api('GET', `/v1/runs/${id}/report`);
+    assert.equal(report.status, 200, JSON.stringify(report.body));
+    const step = report.body.steps[0];
+    assert.equal(step.status, 'passed', JSON.stringify(step));
+    assert.deepEqual(step.firedAt.map((f: { agent: string }) => f.agent).sort(), ['lab/n0', 'lab/n1', 'lab/n2']);
+    const times = step.firedAt.map((f: { at: number }) => f.at);
+    assert.equal(step.fireSkewMs, Math.max(...times) - Math.min(...times));
+    await waitFor(() => /^[SR]$/.test(procState(tree.pid) ?? ''), 5000, 'the run end to resume the sleeper');
+  });
 });
 
 describe('an agent and a fire time it cannot or must not meet', () => {

@@ -112,6 +112,11 @@ export const stepRecordSchema = z.strictObject({
   endedAt: unixMs.optional(),
   durationMs: z.number().optional(),
   error: errorInfoSchema.optional(),
+  firedAt: z
+    .array(z.strictObject({ agent: z.string(), at: unixMs }))
+    .optional()
+    .meta({ description: "A signal step over several agents, placed with one fire time: when each agent acted, on the coordinator's clock" }),
+  fireSkewMs: z.number().nonnegative().optional().meta({ description: 'First-to-last spread of firedAt, ms' }),
 });
 export const timelineEntrySchema = z.strictObject({
   group: z.string(),
