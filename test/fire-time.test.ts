@@ -149,7 +149,7 @@ describe('an agent and a fire time it cannot or must not meet', () => {
     trees.push(tree.pid);
     await sleep(300); // the agent's first clock exchanges
     const request = { signal: 'SIGSTOP', target: { pids: [tree.pid] }, leaseSeconds: 30 };
-    peer.send({ type: 'command', id: 'late', op: 'fault.create', request, fireAt: Date.now() - 1000 });
+    peer.send({ type: 'command', id: 'late', op: 'fault.create', request, fireAt: Date.now() - 5000 });
     const late = await reply('late');
     assert.equal(late.ok, false);
     assert.equal(late.error.code, 'ERIS_ERR_FIRE_LATE');
@@ -160,7 +160,9 @@ describe('an agent and a fire time it cannot or must not meet', () => {
     peer.send({ type: 'command', id: 'on-time', op: 'fault.create', request, fireAt });
     const onTime = await reply('on-time');
     assert.equal(onTime.ok, true, JSON.stringify(onTime));
-    assert.ok(Math.abs(onTime.result.firedAt - fireAt) < 5, `fired at ${onTime.result.firedAt - fireAt} ms from the fire time`);
+    // Same host, so the offset estimate is ~0: never (much) early; late only by what a shared 2-core host holds a timer.
+    const off = onTime.result.firedAt - fireAt;
+    assert.ok(off > -2 && off < 20, `fired at ${off} ms from the fire time`);
     assert.match(procState(tree.pid) ?? '', /^[Tt]$/);
     peer.send({ type: 'command', id: 'resume', op: 'fault.resume', faultId: onTime.result.id });
     assert.equal((await reply('resume')).ok, true);

@@ -7,7 +7,7 @@ import { LINK_FEATURES } from '../../lib/link/protocol.js';
 import type { Fleet } from './fleet.js';
 
 /** The fire time is at least this far ahead: an agent resolves its targets (a few ms) before it waits. */
-export const FIRE_MIN_LEAD_MS = 25;
+export const FIRE_MIN_LEAD_MS = 50;
 /** …and at most this far: a fault is never held back for long (agents refuse more than 5 s, daemon/link/fire-at.ts). */
 export const FIRE_MAX_LEAD_MS = 1000;
 /** How long the round-trip probe may take before the fan-out goes ahead without a fire time. */

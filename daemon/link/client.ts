@@ -79,6 +79,7 @@ export class CoordinatorLink {
   private readonly clock = new ClockOffset();
   private readonly fires = new FireScheduler(this.clock);
   private coordinatorFeatures: readonly string[] = [];
+  private clockTimer: NodeJS.Timeout | null = null;
   connected = false;
 
   constructor(private readonly o: LinkOptions) {}
@@ -99,6 +100,7 @@ export class CoordinatorLink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.clockTimer) clearInterval(this.clockTimer);
     this.socket?.close(1001, 'agent shutting down');
     this.socket = null;
   }
@@ -192,6 +194,7 @@ export class CoordinatorLink {
       const cancelled = this.fires.cancelAll('the link to the coordinator dropped before the fire time');
       if (cancelled > 0) this.o.logger.warn({ cancelled }, 'link lost: cancelled faults waiting for their fire time');
       this.clock.clear();
+      if (this.clockTimer) clearInterval(this.clockTimer);
       this.coordinatorFeatures = [];
       const wasConnected = this.connected;
       this.connected = false;
@@ -260,8 +263,12 @@ export class CoordinatorLink {
       this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url, undelivered: this.undelivered.size }, 'connected to the coordinator');
       this.flushUndelivered();
       this.coordinatorFeatures = message.features ?? [];
-      // A few exchanges at once: the best round trip of them is the first offset estimate.
+      // A few exchanges at once: the best round trip of them is the first offset estimate; then one a second, so
+      // the window (the last 8) always holds recent exchanges to pick a quick one from.
       for (let i = 0; i < 4; i++) this.syncClock();
+      if (this.clockTimer) clearInterval(this.clockTimer);
+      this.clockTimer = setInterval(() => this.syncClock(), 1000);
+      this.clockTimer.unref();
       return;
     }
     if (message.type === 'clock') {
