@@ -120,6 +120,7 @@ function onMessage(a: SimAgent, text: string): void {
     a.coordinatorId = message.coordinatorId;
     return;
   }
+  if (message.type !== 'command') return;
   const t = process.hrtime.bigint();
   if (commands === 0) firstNs = t;
   lastNs = t;

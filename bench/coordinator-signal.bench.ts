@@ -11,6 +11,7 @@
 // Run (root, containerd + runc): node --import tsx bench/coordinator-signal.bench.ts [--no-write] [--nodes 10]
 //   [--pods 5] [--per-pod 2] [--iter1 200] [--iter-all 100] [--only in-process|processes] [--no-build]
 // Prints markdown tables and replaces <!-- coordinator-signal:start --> … <!-- coordinator-signal:end --> in docs/benchmarks.md.
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -100,6 +101,7 @@ const cleanup = onInterrupt(
     await closeInProcess();
     await stopChildren();
     resumePids(ourPids);
+    for (const h of helpers.values()) h.kill('SIGTERM');
     await poller?.close().catch(() => undefined);
     for (const b of beds) await b.stop().catch((err: unknown) => console.error(`test bed ${b.name} stop:`, err));
     for (const d of tmpDirs) rmSync(d, { recursive: true, force: true });
@@ -154,7 +156,7 @@ const viaCoordinator: Method = async (s, targets) => {
   const toReply = sinceMs(t0);
   const seen = await poll.done;
   if (res.status !== 201 || record.errors?.length > 0 || record.targets?.length !== targets.length) {
-    throw new Error(`coordinator POST /v1/faults: ${res.status} ${JSON.stringify(record).slice(0, 600)}`);
+    throw new Error(`coordinator POST /v1/faults: ${res.status} ${JSON.stringify(record.errors ?? record).slice(0, 600)}`);
   }
   if (!seen.ok) throw new Error(`coordinator: not every process reached T within 10 s (${JSON.stringify(record).slice(0, 300)})`);
   const agentMs = Math.max(...(record.parts as Array<{ fault: { durationMs: number; result: string } }>).map((p) => p.fault.durationMs));
@@ -213,6 +215,48 @@ const viaKill: Method = async (_s, targets) => {
   return { ...timesOf(t0, seen, targets), toReply, agentMs: Number.NaN };
 };
 
+// The floor for simultaneous stops from several processes: one helper process per node, each told a shared deadline
+// (wall clock, sub-ms: performance.timeOrigin + performance.now()), sleeps until ~2 ms before it, spins, then sends
+// SIGSTOP to its node's pids back to back. What eris's fire times (coordinator/fleet/fire-time.ts) can at best reach here.
+const HELPER = `const rl = require('node:readline').createInterface({ input: process.stdin });
+const now = () => performance.timeOrigin + performance.now();
+rl.on('line', (line) => {
+  const { at, pids, signal } = JSON.parse(line);
+  const go = () => { while (now() < at) {} for (const p of pids) { try { process.kill(p, signal); } catch {} } process.stdout.write('ok\\n'); };
+  const d = at - now() - 2;
+  if (d > 0) setTimeout(go, d); else go();
+});`;
+const helpers = new Map<string, ChildProcess>();
+const DEADLINE_LEAD_MS = 20;
+function helperFor(node: string): ChildProcess {
+  let h = helpers.get(node);
+  if (h === undefined) {
+    h = spawn(process.execPath, ['-e', HELPER], { stdio: ['pipe', 'pipe', 'inherit'] });
+    helpers.set(node, h);
+  }
+  return h;
+}
+const tell = (h: ChildProcess, message: unknown): Promise<void> =>
+  new Promise((resolve) => {
+    h.stdout!.once('data', () => resolve());
+    h.stdin!.write(`${JSON.stringify(message)}\n`);
+  });
+const viaDeadline: Method = async (_s, targets) => {
+  const pids = pidsOf(targets);
+  const byNode = new Map<string, number[]>();
+  for (const c of targets) byNode.set(c.node, [...(byNode.get(c.node) ?? []), ...c.pids]);
+  const poll = poller!.start(pids, 'stopped', pollFor(targets.length));
+  const t0 = nowNs();
+  const at = performance.timeOrigin + performance.now() + DEADLINE_LEAD_MS;
+  await Promise.all([...byNode].map(([node, list]) => tell(helperFor(node), { at, pids: list, signal: 'SIGSTOP' })));
+  const toReply = sinceMs(t0);
+  const seen = await poll.done;
+  if (!seen.ok) throw new Error('deadline helpers: not every process reached T within 10 s');
+  for (const pid of pids) process.kill(pid, 'SIGCONT');
+  await waitRunning(pids, 'deadline helpers');
+  return { ...timesOf(t0, seen, targets), toReply, agentMs: Number.NaN };
+};
+
 function timesOf(t0: bigint, seen: PidTimes, targets: NodeContainer[]): Omit<Sample, 'toReply' | 'agentMs'> {
   const t = stopTimes(t0, seen, nodesOf(targets));
   return { toAll: t.toAll, toFirst: t.toFirst, skew: t.skew, resolution: t.resolution, withinAgent: t.withinGroup, agentSpread: t.groupSpread };
@@ -222,6 +266,7 @@ const METHODS: Array<{ name: string; method: Method }> = [
   { name: 'coordinator', method: viaCoordinator },
   { name: 'agents', method: viaAgents },
   { name: 'kill', method: viaKill },
+  { name: 'deadline', method: viaDeadline },
 ];
 
 async function runPhase(s: Setup, label: string, rounds: number, warmup: number, targetsFor: (i: number) => NodeContainer[]): Promise<Map<string, Sample[]>> {
@@ -338,7 +383,9 @@ async function main(): Promise<void> {
       ? `coordinator \`POST /v1/faults\` (${mode === 'in-process' ? 'in-process' : '\`eris coordinator\` binary'}) → agents over WebSocket`
       : method === 'agents'
         ? `reference: agents' own \`POST /v1/faults\`, client-side fan-out (${mode === 'in-process' ? 'in-process agents' : '\`eris agent\` binaries'})`
-        : `floor: \`process.kill(pid, SIGSTOP)\` from the client, pid after pid (no checks; ${mode} set-up idle)`;
+        : method === 'deadline'
+          ? `floor: one helper process per node, each \`process.kill\`s its node's pids at a shared deadline (${DEADLINE_LEAD_MS} ms ahead, timer + spin; ${mode} set-up idle)`
+          : `floor: \`process.kill(pid, SIGSTOP)\` from the client, pid after pid (no checks; ${mode} set-up idle)`;
   const med = (s: Sample[], f: (x: Sample) => number): number => median(s.map(f));
   const p99 = (s: Sample[], f: (x: Sample) => number): number => percentile(s.map(f), 99);
   const rows: string[][] = [];
@@ -360,7 +407,7 @@ async function main(): Promise<void> {
           n === 1 ? '–' : `**${ms(med(s, (x) => x.skew))}** / ${ms(p99(s, (x) => x.skew))}`,
           n === 1 ? '–' : `${ms(med(s, (x) => x.withinAgent))} / ${ms(med(s, (x) => x.agentSpread))}`,
           `${ms(med(s, (x) => x.toReply))} / ${ms(p99(s, (x) => x.toReply))}`,
-          m.name === 'kill' ? '–' : `${ms(med(s, (x) => x.agentMs))} / ${ms(p99(s, (x) => x.agentMs))}`,
+          m.name === 'kill' || m.name === 'deadline' ? '–' : `${ms(med(s, (x) => x.agentMs))} / ${ms(p99(s, (x) => x.agentMs))}`,
           ms(med(s, (x) => x.resolution)),
         ]);
       }
@@ -381,11 +428,12 @@ async function main(): Promise<void> {
     const refOne = med(r.one.get('agents')!, (x) => x.toAll);
     const refAll = med(r.all.get('agents')!, (x) => x.toAll);
     const floorSkew = med(r.all.get('kill')!, (x) => x.skew);
+    const deadline = r.all.get('deadline')!;
     return (
       `- ${r.mode}: one container ${ms(one)} median — **${one <= 5 ? 'met' : 'missed'}** (${ms(one - refOne)} more than the agent's own API, ${ratio(one, refOne)}); ` +
       `${containers.length} containers: skew ${ms(skewMed)} median / ${ms(skew99)} p99 — **${skewMed <= 5 ? 'met' : 'missed'}**${skewMed <= 5 ? (skew99 <= 5 ? ' (p99 too)' : ' on the median, not on p99') : ''}: ` +
       `inside one agent ${ms(med(ca, (x) => x.withinAgent))}, between the agents' first stops ${ms(med(ca, (x) => x.agentSpread))} (medians); ` +
-      `the same skew with the agents' own APIs is ${ms(med(r.all.get('agents')!, (x) => x.skew))}, with bare \`process.kill\` ${ms(floorSkew)}. ` +
+      `the same skew with the agents' own APIs is ${ms(med(r.all.get('agents')!, (x) => x.skew))}, with bare \`process.kill\` ${ms(floorSkew)}, with ${nodes.length} helper processes at a shared deadline ${ms(med(deadline, (x) => x.skew))} / ${ms(p99(deadline, (x) => x.skew))} p99. ` +
       `All ${containers.length} stopped ${ms(med(ca, (x) => x.toAll))} after the call (agents' own APIs: ${ms(refAll)}, ${ratio(med(ca, (x) => x.toAll), refAll)})` +
       (r.coordinatorRss !== undefined ? `; coordinator RSS at the end ${(r.coordinatorRss / 1024).toFixed(1)} MiB` : '') + '.'
     );

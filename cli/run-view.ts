@@ -99,7 +99,7 @@ export function plainView(stream: NodeJS.WritableStream, progress: RunProgress, 
         case 'step': {
           const s = e.data;
           if (s.status === 'running') line(e.data.at, `${stepMark(c, s.status)} ${s.name} ${c.dim(`(${s.path})`)}`);
-          else line(e.data.at, `${stepMark(c, s.status)} ${s.name} ${s.status} in ${duration(s.durationMs)}${s.error ? `: ${s.error.message}` : ''}`);
+          else line(e.data.at, `${stepMark(c, s.status)} ${s.name} ${s.status} in ${duration(s.durationMs)}${skewNote(s)}${s.error ? `: ${s.error.message}` : ''}`);
           break;
         }
         case 'selection':
@@ -244,7 +244,7 @@ export function summary(report: RunReport, c: Colors): string {
   out.push(
     table(
       ['', 'STEP', 'NAME', 'TIME'],
-      report.steps.map((s) => [stepMark(c, s.status), s.path, s.name, duration(s.durationMs)]),
+      report.steps.map((s) => [stepMark(c, s.status), s.path, s.name, `${duration(s.durationMs)}${skewNote(s)}`]),
     ).trimEnd(),
   );
   if (report.timeline.length > 0) {
@@ -276,4 +276,9 @@ function stillStopped(resumed: RunReport['resumed'], c: Colors): string {
   const unknown = resumed.seen?.unknown ?? 0;
   const parts = [...(stopped > 0 ? [`${stopped} process${stopped === 1 ? '' : 'es'} still stopped`] : []), ...(unknown > 0 ? [`${unknown} not confirmed`] : [])];
   return parts.length === 0 ? '' : c.red(`, ${parts.join(', ')}`);
+}
+
+/** A simultaneous step's measured skew (its agents' fire times, first to last), or nothing. */
+function skewNote(s: Pick<StepRecord, 'fireSkewMs' | 'firedAt'>): string {
+  return s.fireSkewMs === undefined ? '' : ` (skew ${s.fireSkewMs.toFixed(2)} ms over ${new Set(s.firedAt?.map((f) => f.agent)).size} agents)`;
 }

@@ -10,6 +10,7 @@ import { FAULT_METHODS } from '../../daemon/faults/methods.js';
 import type { Fleet } from '../fleet/fleet.js';
 import { boundedLease } from '../drill/lease.js';
 import { targetGroupSchema } from '../selection/schema.js';
+import { fireSkew } from '../fleet/fire-time.js';
 import { placeFaults, selectGroup, targetKey, type TargetFilter } from '../engine/targets.js';
 import type { TargetRecord } from '../selection/types.js';
 import { checkResume, countSeen, type ResumeCheck, type SeenState } from '../fleet/resume-check.js';
@@ -35,8 +36,11 @@ export interface ImmediateFault {
   signal: string;
   seed: string;
   targets: string[];
-  parts: Array<{ agent: string; fault: Fault }>;
+  /** `firedAt`: when that agent acted (coordinator clock), for a fault placed on several agents with one fire time. */
+  parts: Array<{ agent: string; fault: Fault; firedAt?: number }>;
   errors: Array<{ agent: string; code: string; message: string }>;
+  /** First-to-last spread of the parts' `firedAt`, ms: how simultaneous the agents acted. */
+  fireSkewMs?: number;
   /** Who placed it (token id). */
   createdBy?: string;
 }
@@ -105,8 +109,9 @@ export class ImmediateFaults {
       signal: request.signal,
       seed: selection.seed,
       targets: selection.picked.map(targetKey),
-      parts: placed.map((p) => ({ agent: p.agent, fault: p.fault })),
+      parts: placed.map((p) => ({ agent: p.agent, fault: p.fault, ...(p.firedAt !== undefined ? { firedAt: p.firedAt } : {}) })),
       errors: errors.map((e) => ({ agent: e.agent, code: (e.error as { code?: string }).code ?? 'ERIS_ERR', message: (e.error as Error).message })),
+      ...withSkew(placed),
       ...(by ? { createdBy: by.tokenId } : {}),
     };
     this.places.set(id, selection.picked.map((t) => ({ cluster: t.cluster, namespace: t.namespace })));
@@ -141,4 +146,9 @@ export class ImmediateFaults {
     const checks = parts.filter((c): c is ResumeCheck => c !== null);
     return { ...record, resume: { confirmed: checks.every((c) => c.confirmed), seen: countSeen(checks), parts: checks } };
   }
+}
+
+function withSkew(placed: ReadonlyArray<{ firedAt?: number }>): { fireSkewMs?: number } {
+  const skew = fireSkew(placed.map((p) => p.firedAt));
+  return skew === undefined ? {} : { fireSkewMs: skew };
 }

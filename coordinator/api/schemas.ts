@@ -62,8 +62,11 @@ export const immediateFaultSchemaOut = z.strictObject({
   signal: z.string(),
   seed: z.string(),
   targets: z.array(z.string()).meta({ description: 'Keys of the picked targets' }),
-  parts: z.array(z.strictObject({ agent: z.string(), fault: faultSchema })).meta({ description: 'One fault per agent' }),
-  errors: z.array(z.strictObject({ agent: z.string(), code: z.string(), message: z.string() })).meta({ description: 'Agents that could not place their part' }),
+  parts: z
+    .array(z.strictObject({ agent: z.string(), fault: faultSchema, firedAt: unixMs.optional().meta({ description: "When this agent acted, on the coordinator's clock (sub-millisecond): present when the fault went to several agents with one fire time" }) }))
+    .meta({ description: 'One fault per agent' }),
+  errors: z.array(z.strictObject({ agent: z.string(), code: z.string(), message: z.string() })).meta({ description: 'Agents that could not place their part (ERIS_ERR_FIRE_LATE: the command reached the agent after its fire time, so it did not act)' }),
+  fireSkewMs: z.number().nonnegative().optional().meta({ description: "First-to-last spread of the parts' firedAt, ms: how simultaneously the agents acted" }),
   createdBy: z.string().optional().meta({ description: 'Token id' }),
 });
 const seenStates = ['running', 'stopped', 'held', 'gone', 'unknown'] as const;
@@ -109,6 +112,11 @@ export const stepRecordSchema = z.strictObject({
   endedAt: unixMs.optional(),
   durationMs: z.number().optional(),
   error: errorInfoSchema.optional(),
+  firedAt: z
+    .array(z.strictObject({ agent: z.string(), at: unixMs }))
+    .optional()
+    .meta({ description: "A signal step over several agents, placed with one fire time: when each agent acted, on the coordinator's clock" }),
+  fireSkewMs: z.number().nonnegative().optional().meta({ description: 'First-to-last spread of firedAt, ms' }),
 });
 export const timelineEntrySchema = z.strictObject({
   group: z.string(),

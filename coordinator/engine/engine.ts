@@ -12,6 +12,7 @@ import { renderProbe, probeUsesTarget, type ProbeSpec } from '../probes/spec.js'
 import type { TargetRecord } from '../selection/types.js';
 import { stepKind, type Drill, type Step } from '../drill/schema.js';
 import { checkResume, countSeen, type ResumeCheck } from '../fleet/resume-check.js';
+import { fireSkew } from '../fleet/fire-time.js';
 import { currentTargets, placeFaults, selectGroup, targetKey, type PlacedFault, type TargetFilter } from './targets.js';
 import { targetName } from './target-name.js';
 import type { RunReport, StepRecord, TimelineEntry } from './report.js';
@@ -306,6 +307,7 @@ export class DrillEngine {
       ...(step.override ? { override: step.override } : {}),
       labels: { runId: state.id, step: path },
     });
+    recordFireTimes(state.steps.find((r) => r.path === path), placed);
     for (const p of placed) {
       if (p.fault.signal === 'SIGSTOP' && p.fault.state === 'active') state.stopFaults.push(p);
       // Timeline first: a restarted target's entry (and so its name in the view) has its new pid before the fault line.
@@ -593,4 +595,13 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 function round(n: number): number {
   return Math.round(n * 1000) / 1000;
+}
+
+/** The step's per-agent fire times and their skew, when its fault went to several agents with one fire time. */
+function recordFireTimes(record: StepRecord | undefined, placed: readonly PlacedFault[]): void {
+  const firedAt = placed.flatMap((p) => (p.firedAt !== undefined ? [{ agent: p.agent, at: p.firedAt }] : []));
+  const skew = fireSkew(firedAt.map((f) => f.at));
+  if (record === undefined || skew === undefined) return;
+  record.firedAt = firedAt;
+  record.fireSkewMs = skew;
 }

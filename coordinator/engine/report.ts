@@ -11,6 +11,10 @@ export interface StepRecord {
   endedAt?: number;
   durationMs?: number;
   error?: { code: string; message: string };
+  /** A signal step over several agents, placed with one fire time: when each agent acted (coordinator clock). */
+  firedAt?: Array<{ agent: string; at: number }>;
+  /** First-to-last spread of `firedAt`, ms: how simultaneously the step hit its agents. */
+  fireSkewMs?: number;
 }
 
 export interface TimelineEntry {

@@ -4,6 +4,7 @@ import type { SignalName } from '../../daemon/proc/signal.js';
 import type { Override } from '../../daemon/faults/safety.js';
 import type { FaultMethod } from '../../daemon/faults/request.js';
 import type { Fleet } from '../fleet/fleet.js';
+import { fireTimeFor } from '../fleet/fire-time.js';
 import { nameMatcher, select, type Selection } from '../selection/select.js';
 import type { TargetGroup } from '../selection/schema.js';
 import { RUNNING_STATE, type TargetRecord } from '../selection/types.js';
@@ -59,6 +60,8 @@ export interface PlacedFault {
   agent: string;
   fault: Fault;
   targets: TargetRecord[];
+  /** When the agent acted, coordinator clock: only for a fault sent with a fire time to several agents. */
+  firedAt?: number;
 }
 
 export interface FaultSpec {
@@ -79,6 +82,8 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
     if (list) list.push(t);
     else byAgent.set(agent, [t]);
   }
+  // Several agents: one fire time for all, so their parts act together (coordinator/fleet/fire-time.ts).
+  const fireAt = await fireTimeFor(fleet, [...byAgent.keys()]);
   const settled = await Promise.allSettled(
     [...byAgent].map(async ([agent, list]) => {
       const processes = list.filter((t) => t.kind === 'process');
@@ -92,7 +97,7 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
       ];
       const faults = await Promise.all(
         requests.map((target) =>
-          fleet.placeFault(agent, {
+          placeOnTime(fleet, agent, fireAt, {
             signal: spec.signal,
             target,
             scope: spec.scope,
@@ -103,7 +108,7 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
           }),
         ),
       );
-      return faults.map((fault, i) => ({ agent, fault, targets: i === 0 && containers.length > 0 ? containers : processes }));
+      return faults.map(({ firedAt, ...fault }, i) => ({ agent, fault, targets: i === 0 && containers.length > 0 ? containers : processes, ...(firedAt !== undefined ? { firedAt } : {}) }));
     }),
   );
   const placed: PlacedFault[] = [];
@@ -114,4 +119,18 @@ export async function placeFaults(fleet: Fleet, targets: readonly TargetRecord[]
     else errors.push({ agent, error: r.reason });
   });
   return { placed, errors };
+}
+
+/**
+ * One fault request, at the fire time when there is one. An agent whose clock estimate is not ready yet (it just
+ * connected) refuses with ERIS_ERR_CLOCK_UNSYNCED: its part is sent again to act on arrival rather than fail the step.
+ */
+async function placeOnTime(fleet: Fleet, agent: string, fireAt: number | undefined, request: Parameters<Fleet['placeFault']>[1]) {
+  if (fireAt === undefined) return fleet.placeFault(agent, request);
+  try {
+    return await fleet.placeFault(agent, request, fireAt);
+  } catch (error) {
+    if ((error as { code?: string }).code !== 'ERIS_ERR_CLOCK_UNSYNCED') throw error;
+    return fleet.placeFault(agent, request);
+  }
 }

@@ -12,6 +12,7 @@ import {
   CLOSE,
   LINK_MAX_PAYLOAD,
   LINK_PATH,
+  LINK_FEATURES,
   LINK_PROTOCOL,
   agentHelloSchema,
   agentUpdateSchema,
@@ -35,6 +36,7 @@ import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
 import { certBindingProblem, verifyClientCertificate, type AgentCertBinding } from './client-cert.js';
 import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
+import { preciseNow } from '../../daemon/link/clock.js';
 
 export interface AgentView extends AgentIdentity {
   id: string;
@@ -216,9 +218,16 @@ export class Fleet {
     return id;
   }
 
-  // Faults come back with the command lines of process targets masked (an older agent sends them whole).
-  async placeFault(agent: string, request: FaultRequestInput): Promise<Fault> {
-    return redactFaultCmdlines((await this.command(agent, { op: 'fault.create', request })) as Fault);
+  // Faults come back with the command lines of process targets masked (an older agent sends them whole). With
+  // `fireAt` (only for an agent that supports it) the agent acts at that time and says when it did (`firedAt`).
+  async placeFault(agent: string, request: FaultRequestInput, fireAt?: number): Promise<Fault & { firedAt?: number }> {
+    const command: Command = { op: 'fault.create', request, ...(fireAt !== undefined ? { fireAt } : {}) };
+    return redactFaultCmdlines((await this.command(agent, command)) as Fault & { firedAt?: number });
+  }
+
+  /** Whether the agent announced it acts at a fire time (an older agent would act on arrival). */
+  supports(agent: string, feature: string): boolean {
+    return this.sessions.get(agent)?.hello.features?.includes(feature) ?? false;
   }
 
   async resumeFault(agent: string, faultId: string): Promise<Fault> {
@@ -370,7 +379,7 @@ export class Fleet {
       pending: new Map(),
     };
     this.sessions.set(id, session);
-    const welcome: CoordinatorMessage = { type: 'welcome', coordinatorId: this.o.coordinatorId, protocol: LINK_PROTOCOL };
+    const welcome: CoordinatorMessage = { type: 'welcome', coordinatorId: this.o.coordinatorId, protocol: LINK_PROTOCOL, features: [LINK_FEATURES.clock] };
     socket.send(JSON.stringify(welcome));
     this.o.logger.info({ agent: id, zone: hello.zone, version: hello.version, containers: hello.containers.length, tokenId, activeFaults: hello.activeFaults.length }, 'agent connected');
     this.events.emit('change', { type: 'connected', agent: id });
@@ -420,6 +429,12 @@ export class Fleet {
         }
         pending.reject(new AgentProtocolError(`agent ${session.id} answered ${pending.op} with ${result.problem}`, { details: { agent: session.id } }));
         this.refuse(session.socket, CLOSE.badMessage, result.problem, { agent: session.id });
+        return;
+      }
+      case 'clock': {
+        // Answered at once with this host's time: the agent's estimate of our clock (daemon/link/clock.ts).
+        const answer: CoordinatorMessage = { type: 'clock', t0: message.t0, at: preciseNow() };
+        session.socket.send(JSON.stringify(answer));
         return;
       }
       case 'inventory':

@@ -178,8 +178,9 @@ export class FaultManager {
     return fault;
   }
 
-  async create(request: FaultRequest, requestedBy: string): Promise<Fault> {
-    const started = performance.now();
+  /** `beforeAct`: awaited once the request is checked and its targets resolved, just before acting (a fire time). */
+  async create(request: FaultRequest, requestedBy: string, beforeAct?: () => Promise<void>): Promise<Fault> {
+    let started = performance.now();
     const { signal, scope, override, method } = request;
     if (method === 'freezer') this.checkFreezerRequest(request);
     const leaseSeconds = signal === 'SIGSTOP' ? (request.leaseSeconds ?? this.o.leaseDefaultSeconds) : undefined;
@@ -208,6 +209,11 @@ export class FaultManager {
       throw error;
     }
 
+    if (beforeAct) {
+      await beforeAct();
+      // The fault's time (and its lease) starts when it acts, not when it was asked for.
+      started = performance.now();
+    }
     const id = randomUUID();
     const createdAt = this.now();
     const leaseExpiresAt = leaseSeconds !== undefined ? createdAt + leaseSeconds * 1000 : undefined;

@@ -12,6 +12,7 @@ import {
   CLOSE,
   LINK_MAX_PAYLOAD,
   LINK_PATH,
+  LINK_FEATURES,
   LINK_PROTOCOL,
   closeReason,
   coordinatorMessageSchema,
@@ -25,6 +26,8 @@ import type { Fault, FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
 import type { HostProcessInfo } from '../proc/host-processes.js';
+import { ClockOffset, preciseNow } from './clock.js';
+import { FireCancelledError, FireScheduler } from './fire-at.js';
 
 export interface LinkOptions extends AgentIdentity {
   /** ws:// or wss:// base URL of the coordinator. */
@@ -72,6 +75,11 @@ export class CoordinatorLink {
   private readonly undelivered = new Map<string, Fault>();
   /** The last reason the link failed, so a reason repeated at every retry is logged once at warn. */
   private lastProblem: string | null = null;
+  /** The coordinator's clock (from clock exchanges) and the faults waiting for their fire time (fire-at.ts). */
+  private readonly clock = new ClockOffset();
+  private readonly fires = new FireScheduler(this.clock);
+  private coordinatorFeatures: readonly string[] = [];
+  private clockTimer: NodeJS.Timeout | null = null;
   connected = false;
 
   constructor(private readonly o: LinkOptions) {}
@@ -92,6 +100,7 @@ export class CoordinatorLink {
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     if (this.graceTimer) clearTimeout(this.graceTimer);
     if (this.heartbeat) clearInterval(this.heartbeat);
+    if (this.clockTimer) clearInterval(this.clockTimer);
     this.socket?.close(1001, 'agent shutting down');
     this.socket = null;
   }
@@ -146,6 +155,7 @@ export class CoordinatorLink {
           return;
         }
         socket.ping();
+        this.syncClock();
       }, every);
       this.heartbeat.unref();
       this.send({
@@ -159,6 +169,7 @@ export class CoordinatorLink {
         hostProcesses: this.o.hostProcesses,
         containers: [...(this.o.inventory?.list() ?? [])],
         activeFaults: this.o.faults.active(),
+        features: [LINK_FEATURES.fireAt],
       });
     });
     socket.on('message', (data) => {
@@ -179,6 +190,12 @@ export class CoordinatorLink {
       if (this.heartbeat) clearInterval(this.heartbeat);
       this.heartbeat = null;
       this.socket = null;
+      // A fault still waiting for its fire time is not placed: its coordinator would never hear of it.
+      const cancelled = this.fires.cancelAll('the link to the coordinator dropped before the fire time');
+      if (cancelled > 0) this.o.logger.warn({ cancelled }, 'link lost: cancelled faults waiting for their fire time');
+      this.clock.clear();
+      if (this.clockTimer) clearInterval(this.clockTimer);
+      this.coordinatorFeatures = [];
       const wasConnected = this.connected;
       this.connected = false;
       if (this.stopped) return;
@@ -245,27 +262,47 @@ export class CoordinatorLink {
       this.coordinatorId = message.coordinatorId;
       this.o.logger.info({ coordinatorId: message.coordinatorId, url: this.o.url, undelivered: this.undelivered.size }, 'connected to the coordinator');
       this.flushUndelivered();
+      this.coordinatorFeatures = message.features ?? [];
+      // A few exchanges at once: the best round trip of them is the first offset estimate; then one a second, so
+      // the window (the last 8) always holds recent exchanges to pick a quick one from.
+      for (let i = 0; i < 4; i++) this.syncClock();
+      if (this.clockTimer) clearInterval(this.clockTimer);
+      this.clockTimer = setInterval(() => this.syncClock(), 1000);
+      this.clockTimer.unref();
+      return;
+    }
+    if (message.type === 'clock') {
+      this.clock.add(message.t0, message.at, preciseNow());
       return;
     }
     if (message.type === 'command') {
       const { id, type: _type, ...command } = message;
       // fault.create's request is checked by execute (faultRequestSchema): a bad one is answered, not fatal.
-      void this.execute(command as Command).then(
+      void this.execute(command as Command, id).then(
         (result) => this.send({ type: 'reply', id, ok: true, result }),
         (error: unknown) => this.send({ type: 'reply', id, ok: false, error: toWireError(error) }),
       );
     }
   }
 
-  private async execute(command: Command): Promise<unknown> {
+  private async execute(command: Command, commandId: string): Promise<unknown> {
     switch (command.op) {
       case 'ping':
         return { at: Date.now() };
       case 'fault.create': {
         const request = parseOrThrow(faultRequestSchema, command.request);
-        return this.o.faults.create({ ...request, owner: this.coordinatorId ?? request.owner }, `coordinator:${this.coordinatorId}`);
+        const fireAt = command.fireAt;
+        let firedAt: number | undefined;
+        // With a fire time: checked and resolved now, acting at fireAt; a resume naming this command's id cancels it.
+        const beforeAct = fireAt === undefined ? undefined : async () => void (firedAt = await this.fires.wait(commandId, fireAt));
+        const fault = await this.o.faults.create({ ...request, owner: this.coordinatorId ?? request.owner }, `coordinator:${this.coordinatorId}`, beforeAct);
+        return firedAt === undefined ? fault : { ...fault, firedAt };
       }
       case 'fault.resume':
+        // Never delayed: a fault still waiting for its fire time (named by its command's id) is cancelled at once.
+        if (this.fires.cancel(command.faultId, 'resumed before its fire time: nothing was stopped')) {
+          throw new FireCancelledError('the fault was waiting for its fire time and is cancelled: nothing was stopped', { path: 'faultId' });
+        }
         return this.o.faults.resume(command.faultId, 'api');
       case 'processes.state':
         return command.processes.map((p) => ({ ...p, state: this.o.processState(p) }));
@@ -276,6 +313,11 @@ export class CoordinatorLink {
       default:
         throw new ErisError(`unknown command ${(command as { op: string }).op}`);
     }
+  }
+
+  /** One clock exchange, to a coordinator that answers them. */
+  private syncClock(): void {
+    if (this.connected && this.coordinatorFeatures.includes(LINK_FEATURES.clock)) this.send({ type: 'clock', t0: preciseNow() });
   }
 
   private send(message: AgentMessage): boolean {

@@ -13,6 +13,14 @@ import { formatPath } from '../validation.js';
 export const LINK_PATH = '/v1/agents/connect';
 export const LINK_PROTOCOL = 1;
 
+/**
+ * Optional abilities an end announces (agent: in its hello; coordinator: in its welcome). An older peer leaves the
+ * field out (zod strips what it does not know), so each end uses a feature only when the other announced it.
+ * `fire-at`: the agent honours `fireAt` on fault.create; `clock`: the coordinator answers clock exchanges.
+ */
+export const LINK_FEATURES = { fireAt: 'fire-at', clock: 'clock' } as const;
+const features = z.array(z.string().min(1).max(64)).max(64).optional();
+
 export type { HostProcessInfo };
 
 /** Close codes: why one end turned the other away. */
@@ -144,6 +152,7 @@ export const agentHelloSchema = z.object({
   containers: z.array(containerInfoSchema).max(MAX_CONTAINERS),
   /** Faults still active on the agent, so a coordinator that reconnects (or restarted) can reconcile. */
   activeFaults: z.array(faultSchema).max(MAX_FAULTS),
+  features,
 });
 export type AgentHello = z.output<typeof agentHelloSchema>;
 
@@ -151,6 +160,8 @@ export type AgentHello = z.output<typeof agentHelloSchema>;
 export const agentUpdateSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('inventory'), containers: z.array(containerInfoSchema).max(MAX_CONTAINERS) }),
   z.object({ type: z.literal('fault'), fault: faultSchema }),
+  /** A clock exchange (only to a coordinator that announced `clock`): `t0` is echoed back with the coordinator's time. */
+  z.object({ type: z.literal('clock'), t0: timestamp }),
   z.discriminatedUnion('ok', [
     z.object({ type: z.literal('reply'), id, ok: z.literal(true), result: z.unknown() }),
     z.object({ type: z.literal('reply'), id, ok: z.literal(false), error: wireError }),
@@ -160,7 +171,8 @@ export type AgentUpdate = z.output<typeof agentUpdateSchema>;
 export type AgentMessage = AgentHello | AgentUpdate;
 
 export type Command =
-  | { op: 'fault.create'; request: FaultRequestInput }
+  /** `fireAt`: when to act, coordinator clock (epoch ms), for faults meant to hit several agents at once. */
+  | { op: 'fault.create'; request: FaultRequestInput; fireAt?: number }
   | { op: 'fault.resume'; faultId: string }
   | { op: 'processes.list'; cmdline: string }
   /** What state each process is in now (how the coordinator confirms a resume instead of trusting an ack). */
@@ -182,11 +194,12 @@ const processRefSchema = z.object({ pid, startTime: z.string().min(1).max(32) })
 const processStateSchema = processRefSchema.extend({ state: z.string().min(1).max(8).nullable() });
 
 export const coordinatorMessageSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('welcome'), coordinatorId: id, protocol: z.literal(LINK_PROTOCOL) }),
+  z.object({ type: z.literal('welcome'), coordinatorId: id, protocol: z.literal(LINK_PROTOCOL), features }),
+  z.object({ type: z.literal('clock'), t0: timestamp, at: timestamp }),
   z.discriminatedUnion('op', [
     // The request itself is the agent's to validate (faultRequestSchema): a bad one is answered with a 400, the
     // link stays up.
-    z.object({ type: z.literal('command'), id, op: z.literal('fault.create'), request: z.unknown() }),
+    z.object({ type: z.literal('command'), id, op: z.literal('fault.create'), request: z.unknown(), fireAt: timestamp.optional() }),
     z.object({ type: z.literal('command'), id, op: z.literal('fault.resume'), faultId: id }),
     z.object({ type: z.literal('command'), id, op: z.literal('processes.list'), cmdline: text }),
     z.object({ type: z.literal('command'), id, op: z.literal('processes.state'), processes: z.array(processRefSchema).max(MAX_PROCESSES) }),
@@ -195,12 +208,14 @@ export const coordinatorMessageSchema = z.discriminatedUnion('type', [
 ]);
 
 export type CoordinatorMessage =
-  | { type: 'welcome'; coordinatorId: string; protocol: typeof LINK_PROTOCOL }
+  | { type: 'welcome'; coordinatorId: string; protocol: typeof LINK_PROTOCOL; features?: string[] }
+  | { type: 'clock'; t0: number; at: number }
   | ({ type: 'command'; id: string } & Command);
 
 /** What the agent answers each command with, checked by the coordinator before a caller sees it. */
 export const commandResultSchemas = {
-  'fault.create': faultSchema,
+  /** `firedAt`: when a fault.create with `fireAt` acted, coordinator clock (the agent's estimate). */
+  'fault.create': faultSchema.extend({ firedAt: timestamp.optional() }),
   'fault.resume': faultSchema,
   'processes.list': z.array(hostProcessInfoSchema).max(MAX_PROCESSES),
   'processes.state': z.array(processStateSchema).max(MAX_PROCESSES),
