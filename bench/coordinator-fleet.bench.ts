@@ -517,12 +517,21 @@ async function main(): Promise<void> {
   const nofile = ensureNoFile(2 * max + WATCHERS + 1024);
   if (nofile.after < max + WATCHERS + 256) throw new Error(`open-files limit ${nofile.after} is too low for ${max} connections (hard limit ${nofile.hard})`);
   const results: SizeResult[] = [];
-  for (const n of SIZES) results.push(await runSize(n));
+  // Written after each size, so a larger fleet that does not fit still leaves the smaller ones measured.
+  for (const n of SIZES) {
+    results.push(await runSize(n));
+    const section = render(results, buildNote, nofile);
+    if (write) console.error(`wrote ${writeDocSection('coordinator-fleet', section)}`);
+    else if (results.length === SIZES.length) console.log(section);
+  }
+}
+
+function render(results: SizeResult[], buildNote: string, nofile: ReturnType<typeof ensureNoFile>): string {
   const last = results.at(-1)!;
   const lastAll = pq(last.all);
   const lastSel = pq(last.selection);
-  const section = `
-## Coordinator: ${SIZES.join(' / ')} agents — memory per connection, fan-out, selection, API under load (coordinator-fleet)
+  return `
+## Coordinator: ${results.map((x) => x.n).join(' / ')} agents — memory per connection, fan-out, selection, API under load (coordinator-fleet)
 
 What: the real coordinator binary (\`node bin/eris.js coordinator --listen 127.0.0.1:0 --token … --data-dir TMP --rate-limit 0\`,
 SQLite store, info logs to a pipe the benchmark drains), a fresh one for each fleet size, with that many simulated agents
@@ -552,14 +561,12 @@ ${summary(results)}
 
 Targets at ${last.n} agents: fan-out acked within 250 ms p99 — **${lastAll[1] <= 250 ? 'met' : 'missed'}** (${ms(lastAll[1])});
 selection over ${last.targets} targets within 50 ms — **${lastSel[1] <= 50 ? 'met' : 'missed'}** (p99 ${ms(lastSel[1])}, median ${ms(lastSel[0])}).
-Immediate-fault history: finished faults are kept up to 500 faults and 50,000 agent parts in all (coordinator/api/faults.ts),
+Immediate-fault history: finished faults are kept up to 500 faults and 20,000 agent parts in all (coordinator/api/faults.ts),
 so what \`GET /v1/faults\` lists and the heap it holds stop growing after a few fan-outs over a large fleet.
 
 ${results.map(detail).join('\n')}
 Machine: ${machineNote()}
 `;
-  console.log(section);
-  if (write) console.error(`wrote ${writeDocSection('coordinator-fleet', section)}`);
 }
 
 try {

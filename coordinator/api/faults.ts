@@ -49,11 +49,12 @@ export interface ResumedFault extends ImmediateFault {
 /**
  * How many immediate faults are remembered, and how many agent-side parts they may hold in all: the oldest that no
  * longer hold anything are forgotten first. The parts bound matters with a large fleet — a fault over 10,000 agents
- * keeps 10,000 Faults (~1 KiB each), so 500 of them would be ~5 GB; 50,000 parts keep memory near 50 MiB.
+ * keeps 10,000 Faults (1–8 KiB of heap each, with 1–10 containers), so 500 of them would be gigabytes; 20,000
+ * parts keep it to tens of MiB (160 MiB at 10 containers an agent, measured by bench/coordinator-fleet.bench.ts).
  * Faults with an active part are never forgotten, nor the one just placed.
  */
 export const HISTORY_LIMIT = 500;
-export const HISTORY_PARTS_LIMIT = 50_000;
+export const HISTORY_PARTS_LIMIT = 20_000;
 
 export class ImmediateFaults {
   private readonly faults = new Map<string, ImmediateFault>();
