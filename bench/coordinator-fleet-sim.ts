@@ -1,5 +1,6 @@
-// Simulated agents for bench/coordinator-fleet.bench.ts: N plain `ws` clients in one process, each speaking the
-// agent link of lib/link/protocol.ts — a `hello` with a one-container inventory, then a `reply` (preceded by a
+// Simulated agents for bench/coordinator-fleet.bench.ts: N plain `ws` clients in one process (the benchmark forks
+// several and splits the fleet between them), each speaking the agent link of lib/link/protocol.ts — a `hello` with
+// an inventory of `containers` containers (each in its own pod), then a `reply` (preceded by a
 // `fault` event, as the real agent sends) to every `command`. Nothing is signalled: a fault.create is answered
 // with a minimal Fault as if every process had been stopped and verified. Not a benchmark itself; the benchmark
 // forks it and drives it over IPC.
@@ -11,7 +12,7 @@ import type { FaultRequestInput } from '../daemon/faults/request.js';
 import type { ContainerInfo } from '../daemon/types.js';
 
 export type SimControl =
-  | { op: 'connect'; url: string; token: string; count: number; batch: number; cluster: string; namespace: string }
+  | { op: 'connect'; url: string; token: string; indices: number[]; batch: number; cluster: string; namespace: string; containers: number }
   | { op: 'mark' }
   | { op: 'stats' }
   | { op: 'disconnect' }
@@ -26,7 +27,7 @@ export type SimReport =
 interface SimAgent {
   index: number;
   socket: WebSocket;
-  container: ContainerInfo;
+  containers: ContainerInfo[];
   coordinatorId: string | null;
   faults: Map<string, Fault>;
 }
@@ -40,22 +41,22 @@ let byOp: Record<string, number> = {};
 
 const send = (process as unknown as { send(m: SimReport): void }).send.bind(process);
 
-function containerOf(index: number, namespace: string): ContainerInfo {
-  const uid = `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`;
+function containerOf(index: number, j: number, namespace: string): ContainerInfo {
+  const uid = `00000000-0000-4000-8000-${String(index).padStart(9, '0')}${String(j).padStart(3, '0')}`;
   return {
-    id: `sim${String(index).padStart(5, '0')}`.padEnd(64, '0'),
+    id: `sim${String(index).padStart(5, '0')}c${String(j).padStart(3, '0')}`.padEnd(64, '0'),
     name: 'app',
     image: 'eris.local/sim:1',
     state: 'running',
     restartCount: 0,
-    initPid: 100_000 + index,
+    initPid: 100_000 + index * 1000 + j,
     createdAt: Date.now(),
     pod: {
-      id: `sandbox${String(index).padStart(5, '0')}`.padEnd(64, '0'),
-      name: `sim-${index}`,
+      id: `sandbox${String(index).padStart(5, '0')}c${String(j).padStart(3, '0')}`.padEnd(64, '0'),
+      name: `sim-${index}-${j}`,
       namespace,
       uid,
-      labels: { app: 'sim', 'io.kubernetes.pod.name': `sim-${index}`, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid },
+      labels: { app: 'sim', 'io.kubernetes.pod.name': `sim-${index}-${j}`, 'io.kubernetes.pod.namespace': namespace, 'io.kubernetes.pod.uid': uid },
     },
   };
 }
@@ -64,7 +65,8 @@ function faultFor(a: SimAgent, request: FaultRequestInput): Fault {
   const now = Date.now();
   const signal = String(request.signal).toUpperCase().replace(/^(SIG)?/, 'SIG') as Fault['signal'];
   const lease = signal === 'SIGSTOP' ? (request.leaseSeconds ?? 60) : undefined;
-  const c = a.container;
+  const ids = (request.target as { containerIds?: string[] }).containerIds;
+  const hit = ids ? a.containers.filter((c) => ids.includes(c.id)) : a.containers;
   return {
     id: crypto.randomUUID(),
     signal,
@@ -77,13 +79,11 @@ function faultFor(a: SimAgent, request: FaultRequestInput): Fault {
     requestedBy: `coordinator:${a.coordinatorId}`,
     ...(a.coordinatorId ? { owner: a.coordinatorId } : {}),
     ...(request.labels ? { labels: request.labels } : {}),
-    targets: [
-      {
-        kind: 'container',
-        container: { id: c.id, name: c.name, namespace: c.pod.namespace, pod: c.pod.name, podUid: c.pod.uid },
-        processes: [{ pid: c.initPid, startTime: '123456', ok: true, verified: true, method: 'pidfd' }],
-      },
-    ],
+    targets: hit.map((c) => ({
+      kind: 'container' as const,
+      container: { id: c.id, name: c.name, namespace: c.pod.namespace, pod: c.pod.name, podUid: c.pod.uid },
+      processes: [{ pid: c.initPid, startTime: '123456', ok: true, verified: true, method: 'pidfd' as const }],
+    })),
   };
 }
 
@@ -93,6 +93,9 @@ function execute(a: SimAgent, command: Command): unknown {
       return { at: Date.now() };
     case 'processes.list':
       return [];
+    case 'processes.state':
+      // After a resume the coordinator asks what state the processes are in: running again (S, sleeping).
+      return command.processes.map((p) => ({ ...p, state: 'S' }));
     case 'fault.create': {
       const fault = faultFor(a, command.request);
       if (fault.state === 'active') a.faults.set(fault.id, fault);
@@ -135,21 +138,21 @@ function onMessage(a: SimAgent, text: string): void {
   lastReplyNs = process.hrtime.bigint();
 }
 
-function connectOne(index: number, url: string, token: string, cluster: string, namespace: string): Promise<SimAgent> {
+function connectOne(index: number, url: string, token: string, cluster: string, namespace: string, containers: number): Promise<SimAgent> {
   return new Promise((resolve, reject) => {
     const socket = new WebSocket(`${url.replace(/\/$/, '')}${LINK_PATH}`, { headers: { authorization: `Bearer ${token}` }, handshakeTimeout: 20_000 });
-    const a: SimAgent = { index, socket, container: containerOf(index, namespace), coordinatorId: null, faults: new Map() };
+    const a: SimAgent = { index, socket, containers: Array.from({ length: containers }, (_, j) => containerOf(index, j, namespace)), coordinatorId: null, faults: new Map() };
     socket.once('open', () => {
       const hello: AgentHello = {
         type: 'hello',
         protocol: LINK_PROTOCOL,
         cluster,
-        node: `sim-node-${String(index).padStart(4, '0')}`,
+        node: `sim-node-${String(index).padStart(5, '0')}`,
         zone: `zone-${index % 3}`,
         version: 'sim',
         runtime: 'containerd 1.6.20 (simulated)',
         hostProcesses: false,
-        containers: [a.container],
+        containers: a.containers,
         activeFaults: [],
       };
       socket.send(JSON.stringify(hello));
@@ -173,10 +176,9 @@ process.on('message', (raw) => {
       case 'connect': {
         const started = performance.now();
         let failed = 0;
-        const base = agents.length;
-        for (let i = 0; i < m.count; i += m.batch) {
+        for (let i = 0; i < m.indices.length; i += m.batch) {
           const settled = await Promise.allSettled(
-            Array.from({ length: Math.min(m.batch, m.count - i) }, (_, j) => connectOne(base + i + j, m.url, m.token, m.cluster, m.namespace)),
+            m.indices.slice(i, i + m.batch).map((index) => connectOne(index, m.url, m.token, m.cluster, m.namespace, m.containers)),
           );
           for (const s of settled) {
             if (s.status === 'fulfilled') agents.push(s.value);

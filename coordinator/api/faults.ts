@@ -50,8 +50,15 @@ export interface ResumedFault extends ImmediateFault {
   resume: { confirmed: boolean; seen: Record<SeenState, number>; parts: ResumeCheck[] };
 }
 
-/** How many immediate faults are remembered; the oldest that no longer hold anything are forgotten first. */
-const HISTORY_LIMIT = 500;
+/**
+ * How many immediate faults are remembered, and how many agent-side parts they may hold in all: the oldest that no
+ * longer hold anything are forgotten first. The parts bound matters with a large fleet — a fault over 10,000 agents
+ * keeps 10,000 Faults (1–8 KiB of heap each, with 1–10 containers), so 500 of them would be gigabytes; 20,000
+ * parts keep it to tens of MiB (160 MiB at 10 containers an agent, measured by bench/coordinator-fleet.bench.ts).
+ * Faults with an active part are never forgotten, nor the one just placed.
+ */
+export const HISTORY_LIMIT = 500;
+export const HISTORY_PARTS_LIMIT = 20_000;
 
 export class ImmediateFaults {
   private readonly faults = new Map<string, ImmediateFault>();
@@ -71,13 +78,14 @@ export class ImmediateFaults {
   private remember(record: ImmediateFault): void {
     this.faults.set(record.id, record);
     for (const part of record.parts) this.parts.set(part.fault.id, part);
-    if (this.faults.size <= HISTORY_LIMIT) return;
+    const within = (): boolean => this.faults.size <= HISTORY_LIMIT && this.parts.size <= HISTORY_PARTS_LIMIT;
+    if (within()) return;
     for (const [id, old] of this.faults) {
-      if (old.parts.some((p) => p.fault.state === 'active')) continue;
+      if (id === record.id || old.parts.some((p) => p.fault.state === 'active')) continue;
       this.faults.delete(id);
       this.places.delete(id);
       for (const part of old.parts) this.parts.delete(part.fault.id);
-      if (this.faults.size <= HISTORY_LIMIT) return;
+      if (within()) return;
     }
   }
 

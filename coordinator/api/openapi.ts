@@ -66,7 +66,7 @@ export const COORDINATOR_OPERATIONS: readonly Operation[] = [
     body: { description: 'An immediate fault', content: { 'application/json': 'ImmediateFaultRequest' } },
     responses: { 201: jsonAnswer('The fault, one part per agent', 'ImmediateFault'), ...withBody, 403: E[403], 422: E[422], ...asksAgents, ...authed },
   },
-  { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', tags: ['faults'], responses: { 200: jsonAnswer('Faults', 'FaultList'), ...authed } },
+  { method: 'get', path: '/v1/faults', operationId: 'listFaults', summary: 'Immediate faults, newest first', description: 'Remembered while they hold a process; of the finished ones the newest are kept, at most 500 faults and 20,000 agent parts in all (coordinator/api/faults.ts).', tags: ['faults'], responses: { 200: jsonAnswer('Faults', 'FaultList'), ...authed } },
   { method: 'get', path: '/v1/faults/{id}', operationId: 'getFault', summary: 'One immediate fault', tags: ['faults'], params: idParamSchema, responses: { 200: jsonAnswer('The fault', 'ImmediateFault'), 404: E[404], ...authed } },
   {
     method: 'delete',

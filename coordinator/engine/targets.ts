@@ -41,9 +41,15 @@ export async function currentTargets(fleet: Fleet, group: TargetGroup, picked: r
     const clusters = new Set(processes.map((t) => t.cluster));
     listed = await fleet.processes(group.processes.cmdline, (c) => clusters.has(c)).catch(() => []);
   }
-  const live = fleet.targets();
+  // The first running target under each key, as a find over the whole fleet per picked target chose (it was quadratic).
+  const live = new Map<string, TargetRecord>();
+  for (const now of fleet.targets()) {
+    if (now.state !== RUNNING_STATE) continue;
+    const key = targetKey(now);
+    if (!live.has(key)) live.set(key, now);
+  }
   return picked.map((t) => {
-    if (t.kind !== 'process') return live.find((now) => targetKey(now) === targetKey(t) && now.state === RUNNING_STATE) ?? t;
+    if (t.kind !== 'process') return live.get(targetKey(t)) ?? t;
     const stillThere = listed.some((now) => now.node === t.node && now.cluster === t.cluster && now.pid === t.pid && (t.startTime === undefined || now.startTime === t.startTime));
     if (Object.keys(t.labels).length === 0 || stillThere) return t;
     const same = listed.filter((now) => now.cluster === t.cluster && now.node === t.node && now.state === RUNNING_STATE && sameLabels(now.labels, t.labels));

@@ -37,6 +37,7 @@ import { cmdlineLabels } from './process-labels.js';
 import { certBindingProblem, verifyClientCertificate, type AgentCertBinding } from './client-cert.js';
 import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
 import { preciseNow } from '../../daemon/link/clock.js';
+import { containerRecords } from './target-records.js';
 
 export interface AgentView extends AgentIdentity {
   id: string;
@@ -199,7 +200,7 @@ export class Fleet {
   /** Every container of every connected agent, as selection sees it. */
   targets(): TargetRecord[] {
     const out: TargetRecord[] = [];
-    for (const s of this.sessions.values()) for (const c of s.containers) out.push(containerTarget(s.hello, c));
+    for (const s of this.sessions.values()) for (const t of containerRecords(s.hello, s.containers, containerTarget)) out.push(t);
     return out;
   }
 

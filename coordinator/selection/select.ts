@@ -103,9 +103,18 @@ export function wantedCount(group: Pick<TargetGroup, 'count' | 'percent'>, match
   return matched;
 }
 
+// Built once per record: the fleet hands out the same records until an agent's inventory changes, and a selection
+// over 100,000 targets otherwise spent most of its time joining these strings again.
+const sortKeys = new WeakMap<TargetRecord, string>();
+
 // Fields joined by NUL (below every other character), so comparing the strings compares the tuples.
 function targetSortKey(t: TargetRecord): string {
-  return [t.cluster, t.node, t.namespace, t.pod, t.podUid, t.container, t.containerId, t.kind, String(t.pid ?? '').padStart(10, '0')].join('\0');
+  let key = sortKeys.get(t);
+  if (key === undefined) {
+    key = [t.cluster, t.node, t.namespace, t.pod, t.podUid, t.container, t.containerId, t.kind, String(t.pid ?? '').padStart(10, '0')].join('\0');
+    sortKeys.set(t, key);
+  }
+  return key;
 }
 
 /** Stable order independent of how the inventory arrived: cluster, node, namespace, pod, pod uid, container, id, kind, pid. */
@@ -115,10 +124,41 @@ export function compareTargets(a: TargetRecord, b: TargetRecord): number {
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
 
-// Sorted by compareTargets, exact duplicates (the same target reported twice, e.g. an agent re-registering) dropped.
+// Each record's place among the distinct keys of the last full sort (equal keys share one). The fleet hands out the
+// same records until an inventory changes, so a later selection whose records all have a place is put in order by
+// slot, not by comparing 100,000 long keys again; any record without one (new inventory, host processes) sorts afresh.
+let ranks = new WeakMap<TargetRecord, number>();
+let rankCount = 0;
+
+// Sorted by compareTargets, exact duplicates (the same target reported twice, e.g. an agent re-registering) dropped:
+// of equal keys the first in `targets` is kept, as a stable sort would.
 function sortedUnique(targets: readonly TargetRecord[]): TargetRecord[] {
+  if (targets.length > 0 && targets.every((t) => ranks.has(t))) {
+    const slots = new Array<TargetRecord | undefined>(rankCount);
+    for (const t of targets) {
+      const r = ranks.get(t)!;
+      if (slots[r] === undefined) slots[r] = t;
+    }
+    const out: TargetRecord[] = [];
+    for (const t of slots) if (t !== undefined) out.push(t);
+    return out;
+  }
   const keyed = targets.map((t) => ({ key: targetSortKey(t), t })).sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return keyed.filter((k, i) => i === 0 || keyed[i - 1]!.key !== k.key).map((k) => k.t);
+  const out: TargetRecord[] = [];
+  const next = new WeakMap<TargetRecord, number>();
+  let rank = -1;
+  let previous: string | undefined;
+  for (const k of keyed) {
+    if (k.key !== previous) {
+      rank++;
+      previous = k.key;
+      out.push(k.t);
+    }
+    next.set(k.t, rank);
+  }
+  ranks = next;
+  rankCount = rank + 1;
+  return out;
 }
 
 /**
@@ -131,10 +171,18 @@ export function topologyDomain(t: TargetRecord, key: TopologyKey): string {
   return t.zone !== null ? `zone:${t.zone}` : `nozone:${t.cluster}`;
 }
 
+// Per record, as the sort keys: a spread over 100,000 targets otherwise built 100,000 domain strings per call.
+const domainsOf: Record<TopologyKey, WeakMap<TargetRecord, string>> = { node: new WeakMap(), zone: new WeakMap() };
+
 function byDomain(pool: readonly TargetRecord[], key: TopologyKey): Map<string, TargetRecord[]> {
   const domains = new Map<string, TargetRecord[]>();
+  const cache = domainsOf[key];
   for (const t of pool) {
-    const d = topologyDomain(t, key);
+    let d = cache.get(t);
+    if (d === undefined) {
+      d = topologyDomain(t, key);
+      cache.set(t, d);
+    }
     const list = domains.get(d);
     if (list) list.push(t);
     else domains.set(d, [t]);
