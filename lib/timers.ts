@@ -1,5 +1,8 @@
 // Timers that cannot overflow: Node's setTimeout fires at once for a delay above 2^31-1 ms (~24.8 days).
 
+/** Milliseconds on this host's wall clock with sub-millisecond resolution (Date.now() is whole milliseconds). */
+export const preciseNow = (): number => performance.timeOrigin + performance.now();
+
 /** The longest delay setTimeout honours, in milliseconds (a signed 32-bit int; above it Node uses 1 ms). */
 export const MAX_TIMER_MS = 2_147_483_647;
 /** The same bound in whole seconds, for config fields and request fields given in seconds. */

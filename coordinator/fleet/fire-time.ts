@@ -2,7 +2,7 @@
 // ahead that every agent has the command and has resolved its targets by then, so their stops land together instead
 // of one link latency (and one agent's work) apart. Each agent says when it acted (`firedAt`); the spread of those
 // is the skew a report shows.
-import { preciseNow } from '../../daemon/link/clock.js';
+import { preciseNow } from '../../lib/timers.js';
 import { LINK_FEATURES } from '../../lib/link/protocol.js';
 import type { Fleet } from './fleet.js';
 

@@ -36,7 +36,7 @@ import type { TargetRecord } from '../selection/types.js';
 import { cmdlineLabels } from './process-labels.js';
 import { certBindingProblem, verifyClientCertificate, type AgentCertBinding } from './client-cert.js';
 import { redactCmdline, redactFaultCmdlines, redactLabels } from '../../lib/redact.js';
-import { preciseNow } from '../../daemon/link/clock.js';
+import { preciseNow } from '../../lib/timers.js';
 import { containerRecords } from './target-records.js';
 
 export interface AgentView extends AgentIdentity {

@@ -26,7 +26,8 @@ import type { Fault, FaultManager } from '../faults/manager.js';
 import { faultRequestSchema } from '../faults/request.js';
 import type { ContainerInfo } from '../types.js';
 import type { HostProcessInfo } from '../proc/host-processes.js';
-import { ClockOffset, preciseNow } from './clock.js';
+import { ClockOffset } from './clock.js';
+import { preciseNow } from '../../lib/timers.js';
 import { FireCancelledError, FireScheduler } from './fire-at.js';
 
 export interface LinkOptions extends AgentIdentity {

@@ -3,8 +3,7 @@
 // one sample is at most half its round trip, so the estimate is the sample with the smallest round trip among the
 // last few: a round trip delayed by a busy event loop on either end is simply not chosen.
 
-/** Milliseconds on this host's wall clock with sub-millisecond resolution (Date.now() is whole milliseconds). */
-export const preciseNow = (): number => performance.timeOrigin + performance.now();
+import { preciseNow } from '../../lib/timers.js';
 
 export interface ClockSample {
   /** Round trip of this exchange, ms. */

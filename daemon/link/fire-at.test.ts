@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ClockOffset, preciseNow } from './clock.js';
+import { ClockOffset } from './clock.js';
+import { preciseNow } from '../../lib/timers.js';
 import { FIRE_LATE_TOLERANCE_MS, FireScheduler, MAX_SYNC_RTT_MS } from './fire-at.js';
 
 /** A clock whose coordinator runs `offset` ms ahead of this host, from one quick exchange. */

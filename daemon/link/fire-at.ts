@@ -3,7 +3,8 @@
 // stops land together rather than one link latency apart. The wait sleeps on a timer until ~2 ms before, then spins
 // on performance.now() (a timer alone fires 1–2 ms late, on a busy host more).
 import { ErisError, ValidationError } from '../../lib/errors.js';
-import { preciseNow, type ClockOffset } from './clock.js';
+import type { ClockOffset } from './clock.js';
+import { preciseNow } from '../../lib/timers.js';
 
 /**
  * How late a command may be and still act. Up to this, a late command acts at once and its `firedAt` says how late:
