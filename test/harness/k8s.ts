@@ -1,5 +1,5 @@
-// The Kubernetes test bed (scripts/testbed/k8s/): a one-node cluster kept apart from the machine in its own network,
-// PID and mount namespaces. Tests bring it up once, talk to it with kubectl/helm run inside its network namespace,
+// The Kubernetes test bed (scripts/testbed/k8s/): a three-node cluster (zones a, b, c), each node kept apart from the
+// machine in its own network, PID and mount namespaces. Tests bring it up once, talk to it with kubectl/helm run inside its network namespace,
 // and bring it down at the end — and check that nothing of it is left on the machine.
 import { existsSync, readFileSync, readdirSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,7 +12,21 @@ export const K8S_VERSION = 'v1.34.4';
 export const K8S_NETNS = 'eris-k8s';
 export const K8S_NODE_IP = '10.250.0.1';
 export const K8S_NODE_NAME = 'eris-node';
-/** The ranges routed from the machine into the node (and only into it). */
+/** Every node of the bed: name, network namespace, address (from node 1's namespace), zone, state folder under the bed's. */
+export interface K8sNode {
+  name: string;
+  netns: string;
+  ip: string;
+  zone: string;
+  /** Relative to the bed's state folder ('' for node 1, whose state is the bed's own). */
+  subdir: string;
+}
+export const K8S_NODES: readonly K8sNode[] = [
+  { name: K8S_NODE_NAME, netns: K8S_NETNS, ip: K8S_NODE_IP, zone: 'a', subdir: '' },
+  { name: `${K8S_NODE_NAME}-2`, netns: `${K8S_NETNS}-2`, ip: '10.250.2.2', zone: 'b', subdir: 'node-2' },
+  { name: `${K8S_NODE_NAME}-3`, netns: `${K8S_NETNS}-3`, ip: '10.250.3.2', zone: 'c', subdir: 'node-3' },
+];
+/** The ranges routed from the machine into node 1 (and only into it), which routes on to the others. */
 export const K8S_ROUTED_RANGES = ['10.244.0.0/16', '10.96.0.0/16'] as const;
 /** Where the pods' cgroups live on every hierarchy of the machine (kubelet's cgroupRoot). */
 export const K8S_CGROUP_ROOT = 'eris-k8s';
@@ -72,8 +86,13 @@ export class K8sCluster {
     await ok(run('bash', [join(SCRIPTS, 'node.sh'), 'down', this.dir, this.bin], { timeoutMs: 120_000 }), 'node.sh down');
   }
 
+  /** Node 1's containerd. */
   get containerdSocket(): string {
-    return join(this.dir, 'containerd.sock');
+    return this.containerdSocketOf(K8S_NODES[0]!);
+  }
+
+  containerdSocketOf(node: K8sNode): string {
+    return join(this.dir, node.subdir, 'containerd.sock');
   }
 
   get kubeconfig(): string {
@@ -102,9 +121,10 @@ export class K8sCluster {
     return ok(this.inNode(join(this.bin, 'helm'), ['--kubeconfig', this.kubeconfig, ...args], { timeoutMs: options.timeoutMs ?? 180_000 }), `helm ${args.join(' ')}`);
   }
 
-  /** Imports an OCI image tarball into the node's containerd, where kubelet finds it (pods use imagePullPolicy: Never). */
-  importImage(tarPath: string): Promise<string> {
-    return ok(run('ctr', ['-a', this.containerdSocket, '-n', 'k8s.io', 'images', 'import', tarPath], { timeoutMs: 180_000 }), `ctr images import ${tarPath}`);
+  /** Imports an OCI image tarball into every node's containerd, where kubelet finds it (pods use imagePullPolicy: Never). */
+  async importImage(tarPath: string): Promise<void> {
+    await Promise.all(K8S_NODES.map((node) =>
+      ok(run('ctr', ['-a', this.containerdSocketOf(node), '-n', 'k8s.io', 'images', 'import', tarPath], { timeoutMs: 180_000 }), `ctr images import ${tarPath} on ${node.name}`)));
   }
 
   /** What the cluster looks like, for a failed test's output: pods, recent events, the end of kubelet's log. */
@@ -122,17 +142,17 @@ export class K8sCluster {
     return parts.join('\n');
   }
 
-  /** The PID of the node's init (PID 1 of its PID namespace), as the machine numbers it. */
-  nodeInitPid(): number {
-    const unsharePid = Number(readFileSync(join(this.dir, 'pid', 'node'), 'utf8').trim());
+  /** The PID of a node's init (PID 1 of its PID namespace), as the machine numbers it. */
+  nodeInitPid(node: K8sNode = K8S_NODES[0]!): number {
+    const unsharePid = Number(readFileSync(join(this.dir, 'pid', node.subdir === '' ? 'node' : node.subdir), 'utf8').trim());
     const children = readFileSync(`/proc/${unsharePid}/task/${unsharePid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
     if (children.length !== 1) throw new Error(`the node's unshare (${unsharePid}) has ${children.length} children, expected its init`);
     return children[0]!;
   }
 
-  /** The node's PID namespace, as `pid:[inode]`. */
-  nodePidNamespace(): string {
-    return readlinkSync(`/proc/${this.nodeInitPid()}/ns/pid`);
+  /** A node's PID namespace, as `pid:[inode]`. */
+  nodePidNamespace(node: K8sNode = K8S_NODES[0]!): string {
+    return readlinkSync(`/proc/${this.nodeInitPid(node)}/ns/pid`);
   }
 }
 
@@ -187,7 +207,7 @@ export async function machineFootprint(): Promise<MachineFootprint> {
  * What the bed left on the machine after `down`: processes of its binaries or of the node's PID namespace, mounts
  * under its folder, its network namespace, veth and routes, its cgroups. Empty when it is all gone.
  */
-export function leftovers(cluster: K8sCluster, nodePidNs?: string): string[] {
+export function leftovers(cluster: K8sCluster, nodePidNamespaces: readonly string[] = []): string[] {
   const found: string[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -195,7 +215,7 @@ export function leftovers(cluster: K8sCluster, nodePidNs?: string): string[] {
       const exe = readlinkSync(`/proc/${name}/exe`);
       const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8').replaceAll('\0', ' ');
       if (exe.startsWith(cluster.bin + '/') || cmdline.includes(cluster.dir + '/')) found.push(`process ${name}: ${cmdline.slice(0, 120)}`);
-      else if (nodePidNs !== undefined && readlinkSync(`/proc/${name}/ns/pid`) === nodePidNs) found.push(`process ${name} in the node's PID namespace: ${cmdline.slice(0, 120)}`);
+      else if (nodePidNamespaces.includes(readlinkSync(`/proc/${name}/ns/pid`))) found.push(`process ${name} in the node's PID namespace: ${cmdline.slice(0, 120)}`);
     } catch {
       // gone, or a kernel thread
     }
@@ -204,7 +224,7 @@ export function leftovers(cluster: K8sCluster, nodePidNs?: string): string[] {
     const mountPoint = line.split(' ')[1];
     if (mountPoint?.startsWith(cluster.dir + '/')) found.push(`mount ${mountPoint}`);
   }
-  if (existsSync(`/run/netns/${K8S_NETNS}`)) found.push(`network namespace ${K8S_NETNS}`);
+  for (const node of K8S_NODES) if (existsSync(`/run/netns/${node.netns}`)) found.push(`network namespace ${node.netns}`);
   if (existsSync(`/sys/class/net/${HOST_VETH}`)) found.push(`link ${HOST_VETH}`);
   for (const hierarchy of readdirSync('/sys/fs/cgroup')) {
     if (existsSync(join('/sys/fs/cgroup', hierarchy, K8S_CGROUP_ROOT))) found.push(`cgroup /sys/fs/cgroup/${hierarchy}/${K8S_CGROUP_ROOT}`);

@@ -1,6 +1,7 @@
-// eris on a real Kubernetes node. The cluster is the test bed of scripts/testbed/k8s/ — one node kept apart from the
-// machine (its own network, PID and mount namespaces; a blackhole default route; kernel tunables put back) — brought
-// up once for this file and down at its end, also on failure; the last test proves nothing of it is left.
+// eris on a real Kubernetes cluster. The cluster is the test bed of scripts/testbed/k8s/ — three nodes in zones a, b, c,
+// each kept apart from the machine (its own network, PID and mount namespaces; a blackhole default route; kernel
+// tunables put back) — brought up once for this file and down at its end, also on failure; the last test proves
+// nothing of it is left.
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -13,7 +14,7 @@ import { ROOT, collect, runCli } from '../cli-harness.js';
 import type { RunReport } from '../../coordinator/engine/report.js';
 import { ETCD_MANIFEST, ETCD_NAMESPACE } from './etcd-statefulset.js';
 import { HealthPoller } from './health-poller.js';
-import { K8S_CGROUP_ROOT, K8S_NETNS, K8S_NODE_IP, K8S_NODE_NAME, K8S_ROUTED_RANGES, K8S_VERSION, K8sCluster, k8sSkipReason, leftovers, machineFootprint, nsPidsOf, processesInNamespace, type MachineFootprint } from '../harness/k8s.js';
+import { K8S_CGROUP_ROOT, K8S_NETNS, K8S_NODE_IP, K8S_NODE_NAME, K8S_NODES, K8S_ROUTED_RANGES, K8S_VERSION, K8sCluster, k8sSkipReason, leftovers, machineFootprint, nsPidsOf, processesInNamespace, type MachineFootprint } from '../harness/k8s.js';
 import { procState, waitFor } from '../harness/processes.js';
 
 interface PodStatus {
@@ -25,6 +26,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: toolbox, namespace: default}
 spec:
+  nodeName: ${K8S_NODE_NAME}
   hostPID: true
   terminationGracePeriodSeconds: 0
   containers:
@@ -89,6 +91,19 @@ function containerProcesses(containerId: string): number[] {
   return allProcesses().filter((p) => cgroupOf(p).includes(`/${containerId}\n`));
 }
 
+function rssKiB(pid: number): number {
+  try {
+    return Number(/^VmRSS:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+/** The control plane's processes (etcd, API server, controller manager, scheduler): their command lines name the bed's folder. */
+function processesOf(dir: string): number[] {
+  return allProcesses().filter((p) => cmdlineOf(p).includes(`${dir}/`));
+}
+
 function cmdlineOf(pid: number): string {
   try {
     return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
@@ -97,16 +112,19 @@ function cmdlineOf(pid: number): string {
   }
 }
 
-describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the machine`, { skip: k8sSkipReason() }, () => {
+describe(`Kubernetes ${K8S_VERSION} test bed: three nodes, kept apart from the machine`, { skip: k8sSkipReason() }, () => {
   let cluster: K8sCluster | undefined;
   let before_: MachineFootprint;
   let nodePidNs = '';
+  let allNodePidNs: string[] = [];
   let work = '';
-  // The node's processes: its own (containerd, kubelet…) in its PID namespace, and its pods' in theirs, nested in it,
-  // which kubelet puts under the bed's cgroup root.
-  const nodeProcesses = () => [...new Set([...processesInNamespace(nodePidNs), ...allProcesses().filter((p) => cgroupOf(p).includes(`:/${K8S_CGROUP_ROOT}/`))])];
-  const stoppedInNode = () => nodeProcesses().filter((p) => procState(p) === 'T').map((p) => `${p} ${cmdlineOf(p)}`);
-  const erisProcessesInNode = () => nodeProcesses().filter((p) => cmdlineOf(p).includes('/opt/eris/bin/eris.js'));
+  // Node 1's processes: its own (containerd, kubelet…) in its PID namespace, and its pods' in theirs, nested in it,
+  // which its kubelet puts under the bed's cgroup root (the other nodes' under /eris-k8s/node-N).
+  const nodeProcesses = () => [...new Set([...processesInNamespace(nodePidNs), ...allProcesses().filter((p) => cgroupOf(p).includes(`:/${K8S_CGROUP_ROOT}/kubepods`))])];
+  // Every node's processes, and every pod's, which kubelet puts under the bed's cgroup root.
+  const clusterProcesses = () => [...new Set([...allNodePidNs.flatMap((ns) => processesInNamespace(ns)), ...allProcesses().filter((p) => cgroupOf(p).includes(`:/${K8S_CGROUP_ROOT}/`))])];
+  const stoppedInNode = () => clusterProcesses().filter((p) => procState(p) === 'T').map((p) => `${p} ${cmdlineOf(p)}`);
+  const erisProcessesInNode = () => clusterProcesses().filter((p) => cmdlineOf(p).includes('/opt/eris/bin/eris.js'));
   /** An `it` that prints what the cluster looks like when it fails. */
   const itOnCluster = (name: string, options: { timeout: number }, fn: () => Promise<void>) =>
     it(name, options, async () => {
@@ -125,6 +143,9 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     cluster = await K8sCluster.up();
     console.log(`# cluster up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
     nodePidNs = cluster.nodePidNamespace();
+    allNodePidNs = K8S_NODES.map((node) => cluster!.nodePidNamespace(node));
+    const rssMiB = [...new Set([...clusterProcesses(), ...processesOf(cluster.dir)])].reduce((sum, pid) => sum + rssKiB(pid), 0) / 1024;
+    console.log(`# cluster memory: ${rssMiB.toFixed(0)} MiB RSS over ${K8S_NODES.length} nodes and the control plane`);
     const busybox = await buildBusyboxImage(BUSYBOX_IMAGE, [], { outDir: work });
     await cluster.importImage(busybox.tarPath);
   }, { timeout: 360_000 });
@@ -134,10 +155,14 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     if (work) await rm(work, { recursive: true, force: true });
   }, { timeout: 120_000 });
 
-  it('has its node Ready, at the version built', async () => {
-    const node = await cluster!.kubectlJson<{ status: { conditions: Array<{ type: string; status: string }>; nodeInfo: { kubeletVersion: string } } }>(['get', 'node', K8S_NODE_NAME]);
-    assert.equal(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True');
-    assert.equal(node.status.nodeInfo.kubeletVersion, K8S_VERSION);
+  it('has its three nodes Ready, at the version built, one per zone', async () => {
+    for (const { name, zone, ip } of K8S_NODES) {
+      const node = await cluster!.kubectlJson<{ metadata: { labels: Record<string, string> }; status: { addresses: Array<{ type: string; address: string }>; conditions: Array<{ type: string; status: string }>; nodeInfo: { kubeletVersion: string } } }>(['get', 'node', name]);
+      assert.equal(node.status.conditions.find((c) => c.type === 'Ready')?.status, 'True', `${name} Ready`);
+      assert.equal(node.status.nodeInfo.kubeletVersion, K8S_VERSION);
+      assert.equal(node.metadata.labels['topology.kubernetes.io/zone'], zone, `${name} in zone ${zone}`);
+      assert.equal(node.status.addresses.find((a) => a.type === 'InternalIP')?.address, ip);
+    }
     const dns = await cluster!.kubectlJson<{ status: { readyReplicas?: number } }>(['-n', 'kube-system', 'get', 'deploy', 'coredns']);
     assert.equal(dns.status.readyReplicas, 1, 'cluster DNS runs');
   });
@@ -167,7 +192,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     assert.deepEqual(addedRoutes.map((r) => r.split(' ')[0]).sort(), [...K8S_ROUTED_RANGES, '10.250.0.0/30'].sort(), addedRoutes.join('\n'));
     assert.deepEqual(now.routes.filter((r) => !addedRoutes.includes(r)), before_.routes, 'no route of the machine changed');
     assert.deepEqual(now.links.filter((l) => !before_.links.includes(l)), ['erisk8s-h']);
-    assert.deepEqual(now.netns.filter((n) => !before_.netns.includes(n)), [K8S_NETNS]);
+    assert.deepEqual(now.netns.filter((n) => !before_.netns.includes(n)).sort(), K8S_NODES.map((n) => n.netns).sort());
     assert.deepEqual(now.iptables, before_.iptables, "the machine's iptables are untouched");
     assert.deepEqual(now.tunables, before_.tunables, 'kernel tunables are put back once kubelet is up');
   });
@@ -217,13 +242,13 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
   itOnCluster('installs the chart with helm: agent and coordinator Ready, the agent registered, the API reachable from the machine', { timeout: 300_000 }, async () => {
     const started = Date.now();
     const notes = await cluster!.helm(['install', 'eris', CHART, '-n', ERIS_NAMESPACE, '--create-namespace', '--wait', '--timeout', '180s',
-      '--set', `auth.token=${TOKEN}`, '--set', 'cluster=testbed', '--set', 'agent.zone=zone-a', '--set', 'image.pullPolicy=Never',
+      '--set', `auth.token=${TOKEN}`, '--set', 'cluster=testbed', '--set', 'image.pullPolicy=Never',
       '--set', 'coordinator.persistence.enabled=false', '--set', 'coordinator.service.type=NodePort'], { timeoutMs: 240_000 });
     const readyS = (Date.now() - started) / 1000;
     assert.match(notes, /ERIS_COORDINATOR=http:\/\/\$NODE_IP:\$NODE_PORT/, 'NOTES.txt says how to reach the API');
     const svc = await cluster!.kubectlJson<{ spec: { ports: Array<{ nodePort: number }> } }>(['-n', ERIS_NAMESPACE, 'get', 'svc', 'eris-eris-coordinator']);
     coordinatorUrl = `http://${K8S_NODE_IP}:${svc.spec.ports[0]!.nodePort}`;
-    const { agents } = await waitForJson<{ agents: Array<{ cluster: string; node: string; connectedAt: number }> }>(`${coordinatorUrl}/v1/agents`, (b) => b.agents.some((x) => x.node === K8S_NODE_NAME), 60_000);
+    const { agents } = await waitForJson<{ agents: Array<{ cluster: string; node: string; connectedAt: number }> }>(`${coordinatorUrl}/v1/agents`, (b) => K8S_NODES.every((n) => b.agents.some((x) => x.node === n.name)), 60_000);
     console.log(`# helm install → Ready in ${readyS.toFixed(1)} s; agent registered ${((Date.now() - started) / 1000).toFixed(1)} s after install began`);
     assert.equal(agents.find((a) => a.node === K8S_NODE_NAME)?.cluster, 'testbed');
   });
@@ -289,15 +314,33 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     assert.deepEqual(stoppedInNode(), [], 'nothing is left stopped on the node');
   });
 
-  it('validates and dry-runs the two-member examples against this cluster', { timeout: 60_000 }, async () => {
-    for (const file of ['examples/etcd-two-members-one-zone.yaml', 'examples/etcd-two-zones.yaml']) {
+  itOnCluster('runs the two-member examples on zones read from the Nodes: pack: zone takes two of one zone, spread: zone one of each, the same with the same seed', { timeout: 600_000 }, async () => {
+    const zoneOfNode = new Map(K8S_NODES.map((n) => [n.name, n.zone]));
+    const zoneOfPod = async (pod: string) => zoneOfNode.get((await cluster!.kubectlJson<{ spec: { nodeName: string } }>(['-n', ETCD_NAMESPACE, 'get', 'pod', pod])).spec.nodeName);
+    for (const [file, sameZone] of [['examples/etcd-two-members-one-zone.yaml', true], ['examples/etcd-two-zones.yaml', false]] as const) {
       const valid = await eris(['validate', file]);
       assert.equal(valid.code, 0, valid.stdout + valid.stderr);
-      const dry = await eris(['run', file, '--dry-run', '--seed', SEED, '--json']);
-      assert.equal(dry.code, 0, dry.stderr);
-      const groups = (JSON.parse(dry.stdout) as { groups: Record<string, { picked: Array<{ pod: string; zone: string | null }> }> }).groups;
-      assert.equal(groups.members!.picked.length, 2, `${file}: two members`);
-      assert.ok(groups.members!.picked.every((p) => /^etcd-\d$/.test(p.pod) && p.zone === 'zone-a'), `${file}: ${JSON.stringify(groups.members!.picked)}`);
+      const picks: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const dry = await eris(['run', file, '--dry-run', '--seed', SEED, '--json']);
+        assert.equal(dry.code, 0, dry.stderr);
+        const picked = (JSON.parse(dry.stdout) as { groups: Record<string, { picked: Array<{ pod: string; zone: string | null }> }> }).groups.members!.picked;
+        assert.equal(picked.length, 2, `${file}: two members`);
+        for (const p of picked) assert.equal(p.zone, await zoneOfPod(p.pod), `${file}: ${p.pod}'s zone is its Node's label`);
+        assert.equal(picked[0]!.zone === picked[1]!.zone, sameZone, `${file}: ${JSON.stringify(picked)}`);
+        picks.push(JSON.stringify(picked.map((p) => p.pod).sort()));
+      }
+      assert.equal(picks[0], picks[1], `${file}: the same seed picks the same members`);
+      const started = Date.now();
+      const run = await eris(['run', file, '--seed', SEED, '--json'], 400_000);
+      assert.equal(run.code, 0, `${file} passed: ${run.stderr.slice(-3000)}`);
+      const report = JSON.parse(run.stdout) as RunReport;
+      assert.equal(report.status, 'passed');
+      const hit = report.timeline.filter((t) => t.group === 'members').map((t) => t.target.pod).sort();
+      assert.equal(JSON.stringify(hit), picks[0], `${file}: the run hit the members the dry run picked`);
+      console.log(`# ${file} on three zones: passed in ${((Date.now() - started) / 1000).toFixed(1)} s, members ${hit.join(', ')}`);
+      assert.deepEqual(stoppedInNode(), [], 'nothing is left stopped');
+      await cluster!.kubectl(['-n', ETCD_NAMESPACE, 'rollout', 'status', 'sts/etcd', '--timeout=180s'], { timeoutMs: 200_000 });
     }
   });
 
@@ -329,7 +372,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: one node, kept apart from the mach
     const started = Date.now();
     await cluster!.down();
     console.log(`# cluster down in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-    assert.deepEqual(leftovers(cluster!, nodePidNs), []);
+    assert.deepEqual(leftovers(cluster!, allNodePidNs), []);
     const after_ = await machineFootprint();
     assert.deepEqual(after_, before_, 'routes, links, network namespaces, iptables and tunables are as they were');
   });

@@ -1,10 +1,14 @@
 // A 3-member etcd StatefulSet for the drills of examples/: namespace `etcd`, the headless Service `etcd-headless`
 // that gives each member its name (etcd-N.etcd-headless.etcd.svc.cluster.local), the client Service `etcd`. The
 // data lives on an emptyDir, so a container kubelet restarts keeps its member (the pod, and so the volume, stays).
+// The members run in zones a and b only, at most one apart: two in one zone and one in the other, whichever way the
+// scheduler splits them, so `pack: zone` has two members of one zone to pick and `spread: zone` one of each.
 import { ETCD_IMAGE } from '../harness/containerd.js';
 
 export const ETCD_NAMESPACE = 'etcd';
 export const ETCD_MEMBERS = ['etcd-0', 'etcd-1', 'etcd-2'] as const;
+/** The zones the members run in (the bed's third zone, c, has none). */
+export const ETCD_ZONES = ['a', 'b'] as const;
 
 const peers = ETCD_MEMBERS.map((m) => `${m}=http://${m}.etcd-headless.${ETCD_NAMESPACE}.svc.cluster.local:2380`).join(',');
 
@@ -41,6 +45,12 @@ spec:
     metadata: {labels: {app: etcd}}
     spec:
       terminationGracePeriodSeconds: 1
+      affinity:
+        nodeAffinity:
+          requiredDuringSchedulingIgnoredDuringExecution:
+            nodeSelectorTerms: [{matchExpressions: [{key: topology.kubernetes.io/zone, operator: In, values: [${ETCD_ZONES.join(', ')}]}]}]
+      topologySpreadConstraints:
+      - {maxSkew: 1, topologyKey: topology.kubernetes.io/zone, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: etcd}}}
       containers:
       - name: etcd
         image: ${ETCD_IMAGE}

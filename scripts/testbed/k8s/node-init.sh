@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # PID 1 of the node's own PID and mount namespaces: containerd, kubelet and kube-proxy run here, so a
 # hostPID pod sees this node's processes only, and killing this process ends every one of them.
-D=$1 B=$2 IP=$3 NODE=$4
+# node-init.sh NODE_DIR BINDIR NODE_IP NODE_NAME KUBELET_KUBECONFIG KUBE_PROXY_KUBECONFIG NODE_LABELS
+D=$1 B=$2 IP=$3 NODE=$4 KUBELET_KC=$5 PROXY_KC=$6 LABELS=$7
 # pods' network namespaces are bound under /run/netns: keep them in this mount namespace only
 mkdir -p /run/netns && mount -t tmpfs -o size=1m tmpfs /run/netns
 trap 'kill -TERM $(jobs -p) 2>/dev/null; wait' TERM INT
@@ -16,9 +17,9 @@ mount -t tmpfs -o size=1m tmpfs /run/containerd && touch /run/containerd/contain
 mount --bind "$D/var-log-pods" /var/log/pods
 # a fresh /var/lib of the node's own (CNI address leases, whatever a hostPath volume writes there)
 mkdir -p "$D/node-var-lib" && mount --bind "$D/node-var-lib" /var/lib
-"$B/kubelet" --config="$D/kubelet.yaml" --kubeconfig="$D/kubelet.kubeconfig" --root-dir="$D/kubelet" \
-   --hostname-override="$NODE" --node-ip="$IP" --v=2 >"$D/log/kubelet.log" 2>&1 &
-"$B/kube-proxy" --kubeconfig="$D/kube-proxy.kubeconfig" --hostname-override="$NODE" --cluster-cidr=10.244.0.0/16 \
+"$B/kubelet" --config="$D/kubelet.yaml" --kubeconfig="$KUBELET_KC" --root-dir="$D/kubelet" \
+   --hostname-override="$NODE" --node-ip="$IP" --node-labels="$LABELS" --v=2 >"$D/log/kubelet.log" 2>&1 &
+"$B/kube-proxy" --kubeconfig="$PROXY_KC" --hostname-override="$NODE" --cluster-cidr=10.244.0.0/16 \
    --proxy-mode=iptables --conntrack-max-per-core=0 --conntrack-tcp-timeout-established=0 \
    --conntrack-tcp-timeout-close-wait=0 --masquerade-all >"$D/log/kube-proxy.log" 2>&1 &
 while true; do wait; sleep 1; done   # reap whatever is re-parented here

@@ -1,5 +1,5 @@
 """eris_chaos.deploy on the Kubernetes test bed: install → freeze an etcd member → resume → uninstall on a real
-one-node cluster. Its name keeps pytest's discovery away from it (it needs the bed up): test/k8s/cluster.test.ts brings
+three-node cluster. Its name keeps pytest's discovery away from it (it needs the bed up): test/k8s/cluster.test.ts brings
 the bed up and runs it by name with ERIS_K8S_KUBECONFIG, ERIS_K8S_BIN and ERIS_K8S_NETNS set."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 from eris_chaos import deploy
@@ -14,6 +15,7 @@ from eris_chaos import deploy
 CACHE_HELM = Path(os.environ.get("ERIS_K8S_BIN", "/var/cache/eris-testbed/k8s-v1.34.4/bin")) / "helm"
 KUBECONFIG = os.environ.get("ERIS_K8S_KUBECONFIG")
 NETNS = os.environ.get("ERIS_K8S_NETNS", "eris-k8s")
+NODES = ["eris-node", "eris-node-2", "eris-node-3"]
 
 ERIS_NAMESPACE = "eris-python"
 
@@ -72,8 +74,11 @@ def test_install_freeze_an_etcd_member_and_uninstall_on_the_test_bed() -> None:
     )
     try:
         with client:
-            agents = client.agents()
-            assert [(a.cluster, a.node) for a in agents] == [("testbed-python", "eris-node")]
+            # one agent per node of the bed; the DaemonSet's pods may still be dialling in when helm returns
+            deadline = time.monotonic() + 60
+            while len(agents := client.agents()) < len(NODES) and time.monotonic() < deadline:
+                time.sleep(0.25)
+            assert sorted((a.cluster, a.node) for a in agents) == [("testbed-python", n) for n in NODES]
             pod = kubectl_json("-n", "etcd", "get", "pod", "etcd-0")
             statuses = pod["status"]["containerStatuses"]  # type: ignore[index]
             container_id = statuses[0]["containerID"].removeprefix("containerd://")
