@@ -179,6 +179,9 @@ type AgentFault struct {
 type FaultPart struct {
 	Agent string     `json:"agent"`
 	Fault AgentFault `json:"fault"`
+	// FiredAt is when this agent acted, on the coordinator's clock (epoch ms, sub-millisecond): set when the
+	// fault went to several agents with one fire time.
+	FiredAt *UnixMillis `json:"firedAt,omitempty"`
 }
 
 // FaultFailure is an agent that could not place its part.
@@ -199,6 +202,8 @@ type Fault struct {
 	Parts     []FaultPart    `json:"parts"`
 	Errors    []FaultFailure `json:"errors"`
 	CreatedBy string         `json:"createdBy,omitempty"`
+	// FireSkewMs is the first-to-last spread of the parts' FiredAt: how simultaneously the agents acted.
+	FireSkewMs *float64 `json:"fireSkewMs,omitempty"`
 
 	client *Client
 }
@@ -362,6 +367,16 @@ type StepRecord struct {
 	EndedAt    UnixMillis   `json:"endedAt,omitempty"`
 	DurationMs *float64     `json:"durationMs,omitempty"`
 	Error      *ErrorDetail `json:"error,omitempty"`
+	// FiredAt is, for a signal step over several agents placed with one fire time, when each agent acted.
+	FiredAt []StepFire `json:"firedAt,omitempty"`
+	// FireSkewMs is the first-to-last spread of FiredAt.
+	FireSkewMs *float64 `json:"fireSkewMs,omitempty"`
+}
+
+// StepFire is when one agent acted on a signal step, on the coordinator's clock (epoch ms, sub-millisecond).
+type StepFire struct {
+	Agent string     `json:"agent"`
+	At    UnixMillis `json:"at"`
 }
 
 // TimelineTarget is the target a timeline entry is about.

@@ -42,6 +42,17 @@ spec:
   - {name: main, image: ${BUSYBOX_IMAGE}, imagePullPolicy: Never, command: [/bin/sh, -c, 'sleep 1000 & sleep 1000 & wait']}
 `;
 
+const OTHER_USER_POD = `
+apiVersion: v1
+kind: Pod
+metadata: {name: other-user, namespace: default}
+spec:
+  securityContext: {runAsUser: 65534, runAsGroup: 65534}
+  terminationGracePeriodSeconds: 0
+  containers:
+  - {name: main, image: ${BUSYBOX_IMAGE}, imagePullPolicy: Never, command: [/bin/sleep, inf]}
+`;
+
 const TOKEN = 'k8s-test-token-0123456789';
 const ERIS_NAMESPACE = 'eris-system';
 const CHART = join(ROOT, 'charts', 'eris');
@@ -102,6 +113,11 @@ function rssKiB(pid: number): number {
 /** The control plane's processes (etcd, API server, controller manager, scheduler): their command lines name the bed's folder. */
 function processesOf(dir: string): number[] {
   return allProcesses().filter((p) => cmdlineOf(p).includes(`${dir}/`));
+}
+
+/** The agents as the coordinator lists them, once one from every node of the bed is connected (since `since`, epoch ms). */
+function waitForAgents(since = 0) {
+  return waitForJson<{ agents: Array<{ cluster: string; node: string; zone: string | null; connectedAt: number }> }>(`${coordinatorUrl}/v1/agents`, (b) => K8S_NODES.every((n) => b.agents.some((x) => x.node === n.name && x.connectedAt >= since)), 90_000);
 }
 
 function cmdlineOf(pid: number): string {
@@ -248,9 +264,49 @@ describe(`Kubernetes ${K8S_VERSION} test bed: three nodes, kept apart from the m
     assert.match(notes, /ERIS_COORDINATOR=http:\/\/\$NODE_IP:\$NODE_PORT/, 'NOTES.txt says how to reach the API');
     const svc = await cluster!.kubectlJson<{ spec: { ports: Array<{ nodePort: number }> } }>(['-n', ERIS_NAMESPACE, 'get', 'svc', 'eris-eris-coordinator']);
     coordinatorUrl = `http://${K8S_NODE_IP}:${svc.spec.ports[0]!.nodePort}`;
-    const { agents } = await waitForJson<{ agents: Array<{ cluster: string; node: string; connectedAt: number }> }>(`${coordinatorUrl}/v1/agents`, (b) => K8S_NODES.every((n) => b.agents.some((x) => x.node === n.name)), 60_000);
-    console.log(`# helm install → Ready in ${readyS.toFixed(1)} s; agent registered ${((Date.now() - started) / 1000).toFixed(1)} s after install began`);
-    assert.equal(agents.find((a) => a.node === K8S_NODE_NAME)?.cluster, 'testbed');
+    const { agents } = await waitForAgents();
+    console.log(`# helm install → Ready in ${readyS.toFixed(1)} s; ${agents.length} agents registered ${((Date.now() - started) / 1000).toFixed(1)} s after install began`);
+    for (const node of K8S_NODES) {
+      const agent = agents.find((a) => a.node === node.name);
+      assert.equal(agent?.cluster, 'testbed');
+      assert.equal(agent?.zone, node.zone, `${node.name}'s agent took its zone from the Node's label`);
+    }
+  });
+
+  itOnCluster('runs the agent with least privilege: not privileged, only KILL — which it needs to stop a process of another user', { timeout: 300_000 }, async () => {
+    const agentPod = (await cluster!.kubectlJson<{ items: Array<{ spec: { hostPID: boolean; containers: Array<{ securityContext: Record<string, unknown> }> } }> }>(['-n', ERIS_NAMESPACE, 'get', 'pods', '-l', 'app.kubernetes.io/component=agent'])).items[0]!.spec;
+    assert.equal(agentPod.hostPID, true);
+    assert.equal(agentPod.containers[0]!.securityContext.privileged, undefined);
+    assert.deepEqual(agentPod.containers[0]!.securityContext.capabilities, { drop: ['ALL'], add: ['KILL'] });
+    await cluster!.apply(OTHER_USER_POD);
+    await cluster!.kubectl(['wait', '--for=condition=Ready', 'pod/other-user', '--timeout=60s']);
+    const pod = await cluster!.kubectlJson<PodStatus>(['get', 'pod', 'other-user']);
+    const pids = containerProcesses(pod.status.containerStatuses![0]!.containerID!.replace(/^containerd:\/\//, ''));
+    assert.ok(pids.length > 0 && pids.every((p) => readFileSync(`/proc/${p}/status`, 'utf8').includes('\nUid:\t65534')), 'the pod runs as uid 65534');
+    const freezeOtherUser = async () => {
+      // A new pod, or agents just replaced: freeze once the coordinator lists it (the agents' inventory refreshes every 5 s).
+      await waitForJson<{ targets: Array<{ pod: string }> }>(`${coordinatorUrl}/v1/targets?namespace=default`, (b) => b.targets.some((t) => t.pod === 'other-user'), 60_000);
+      const res = await eris(['freeze', '--namespace', 'default', '--pod', '^other-user$', '--lease', '30s', '--json']);
+      const states = pids.map((p) => procState(p));
+      await eris(['resume', '--all']);
+      return { res, states };
+    };
+    const allowed = await freezeOtherUser();
+    assert.equal(allowed.res.code, 0, allowed.res.stderr);
+    assert.deepEqual(allowed.states, pids.map(() => 'T'), 'stopped with KILL');
+    // Without KILL the same freeze is refused by the kernel: the capability is needed, not merely granted.
+    const values = ['--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities={"drop":["ALL"]}'];
+    let since = Date.now();
+    await cluster!.helm(['upgrade', 'eris', CHART, '-n', ERIS_NAMESPACE, ...values], { timeoutMs: 200_000 });
+    await waitForAgents(since);
+    const refused = await freezeOtherUser();
+    const results = refused.res.code === 0 ? (JSON.parse(refused.res.stdout) as { parts: Array<{ fault: { result: string } }> }).parts.map((p) => p.fault.result) : [];
+    assert.ok(results.length > 0 && results.every((r) => r === 'failed'), `the freeze fails without KILL: ${refused.res.stdout.slice(0, 2000)}${refused.res.stderr}`);
+    assert.deepEqual(refused.states.filter((st) => st === 'T'), [], 'nothing stopped without KILL');
+    since = Date.now();
+    await cluster!.helm(['upgrade', 'eris', CHART, '-n', ERIS_NAMESPACE, '--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities={"drop":["ALL"],"add":["KILL"]}'], { timeoutMs: 200_000 });
+    await waitForAgents(since);
+    await cluster!.kubectl(['delete', 'pod', 'other-user', '--wait=false']);
   });
 
   itOnCluster('runs examples/etcd-one-member.yaml: freeze, detect, SIGKILL, kubelet restarts, recover — as an independent poller saw it', { timeout: 600_000 }, async () => {

@@ -166,6 +166,9 @@ class AgentFault(ApiModel):
 class FaultPart(ApiModel):
     agent: str
     fault: AgentFault
+    fired_at: float | None = None
+    """When this agent acted, on the coordinator's clock (epoch ms, sub-millisecond): set when the fault went to
+    several agents with one fire time."""
 
 
 class FaultFailure(ApiModel):
@@ -185,6 +188,8 @@ class Fault(ApiModel):
     parts: list[FaultPart]
     errors: list[FaultFailure]
     created_by: str | None = None
+    fire_skew_ms: float | None = None
+    """First-to-last spread of the parts' ``fired_at``: how simultaneously the agents acted."""
 
     @property
     def pids(self) -> list[int]:
@@ -287,6 +292,11 @@ RunStatus = Literal["pending", "running", "passed", "failed", "aborted", "interr
 FINISHED: frozenset[str] = frozenset({"passed", "failed", "aborted", "interrupted", "error"})
 
 
+class StepFire(ApiModel):
+    agent: str
+    at: float
+
+
 class StepRecord(ApiModel):
     path: str
     name: str
@@ -296,6 +306,9 @@ class StepRecord(ApiModel):
     ended_at: int | None = None
     duration_ms: float | None = None
     error: ErrorBody | None = None
+    fired_at: list[StepFire] | None = None
+    """A signal step over several agents placed with one fire time: when each agent acted."""
+    fire_skew_ms: float | None = None
 
 
 class TimelineTarget(ApiModel):
