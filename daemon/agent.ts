@@ -1,7 +1,6 @@
 // Assembles an eris-agent from its config: runtime client, inventory, proc readers, fault manager, HTTP API.
-import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
 import type { AddressInfo } from 'node:net';
-import { serve, type ServerType } from '@hono/node-server';
+import type { Server } from 'node:http';
 import { Registry } from 'prom-client';
 import type { Logger } from '../lib/logger.js';
 import { ConfigError } from '../lib/errors.js';
@@ -133,10 +132,7 @@ export async function startAgent(config: AgentConfig, deps: { logger: Logger; re
     info: { node: config.nodeName, version: VERSION, runtime },
   });
 
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, hostname: host, port, serverOptions: { ...SLOW_CLIENT_LIMITS } }, () => resolve(s));
-    s.once('error', reject);
-  });
+  const server: Server = await app.listen(host, port);
   let link: CoordinatorLink | null = null;
   if (config.coordinator !== undefined) {
     // Loaded only when linked: the link (and `ws`) is memory an unlinked agent does not need.

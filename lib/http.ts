@@ -1,43 +1,16 @@
 // HTTP plumbing shared by the agent and the coordinator: one error shape, JSON body parsing that names the problem.
 import type { Context, ErrorHandler, Hono, MiddlewareHandler, NotFoundHandler } from 'hono';
 import type { Registry } from 'prom-client';
-import { z } from 'zod';
 import { HTTPException } from 'hono/http-exception';
 import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from './logger.js';
 import { ErisError, PayloadTooLargeError, ValidationError } from './errors.js';
-import { clip } from './text.js';
 import { cachedExposition } from './metrics.js';
 import { rateLimit, remoteAddress, TokenBuckets } from './rate-limit.js';
+import { boundedError, type ErrorBody } from './http-errors.js';
 
-/** Every error answer of the agent and the coordinator; the OpenAPI documents describe errors with this schema. */
-export const errorBodySchema = z.strictObject({
-  error: z.strictObject({
-    /** Stable: `ERIS_ERR_VALIDATION`, `ERIS_ERR_NOT_FOUND`, … (lib/errors.ts). */
-    code: z.string().min(1).meta({ description: 'Stable error code (ERIS_ERR_VALIDATION, ERIS_ERR_NOT_FOUND, …)' }),
-    message: z.string().meta({ description: 'What went wrong, naming the field (at most 1000 characters)' }),
-    path: z.string().optional().meta({ description: 'Where in the input the problem is, e.g. spec.targets.m.percent' }),
-    details: z.record(z.string(), z.unknown()).optional().meta({ description: 'More about it (the issues found, the role needed, the limit); left out when large' }),
-  }),
-});
-export type ErrorBody = z.output<typeof errorBodySchema>;
-
-/** Longest message an error answer carries; the rest of a long input is not echoed back. */
-const MAX_ERROR_MESSAGE = 1000;
-/** Largest `details` an error answer carries (as JSON); beyond it the details are left out. */
-const MAX_ERROR_DETAILS = 8 * 1024;
-
-/** An error as it is answered: message and path clipped, details dropped when large, so no input is echoed in bulk. */
-export function boundedError(err: ErisError): ErrorBody['error'] {
-  const { code, message, path, details } = err.toJSON();
-  const keepDetails = details !== undefined && JSON.stringify(details).length <= MAX_ERROR_DETAILS;
-  return {
-    code,
-    message: clip(message, MAX_ERROR_MESSAGE),
-    ...(path !== undefined ? { path: clip(path, 200) } : {}),
-    ...(keepDetails ? { details } : {}),
-  };
-}
+// Here for the modules that import them from lib/http.ts; they live in a module without hono (the agent's router uses them).
+export { boundedError, errorBodySchema, SLOW_CLIENT_LIMITS, type ErrorBody } from './http-errors.js';
 
 export function errorHandler(logger: Logger): ErrorHandler {
   return function onError(err, c) {
@@ -87,14 +60,6 @@ export async function readJson(c: Context): Promise<unknown> {
     throw new ValidationError(`body: malformed JSON: ${(cause as Error).message}`, { path: 'body', cause });
   }
 }
-
-/**
- * Bounds on slow clients, for both servers' node:http options: a request's headers must arrive within 10 s and the
- * whole request within 30 s, checked every second. Node's defaults (60 s and 300 s, checked every 30 s) let a
- * slowloris client (headers sent a byte at a time) hold each of its sockets, and a file descriptor, for a minute or
- * more. Responses are not bounded (an SSE stream or a WebSocket lives on).
- */
-export const SLOW_CLIENT_LIMITS = { headersTimeout: 10_000, requestTimeout: 30_000, connectionsCheckingInterval: 1_000 } as const;
 
 /** Scrapes one address may make a second: Prometheus makes one every few seconds. */
 const METRICS_PER_SECOND = 10;

@@ -3,67 +3,9 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 
-export interface RateLimitOptions {
-  /** Requests a second a key may sustain. */
-  perSecond: number;
-  /** Requests a key may send at once after being idle. Default 2 × perSecond. */
-  burst?: number;
-  /** Keys tracked at most; idle full buckets are dropped first (a flood of distinct keys cannot grow memory). */
-  maxKeys?: number;
-  now?: () => number;
-}
-
-interface Bucket {
-  tokens: number;
-  at: number;
-}
-
-export class TokenBuckets {
-  readonly perSecond: number;
-  readonly burst: number;
-  private readonly maxKeys: number;
-  private readonly now: () => number;
-  private readonly buckets = new Map<string, Bucket>();
-
-  constructor(o: RateLimitOptions) {
-    if (!(o.perSecond > 0)) throw new RangeError(`perSecond must be > 0, got ${o.perSecond}`);
-    this.perSecond = o.perSecond;
-    this.burst = o.burst ?? Math.max(1, Math.ceil(2 * o.perSecond));
-    this.maxKeys = o.maxKeys ?? 10_000;
-    this.now = o.now ?? Date.now;
-  }
-
-  /** Takes one token for `key`: 0 when it may go now, else how many ms until it may. */
-  take(key: string): number {
-    const now = this.now();
-    let b = this.buckets.get(key);
-    if (b === undefined) {
-      if (this.buckets.size >= this.maxKeys) this.evict(now);
-      b = { tokens: this.burst, at: now };
-      this.buckets.set(key, b);
-    } else {
-      b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-      b.at = now;
-    }
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - b.tokens) / this.perSecond) * 1000);
-  }
-
-  get size(): number {
-    return this.buckets.size;
-  }
-
-  private evict(now: number): void {
-    for (const [key, b] of this.buckets) {
-      if (b.tokens + ((now - b.at) / 1000) * this.perSecond >= this.burst) this.buckets.delete(key);
-    }
-    // Everyone is busy: forget the oldest half rather than grow.
-    if (this.buckets.size >= this.maxKeys) for (const key of [...this.buckets.keys()].slice(0, this.maxKeys >> 1)) this.buckets.delete(key);
-  }
-}
+// Here for the modules that import it from lib/rate-limit.ts; it lives in a module without hono (the agent uses it).
+export { TokenBuckets, type RateLimitOptions } from './token-buckets.js';
+import { rateLimited, TokenBuckets } from './token-buckets.js';
 
 /** The peer's address (Node server), or 'unknown' (app.request() in unit tests has no socket). */
 export function remoteAddress(c: Context): string {
@@ -80,17 +22,7 @@ export function rateLimit(buckets: TokenBuckets, o: { key: (c: Context) => strin
     if (key === null) return next();
     const waitMs = buckets.take(key);
     if (waitMs === 0) return next();
-    const retryAfter = Math.max(1, Math.ceil(waitMs / 1000));
-    return c.json(
-      {
-        error: {
-          code: 'ERIS_ERR_RATE_LIMITED',
-          message: `${o.what}: more than ${buckets.perSecond} requests a second (burst ${buckets.burst}); retry after ${retryAfter} s`,
-          details: { perSecond: buckets.perSecond, burst: buckets.burst, retryAfterMs: waitMs },
-        },
-      },
-      429,
-      { 'retry-after': String(retryAfter) },
-    );
+    const { body, retryAfter } = rateLimited(buckets, o.what, waitMs);
+    return c.json(body, 429, { 'retry-after': String(retryAfter) });
   };
 }

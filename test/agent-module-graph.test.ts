@@ -27,6 +27,8 @@ const NOT_FOR_THE_AGENT: ReadonlyArray<{ what: string; match: RegExp }> = [
   // Only a linked agent (--coordinator) loads the link and its WebSocket client.
   { what: 'the coordinator link (unlinked agent)', match: /\/dist\/daemon\/link\/client\.js$/ },
   { what: 'ws (unlinked agent)', match: /\/node_modules\/ws\// },
+  // The agent's API is a small router over node:http (daemon/api/router.ts): hono's web Responses load undici.
+  { what: 'hono', match: /\/node_modules\/(hono|@hono\/node-server)\// },
   // Built on the first GET /openapi.json only.
   { what: 'the OpenAPI generator', match: /\/dist\/(daemon\/api\/openapi|lib\/openapi\/document)\.js$/ },
 ];
@@ -48,19 +50,23 @@ function offenders(urls: readonly string[], list: typeof NOT_FOR_THE_AGENT): str
 describe('eris agent: the modules it loads', () => {
   const dir = mkdtempSync(join(tmpdir(), 'eris-module-graph-'));
   const out = join(dir, 'graph.txt');
+  const builtinsOut = join(dir, 'builtins.txt');
   let agent: AgentProcess | undefined;
   let urls: string[] = [];
+  let builtins: string[] = [];
 
   before(async () => {
     assertBuilt();
     agent = await startAgentProcess(['--state-dir', join(dir, 'state'), '--no-cri', '--host-processes'], TOKEN, {
       NODE_OPTIONS: `--import=${HOOK}`,
       ERIS_MODULE_GRAPH_OUT: out,
+      ERIS_MODULE_LOAD_LIST_OUT: builtinsOut,
     });
     // The routes an idle agent answers (a scrape, a health check, a listing) may load nothing heavy either.
     for (const path of ['/healthz', '/metrics', '/v1/targets', '/v1/faults']) assert.equal((await agent.api('GET', path)).status, 200, path);
     assert.equal(await agent.stop('SIGTERM'), 0);
     urls = [...new Set(readFileSync(out, 'utf8').split('\n').filter(Boolean))];
+    builtins = readFileSync(builtinsOut, 'utf8').split('\n').filter(Boolean);
   });
 
   after(async () => {
@@ -79,5 +85,12 @@ describe('eris agent: the modules it loads', () => {
 
   it('loads no gRPC stack (the CRI client speaks gRPC over node:http2)', () => {
     assert.deepEqual(offenders(urls, GRPC), []);
+  });
+
+  // undici (Node's fetch, ~10-15 MiB of RSS) is loaded by web Request/Response objects and by an ES-module import of
+  // node:http (its lazy WebSocket getters); the agent imports node:http through createRequire.
+  it('loads no undici (Node\'s internal list of the modules it loaded, written at exit)', () => {
+    assert.ok(builtins.some((m) => m.includes('http')), `node:http not among ${builtins.length} internal modules`);
+    assert.deepEqual(builtins.filter((m) => m.includes('undici')), []);
   });
 });

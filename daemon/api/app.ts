@@ -1,10 +1,10 @@
 // The agent's local HTTP API: targets, faults, health and metrics for the node it runs on.
-import { Hono } from 'hono';
 import type { z } from 'zod';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../lib/logger.js';
-import { bearerAuth, type AuthVariables, type TokenEntry } from '../../lib/auth.js';
-import { errorHandler, limitBody, notFoundHandler, readJson, serveMetrics } from '../../lib/http.js';
+import type { TokenEntry } from '../../lib/auth.js';
+import { cachedExposition } from '../../lib/metrics.js';
+import { TokenBuckets } from '../../lib/token-buckets.js';
 import { parseOrThrow } from '../../lib/validation.js';
 import { redactCmdline, redactFaultCmdlines } from '../../lib/redact.js';
 import { compileUserRegex } from '../../lib/user-regex.js';
@@ -18,6 +18,7 @@ import { listHostProcesses, type HostProcessInfo } from '../proc/host-processes.
 import { ValidationError } from '../../lib/errors.js';
 import type { agentFaultListSchema, agentHealthSchema, agentInfoSchema, agentTargetsSchema } from './openapi.js';
 import { agentFaultsQuerySchema, agentTargetsQuerySchema } from './queries.js';
+import { json, Router, text } from './router.js';
 
 export interface AgentApiOptions {
   faults: FaultManager;
@@ -41,29 +42,31 @@ export const AGENT_BODY_LIMIT = 256 * 1024;
 /** Served without a token: health, metrics, and the API's own description. */
 export const AGENT_OPEN_PATHS = ['/healthz', '/metrics', '/openapi.json'];
 
-export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariables }> {
-  const app = new Hono<{ Variables: AuthVariables }>();
-  app.onError(errorHandler(o.logger));
-  app.notFound(notFoundHandler);
-  app.use('*', bearerAuth(o.tokens, AGENT_OPEN_PATHS));
-  app.use('*', limitBody(() => AGENT_BODY_LIMIT));
+/** Scrapes one address may make a second (as the coordinator's, lib/http.ts): Prometheus makes one every few seconds. */
+const METRICS_PER_SECOND = 10;
 
-  app.get('/healthz', (c) =>
-    c.json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length } as const satisfies z.output<typeof agentHealthSchema>),
+export function createAgentApi(o: AgentApiOptions): Router {
+  const app = new Router({ tokens: o.tokens, openPaths: AGENT_OPEN_PATHS, bodyLimit: AGENT_BODY_LIMIT, logger: o.logger });
+
+  app.get('/healthz', () =>
+    json({ status: 'ok', node: o.info.node, version: o.info.version, runtime: o.info.runtime, activeFaults: o.faults.active().length } as const satisfies z.output<typeof agentHealthSchema>),
   );
 
-  serveMetrics(app, o.registry);
+  // No token: bounded per address, and rendered at most once a second however many ask.
+  const metricsText = cachedExposition(o.registry);
+  const metricsBuckets = new TokenBuckets({ perSecond: METRICS_PER_SECOND });
+  app.get('/metrics', async () => text(await metricsText(), o.registry.contentType), { buckets: metricsBuckets, what: 'GET /metrics from this address' });
 
-  app.get('/v1/info', (c) => c.json({ ...o.info, hostProcesses: o.hostProcesses } satisfies z.output<typeof agentInfoSchema>));
+  app.get('/v1/info', () => json({ ...o.info, hostProcesses: o.hostProcesses } satisfies z.output<typeof agentInfoSchema>));
   // Built on first request, not at start: the document and its generator are memory an agent rarely needs.
   let document: Promise<Record<string, unknown>> | null = null;
-  app.get('/openapi.json', async (c) => {
+  app.get('/openapi.json', async () => {
     document ??= import('./openapi.js').then(({ agentDocument }) => agentDocument(o.info.version));
-    return c.json(await document);
+    return json(await document);
   });
 
-  app.get('/v1/targets', async (c) => {
-    const q = parseOrThrow(agentTargetsQuerySchema, c.req.query(), 'query');
+  app.get('/v1/targets', async (req) => {
+    const q = parseOrThrow(agentTargetsQuerySchema, req.query, 'query');
     const compiled = {
       ...(q.pod !== undefined ? { pod: compileUserRegex(q.pod, 'query.pod') } : {}),
       ...(q.container !== undefined ? { containers: [compileUserRegex(q.container, 'query.container')] } : {}),
@@ -89,28 +92,28 @@ export function createAgentApi(o: AgentApiOptions): Hono<{ Variables: AuthVariab
       // Matched on the real command line; shown with secret-looking values masked (lib/redact.ts).
       processes = listHostProcesses(o.procfs, compileUserRegex(q.cmdline, 'query.cmdline'), o.isExcludedFromSelection).map((p) => ({ ...p, cmdline: redactCmdline(p.cmdline) }));
     }
-    return c.json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) } satisfies z.output<typeof agentTargetsSchema>);
+    return json({ node: o.info.node, refreshedAt: o.containers?.lastRefreshAt ?? null, containers, ...(processes ? { processes } : {}) } satisfies z.output<typeof agentTargetsSchema>);
   });
 
-  app.post('/v1/faults', async (c) => {
-    const request = parseOrThrow(faultRequestSchema, await readJson(c));
-    const fault = await o.faults.create(request, c.get('tokenId'));
+  app.post('/v1/faults', async (req) => {
+    const request = parseOrThrow(faultRequestSchema, await req.json());
+    const fault = await o.faults.create(request, req.tokenId);
     // 201 even when no process could be signalled: the fault record (result: failed) says what happened to each.
-    return c.json(redactFaultCmdlines(fault), 201);
+    return json(redactFaultCmdlines(fault), 201);
   });
 
-  app.get('/v1/faults', (c) => {
-    const { state } = parseOrThrow(agentFaultsQuerySchema, c.req.query(), 'query');
+  app.get('/v1/faults', (req) => {
+    const { state } = parseOrThrow(agentFaultsQuerySchema, req.query, 'query');
     const faults = o.faults.list().filter((f) => state === undefined || f.state === state);
-    return c.json({ faults: faults.map(redactFaultCmdlines) } satisfies z.output<typeof agentFaultListSchema>);
+    return json({ faults: faults.map(redactFaultCmdlines) } satisfies z.output<typeof agentFaultListSchema>);
   });
 
-  app.get('/v1/faults/:id', (c) => c.json(redactFaultCmdlines(o.faults.get(c.req.param('id')))));
+  app.get('/v1/faults/:id', (req) => json(redactFaultCmdlines(o.faults.get(req.params.id!))));
 
-  app.delete('/v1/faults/:id', (c) => {
-    const fault = o.faults.resume(c.req.param('id'), 'api');
-    o.logger.info({ faultId: fault.id, requestedBy: c.get('tokenId') }, 'resume requested');
-    return c.json(redactFaultCmdlines(fault));
+  app.delete('/v1/faults/:id', (req) => {
+    const fault = o.faults.resume(req.params.id!, 'api');
+    o.logger.info({ faultId: fault.id, requestedBy: req.tokenId }, 'resume requested');
+    return json(redactFaultCmdlines(fault));
   });
 
   return app;
