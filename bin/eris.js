@@ -19,4 +19,5 @@ if (
 ) {
   process.execve(process.execPath, [process.execPath, `${SEMI_SPACE}=1`, ...process.execArgv, ...process.argv.slice(1)]);
 }
-await import('../dist/cli/main.js');
+// The agent's own entry leaves commander (and the rest of the CLI) unloaded: memory on every node (issue 14).
+await import(process.argv[2] === 'agent' ? '../dist/cli/agent-main.js' : '../dist/cli/main.js');

@@ -1,24 +1,14 @@
-// `eris agent`: runs the node agent until SIGTERM/SIGINT, resuming every fault before it exits.
+// `eris agent` through commander: its --help, and its flag errors (the lean entry, agent-main.ts, hands both here).
 import { Command } from 'commander';
 import { VERSION } from '../lib/version.js';
-import { AGENT_OPTIONS, loadAgentConfig } from '../daemon/config.js';
-import { startAgent } from '../daemon/agent.js';
-import { createLogger } from '../lib/logger.js';
-import { addOptionTable, withFlagNames } from './options.js';
-import { runUntilSignal } from './lifecycle.js';
-import { startupError } from './startup-error.js';
+import { AGENT_OPTIONS } from '../daemon/config.js';
+import { addOptionTable } from './options.js';
+import { runAgent } from './agent-run.js';
 
 export function agentCommand(): Command {
   const command = new Command('agent').description('run eris-agent: finds containers through CRI and freezes, kills and resumes them');
   const toConfig = addOptionTable(command, AGENT_OPTIONS);
-  command.action(async (opts: Record<string, unknown>) => {
-    const config = withFlagNames(AGENT_OPTIONS, () => loadAgentConfig(toConfig(opts)));
-    const logger = createLogger({ name: 'eris-agent', level: config.logLevel, format: config.logFormat });
-    const agent = await startAgent(config, { logger }).catch((error: unknown) => {
-      throw startupError(error, [{ value: config.stateDir, flag: '--state-dir', env: 'ERIS_AGENT_STATE_DIR' }], { value: String(config.listen), flag: '--listen', env: 'ERIS_AGENT_LISTEN' });
-    });
-    await runUntilSignal(logger, () => agent.close());
-  });
+  command.action((opts: Record<string, unknown>) => runAgent(toConfig(opts)));
   return command;
 }
 

@@ -1,14 +1,7 @@
 // Builds commander options from a config's option table, so flags, env vars and --help come from one place.
 import { Option, type Command } from 'commander';
-import { ErisError } from '../lib/errors.js';
-import { UsageError } from './exit.js';
-
-export interface OptionTableEntry {
-  key: string;
-  flag: string;
-  env: string;
-  doc: string;
-}
+import type { OptionTableEntry } from './flag-names.js';
+export { withFlagNames, type OptionTableEntry } from './flag-names.js';
 
 /** Adds every option and returns a function that maps parsed flags back to config keys (only those given). */
 export function addOptionTable(command: Command, table: readonly OptionTableEntry[]): (opts: Record<string, unknown>) => Record<string, unknown> {
@@ -32,24 +25,6 @@ export function addOptionTable(command: Command, table: readonly OptionTableEntr
     }
     return out;
   };
-}
-
-/**
- * Runs `load` (a config loader); a config error comes back naming the flags a person types (`--log-format`), not
- * the config keys (`logFormat`), as one line with its env var: start-up failures say which flag to change.
- */
-export function withFlagNames<T>(table: readonly OptionTableEntry[], load: () => T): T {
-  try {
-    return load();
-  } catch (error) {
-    if (!(error instanceof ErisError) || error.code !== 'ERIS_ERR_CONFIG') throw error;
-    const flag = (key: string) => table.find((e) => e.key === key);
-    // The key the message starts with, and any camelCase key in it (plain words such as "listen" stay words).
-    const named = (word: string) => flag(word)?.flag.split(' ')[0] ?? word;
-    const message = error.message.replace(/^([a-zA-Z]+):/, (_, key: string) => `${named(key)}:`).replace(/\b[a-z]+[A-Z][A-Za-z]*\b/g, named);
-    const first = error.path !== undefined ? flag(String(error.path).split('.')[0]!) : undefined;
-    throw new UsageError(`${error.code}: ${message}${first ? ` (or ${first.env})` : ''}`, { cause: error });
-  }
 }
 
 /** The pick flags as commander parses them (addPickOptions). */

@@ -24,6 +24,9 @@ const NOT_FOR_THE_AGENT: ReadonlyArray<{ what: string; match: RegExp }> = [
   { what: 'yaml', match: /\/node_modules\/yaml\// },
   { what: 'swagger-ui-dist', match: /\/node_modules\/swagger-ui-dist\// },
   { what: 'node:sqlite', match: /^node:sqlite$/ },
+  // `eris agent` parses its flags with node:util parseArgs (cli/agent-main.ts); commander answers only --help.
+  { what: 'commander', match: /\/node_modules\/commander\// },
+  { what: 'the CLI\'s entry', match: /\/dist\/cli\/(main|agent-command|options)\.js$/ },
   // Only a linked agent (--coordinator) loads the link and its WebSocket client.
   { what: 'the coordinator link (unlinked agent)', match: /\/dist\/daemon\/link\/client\.js$/ },
   { what: 'ws (unlinked agent)', match: /\/node_modules\/ws\// },
