@@ -295,7 +295,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: three nodes, kept apart from the m
     assert.equal(allowed.res.code, 0, allowed.res.stderr);
     assert.deepEqual(allowed.states, pids.map(() => 'T'), 'stopped with KILL');
     // Without KILL the same freeze is refused by the kernel: the capability is needed, not merely granted.
-    const values = ['--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities={"drop":["ALL"]}'];
+    const values = ['--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities.add=[]'];
     let since = Date.now();
     await cluster!.helm(['upgrade', 'eris', CHART, '-n', ERIS_NAMESPACE, ...values], { timeoutMs: 200_000 });
     await waitForAgents(since);
@@ -304,7 +304,7 @@ describe(`Kubernetes ${K8S_VERSION} test bed: three nodes, kept apart from the m
     assert.ok(results.length > 0 && results.every((r) => r === 'failed'), `the freeze fails without KILL: ${refused.res.stdout.slice(0, 2000)}${refused.res.stderr}`);
     assert.deepEqual(refused.states.filter((st) => st === 'T'), [], 'nothing stopped without KILL');
     since = Date.now();
-    await cluster!.helm(['upgrade', 'eris', CHART, '-n', ERIS_NAMESPACE, '--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities={"drop":["ALL"],"add":["KILL"]}'], { timeoutMs: 200_000 });
+    await cluster!.helm(['upgrade', 'eris', CHART, '-n', ERIS_NAMESPACE, '--reuse-values', '--wait', '--timeout', '120s', '--set-json', 'agent.securityContext.capabilities.add=["KILL"]'], { timeoutMs: 200_000 });
     await waitForAgents(since);
     await cluster!.kubectl(['delete', 'pod', 'other-user', '--wait=false']);
   });
