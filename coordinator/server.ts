@@ -1,6 +1,6 @@
 // Assembles an eris-coordinator from its config: store, fleet, probes, drill engine, API, agent link.
 import { kubeConnections } from './probes/kube-connections.js';
-import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
+import { SLOW_CLIENT_LIMITS } from '../lib/http-errors.js';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { join } from 'node:path';

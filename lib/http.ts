@@ -6,11 +6,10 @@ import { bodyLimit } from 'hono/body-limit';
 import type { Logger } from './logger.js';
 import { ErisError, PayloadTooLargeError, ValidationError } from './errors.js';
 import { cachedExposition } from './metrics.js';
-import { rateLimit, remoteAddress, TokenBuckets } from './rate-limit.js';
+import { rateLimit, remoteAddress } from './rate-limit.js';
+import { TokenBuckets } from './token-buckets.js';
 import { boundedError, type ErrorBody } from './http-errors.js';
 
-// Here for the modules that import them from lib/http.ts; they live in a module without hono (the agent's router uses them).
-export { boundedError, errorBodySchema, SLOW_CLIENT_LIMITS, type ErrorBody } from './http-errors.js';
 
 export function errorHandler(logger: Logger): ErrorHandler {
   return function onError(err, c) {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Registry, Counter } from 'prom-client';
-import { TokenBuckets } from './rate-limit.js';
+import { TokenBuckets } from './token-buckets.js';
 import { cachedExposition } from './metrics.js';
 
 describe('token buckets', () => {

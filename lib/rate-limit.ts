@@ -1,11 +1,9 @@
-// Token buckets by key (a token id, a remote address) and the Hono middleware that answers 429 when one is empty:
+// The Hono middleware that answers 429 when a key's token bucket (lib/token-buckets.ts) is empty:
 // a flood from one caller is refused cheaply instead of taking the event loop from resumes and lease timers.
 import type { Context, MiddlewareHandler } from 'hono';
 import { getConnInfo } from '@hono/node-server/conninfo';
 
-// Here for the modules that import it from lib/rate-limit.ts; it lives in a module without hono (the agent uses it).
-export { TokenBuckets, type RateLimitOptions } from './token-buckets.js';
-import { rateLimited, TokenBuckets } from './token-buckets.js';
+import { rateLimited, type TokenBuckets } from './token-buckets.js';
 
 /** The peer's address (Node server), or 'unknown' (app.request() in unit tests has no socket). */
 export function remoteAddress(c: Context): string {

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAgentProcess, startCoordinatorProcess, type ErisProcess } from './harness/agent-process.js';
 import { assertBuilt } from './cli-harness.js';
-import { SLOW_CLIENT_LIMITS } from '../lib/http.js';
+import { SLOW_CLIENT_LIMITS } from '../lib/http-errors.js';
 
 const TOKEN = 'hostile-slow-token-0123456789';
 

@@ -1,6 +1,6 @@
 // The coordinator's HTTP API: fleet, selections, immediate faults, drills, runs (live over SSE), reports.
 import { checkKubernetesClusters } from '../probes/kubernetes.js';
-import type { KubeConnection } from '../probes/kubeconfig.js';
+import type { KubeConnection } from '../../lib/kube/kubeconfig.js';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { parse as parseYaml } from 'yaml';
@@ -36,7 +36,8 @@ import type { TargetFilter } from '../engine/targets.js';
 import type { AuditLog, AuditAction } from '../audit/audit-log.js';
 import type { AuditResult } from '../store/types.js';
 import { registerAuditRoutes } from './audit-routes.js';
-import { rateLimit, TokenBuckets } from '../../lib/rate-limit.js';
+import { rateLimit } from '../../lib/rate-limit.js';
+import { TokenBuckets } from '../../lib/token-buckets.js';
 import { faultForViewer, targetForViewer } from './viewer-view.js';
 import type { ProbePolicy } from '../probes/policy.js';
 import type { JqPool } from '../probes/jq.js';

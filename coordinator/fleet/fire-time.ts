@@ -22,12 +22,15 @@ export function fireLead(rttsMs: readonly number[]): number {
 /**
  * A fire time for a fault over these agents, or undefined when they should act on arrival: one agent (nothing to
  * line up), or any agent that does not announce `fire-at` (an older agent would act at once and the others a lead
- * later: worse than today). Each agent's round trip is measured now with a ping command.
+ * later: worse than today). Each agent's round trip is its last heartbeat's; only an agent without one yet (just
+ * connected) is pinged now, so a fan-out over a settled fleet sends nothing before its commands.
  */
 export async function fireTimeFor(fleet: Fleet, agents: readonly string[]): Promise<number | undefined> {
   if (agents.length < 2 || !agents.every((a) => fleet.supports(a, LINK_FEATURES.fireAt))) return undefined;
   const rtts = await Promise.all(
     agents.map(async (agent) => {
+      const known = fleet.lastRtt(agent);
+      if (known !== undefined) return known;
       const t0 = preciseNow();
       await fleet.command(agent, { op: 'ping' }, PROBE_TIMEOUT_MS);
       return preciseNow() - t0;

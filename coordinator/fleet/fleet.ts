@@ -57,6 +57,8 @@ interface AgentSession {
   activeFaults: Map<string, Fault>;
   /** The token it registered with: another token may not take its place (see register). */
   principal: Principal;
+  /** Round trip of the last heartbeat ping (ms), once one came back: what a fire time's lead is sized by. */
+  rttMs?: number;
   pending: Map<string, { op: Command['op']; resolve: (value: unknown) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>;
 }
 
@@ -114,6 +116,7 @@ export class Fleet {
   private readonly events = new EventEmitter();
   private readonly heartbeat: NodeJS.Timeout;
   private readonly alive = new WeakSet<WebSocket>();
+  private readonly pingSentAt = new WeakMap<WebSocket, number>();
   /** The active faults of agents whose link closed, until they come back: what their next hello must account for. */
   private readonly departed = new Map<string, Map<string, Fault>>();
 
@@ -127,6 +130,7 @@ export class Fleet {
           continue;
         }
         this.alive.delete(s.socket);
+        this.pingSentAt.set(s.socket, preciseNow());
         s.socket.ping();
       }
     }, o.heartbeatMs ?? 10_000);
@@ -231,6 +235,11 @@ export class Fleet {
     return this.sessions.get(agent)?.hello.features?.includes(feature) ?? false;
   }
 
+  /** The agent's link round trip from the last heartbeat ping, ms; undefined before one came back. */
+  lastRtt(agent: string): number | undefined {
+    return this.sessions.get(agent)?.rttMs;
+  }
+
   async resumeFault(agent: string, faultId: string): Promise<Fault> {
     return redactFaultCmdlines((await this.command(agent, { op: 'fault.resume', faultId })) as Fault);
   }
@@ -281,6 +290,8 @@ export class Fleet {
     };
     socket.on('pong', () => {
       this.alive.add(socket);
+      const sentAt = this.pingSentAt.get(socket);
+      if (session !== null && sentAt !== undefined) session.rttMs = preciseNow() - sentAt;
       seen();
     });
     socket.on('ping', seen);

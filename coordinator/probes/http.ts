@@ -3,8 +3,8 @@ import http from 'node:http';
 import https from 'node:https';
 import type { RenderedProbe } from './spec.js';
 import { ProbePolicyError, type ProbePolicy } from './policy.js';
-import { connectionToken } from './in-cluster.js';
-import type { KubeConnection } from './kubeconfig.js';
+import { connectionToken } from '../../lib/kube/in-cluster.js';
+import type { KubeConnection } from '../../lib/kube/kubeconfig.js';
 
 // Why not global fetch: (1) skipping TLS verification needs undici's Agent, which Node 20 does not export
 // (the `undici` package would be a second copy of undici beside the bundled one); (2) fetch pools

@@ -1,7 +1,7 @@
 // Every API server kubernetes probes may use, by eris cluster: the --kubeconfig contexts plus the --kube-in-cluster one.
 import { ConfigError } from '../../lib/errors.js';
-import { inClusterConnection } from './in-cluster.js';
-import { loadKubeconfig, type KubeConnection } from './kubeconfig.js';
+import { inClusterConnection } from '../../lib/kube/in-cluster.js';
+import { loadKubeconfig, type KubeConnection } from '../../lib/kube/kubeconfig.js';
 
 export function kubeConnections(o: { kubeconfig?: string; kubeInCluster?: string }, env: NodeJS.ProcessEnv = process.env): Map<string, KubeConnection> | undefined {
   if (o.kubeconfig === undefined && o.kubeInCluster === undefined) return undefined;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadKubeconfig } from './kubeconfig.js';
-import { connectionToken } from './in-cluster.js';
+import { loadKubeconfig } from '../../lib/kube/kubeconfig.js';
+import { connectionToken } from '../../lib/kube/in-cluster.js';
 import { kubernetesFailure, kubernetesRequest } from './kubernetes.js';
 import { parseProbeSpec, renderProbe } from './spec.js';
 

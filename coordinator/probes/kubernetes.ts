@@ -1,7 +1,7 @@
 // The kubernetes probe kind: GET one object (or a list) through the API server of the probe's cluster; jq reads it.
 import type { Drill } from '../drill/schema.js';
 import { ErisError } from '../../lib/errors.js';
-import type { KubeConnection } from './kubeconfig.js';
+import type { KubeConnection } from '../../lib/kube/kubeconfig.js';
 
 export interface KubernetesRequest {
   /** The eris cluster = the kubeconfig context to use. */

@@ -6,7 +6,7 @@ import { describeNetworkError, sendProbeRequest } from './http.js';
 import type { JqPool } from './jq.js';
 import { prometheusResult } from './prometheus.js';
 import { kubernetesFailure, unknownCluster } from './kubernetes.js';
-import type { KubeConnection } from './kubeconfig.js';
+import type { KubeConnection } from '../../lib/kube/kubeconfig.js';
 import type { ProbePolicy } from './policy.js';
 import type { RenderedProbe, StatusExpectation } from './spec.js';
 

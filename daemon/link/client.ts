@@ -156,7 +156,6 @@ export class CoordinatorLink {
           return;
         }
         socket.ping();
-        this.syncClock();
       }, every);
       this.heartbeat.unref();
       this.send({

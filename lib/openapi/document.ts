@@ -1,7 +1,7 @@
 // Builds an OpenAPI 3.1 document from zod schemas: the schemas the handlers validate with become its components,
 // so what the document says and what the server checks cannot drift apart.
 import { z } from 'zod';
-import { errorBodySchema } from '../http.js';
+import { errorBodySchema } from '../http-errors.js';
 
 type JsonSchema = Record<string, unknown>;
 
